@@ -1,0 +1,9 @@
+/**
+ * microio: threads that hand data, cancellation and failure to each other without races, hangs or
+ * silent loss. The API is the package {@code io.microio}; nothing else is exported.
+ */
+module io.microio {
+    requires static org.jspecify;
+
+    exports io.microio;
+}
