@@ -1,0 +1,178 @@
+package io.microio.spring.boot.autoconfigure.metrics;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.microio.ScopeGroup;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Meters for microio objects, each tagged with the {@code name} it was registered under.
+ *
+ * <p>The auto-configuration registers every bean of a supported type under its bean name; objects
+ * created at run time (a channel per connection, say) are registered with one of the
+ * {@code register} methods. The meters are:
+ * <ul>
+ * <li>{@code microio.scope.active} (gauge): regions running in a {@link ScopeGroup}.</li>
+ * </ul>
+ *
+ * <p>Meters never keep the measured object alive: this class and the meters hold it through weak
+ * references, so a channel that is closed and dropped can be garbage collected while its meters are
+ * still registered. Its meters then report {@code NaN} until they are removed, which happens at the
+ * next {@code register} or {@link #bindTo(MeterRegistry)}, or when its {@link Registration} is closed.
+ * Registering a second object of the same kind under a name replaces the first one's meters.
+ *
+ * <p>Thread safety: every method may be called from any thread, concurrently with scrapes. An object
+ * registered concurrently with {@link #bindTo(MeterRegistry)} gets its meters in that registry.
+ */
+public final class MicroioMeters implements MeterBinder {
+    /*
+     * Registration and binding are two sides of the same race: register() adds the source, then
+     * visits the registries; bindTo() adds the registry, then visits the sources. Whichever comes
+     * second sees the other, so no pair is missed; a pair visited twice is harmless because Micrometer
+     * returns the meter already registered under an id.
+     */
+
+    private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    private final Map<Key, Source<?>> sources = new ConcurrentHashMap<>();
+    private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+
+    /** Creates an instance with nothing registered and no registry bound. */
+    public MicroioMeters() {}
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        purgeCollected();
+        if (!registries.contains(registry)) {
+            registries.add(registry);
+        }
+        for (Source<?> source : sources.values()) {
+            source.bind(registry);
+        }
+    }
+
+    /**
+     * Registers the meters of a scope group: {@code microio.scope.active}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param group the group; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, ScopeGroup group) {
+        return add("scope", name, group, (g, tags, r) -> List.of(
+                Gauge.builder("microio.scope.active", g, ScopeGroup::activeCount)
+                        .description("Number of regions running in the scope group")
+                        .baseUnit("scopes")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    private <T> Registration add(String kind, String name, T target, MeterSet<T> meterSet) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(target, kind);
+        purgeCollected();
+        Key key = new Key(kind, name);
+        Source<T> source = new Source<>(key, target, collected, meterSet, Tags.of("name", name));
+        Source<?> previous = sources.put(key, source);
+        if (previous != null) {
+            previous.removeMeters();
+        }
+        for (MeterRegistry registry : registries) {
+            source.bind(registry);
+        }
+        return () -> remove(source);
+    }
+
+    private void remove(Source<?> source) {
+        if (sources.remove(source.key, source)) {
+            source.removeMeters();
+        }
+    }
+
+    private void purgeCollected() {
+        Reference<?> ref;
+        while ((ref = collected.poll()) != null) {
+            remove((Source<?>) ref);
+        }
+    }
+
+    /** {@return how many objects currently have meters} Collected objects not yet purged count. */
+    int size() {
+        return sources.size();
+    }
+
+    /**
+     * Removes the meters of one registration. Idempotent; never throws.
+     */
+    @FunctionalInterface
+    public interface Registration extends AutoCloseable {
+        /** Removes the meters of this registration from every registry; later calls do nothing. */
+        @Override
+        void close();
+    }
+
+    @FunctionalInterface
+    private interface MeterSet<T> {
+        List<Meter> register(T target, Tags tags, MeterRegistry registry);
+    }
+
+    private record Key(String kind, String name) {}
+
+    /** A weakly held object and the meters registered for it; enqueued when the object is collected. */
+    private static final class Source<T> extends WeakReference<T> {
+        final Key key;
+        private final MeterSet<T> meterSet;
+        private final Tags tags;
+        private final List<RegisteredMeter> meters = new CopyOnWriteArrayList<>();
+        private volatile boolean removed;
+
+        Source(Key key, T target, ReferenceQueue<Object> queue, MeterSet<T> meterSet, Tags tags) {
+            super(target, queue);
+            this.key = key;
+            this.meterSet = meterSet;
+            this.tags = tags;
+        }
+
+        void bind(MeterRegistry registry) {
+            T target = get();
+            if (target == null || removed) {
+                return;
+            }
+            for (Meter meter : meterSet.register(target, tags, registry)) {
+                meters.add(new RegisteredMeter(registry, meter));
+            }
+            if (removed) { // raced with removeMeters(): undo what this call added
+                removeMeters();
+            }
+            Reference.reachabilityFence(target);
+        }
+
+        void removeMeters() {
+            removed = true;
+            List<RegisteredMeter> snapshot = new ArrayList<>(meters);
+            meters.removeAll(snapshot);
+            for (RegisteredMeter m : snapshot) {
+                m.registry().remove(m.meter());
+            }
+        }
+    }
+
+    private record RegisteredMeter(MeterRegistry registry, Meter meter) {}
+
+    @Override
+    public String toString() {
+        return "MicroioMeters[" + sources.size() + " sources, " + registries.size() + " registries]";
+    }
+
+}

@@ -1,0 +1,116 @@
+package io.microio.spring.boot.autoconfigure.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.microio.ScopeGroup;
+import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * {@link MicroioMetricsAutoConfiguration}: when meters exist, what they measure, and how they are
+ * switched off.
+ */
+class MicroioMetricsAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(
+                    MetricsAutoConfiguration.class,
+                    SimpleMetricsExportAutoConfiguration.class,
+                    CompositeMeterRegistryAutoConfiguration.class,
+                    MicroioAutoConfiguration.class,
+                    MicroioMetricsAutoConfiguration.class));
+
+    /** With Micrometer and a registry, the binder exists. */
+    @Test
+    void metersWhenRegistryExistsShouldBePresent() {
+        contextRunner.run(context -> assertThat(context).hasSingleBean(MicroioMeters.class));
+    }
+
+    /** A user's own {@link MicroioMeters} replaces the auto-configured one. */
+    @Test
+    void metersWhenUserDefinesOneShouldBackOff() {
+        contextRunner.withUserConfiguration(UserMeters.class).run(context -> {
+            assertThat(context).hasSingleBean(MicroioMeters.class);
+            assertThat(context.getBean(MicroioMeters.class)).isSameAs(context.getBean("userMeters"));
+        });
+    }
+
+    /** Without Micrometer on the class path, nothing of this auto-configuration is created. */
+    @Test
+    void metersWhenMicrometerIsMissingShouldBeAbsent() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        MicroioAutoConfiguration.class, MicroioMetricsAutoConfiguration.class))
+                .withClassLoader(new FilteredClassLoader("io.micrometer"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(MicroioMeters.class);
+                    assertThat(context).doesNotHaveBean(BeanMeterRegistrar.class);
+                });
+    }
+
+    /** Without any meter registry, there is nothing to bind to and no binder. */
+    @Test
+    void metersWhenNoRegistryShouldBeAbsent() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        MicroioAutoConfiguration.class, MicroioMetricsAutoConfiguration.class))
+                .run(context -> assertThat(context).doesNotHaveBean(MicroioMeters.class));
+    }
+
+    /** A scope group bean gets an active-regions gauge tagged with its bean name. */
+    @Test
+    void scopeGroupBeanWhenRegionIsActiveShouldBeMeasured() {
+        contextRunner.withUserConfiguration(ScopeGroups.class).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Gauge gauge = registry.get("microio.scope.active").tag("name", "requestScopes").gauge();
+            assertThat(gauge.value()).isZero();
+            assertThat(gauge.getId().getDescription()).isNotBlank();
+            assertThat(gauge.getId().getBaseUnit()).isEqualTo("scopes");
+
+            ScopeGroup group = context.getBean(ScopeGroup.class);
+            double inside = group.call(() -> gauge.value()).orElseThrow();
+            assertThat(inside).isEqualTo(1.0);
+        });
+    }
+
+    /** {@code management.metrics.enable.microio=false} removes every microio meter from the registry. */
+    @Test
+    void metersWhenDisabledByPropertyShouldNotBeRegistered() {
+        contextRunner.withUserConfiguration(ScopeGroups.class)
+                .withPropertyValues("management.metrics.enable.microio=false")
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(registry.find("microio.scope.active").meters()).isEmpty();
+                    assertThat(registry.getMeters())
+                            .noneMatch(m -> m.getId().getName().startsWith("microio."));
+                });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserMeters {
+        @Bean
+        MicroioMeters userMeters() {
+            return new MicroioMeters();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class ScopeGroups {
+        @Bean
+        ScopeGroup requestScopes() {
+            return new ScopeGroup("requests");
+        }
+    }
+
+}
