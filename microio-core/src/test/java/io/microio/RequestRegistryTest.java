@@ -3,7 +3,9 @@ package io.microio;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.awaitility.Awaitility.await;
+import static io.microio.testing.Awaits.await;
+import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.testing.Delays.SHORT_DELAY;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -23,15 +25,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.ThreadKind;
+import io.microio.testing.TrackingThreadFactory;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-@Timeout(60)
 class RequestRegistryTest {
-    private static final double SCALE = Double.parseDouble(System.getProperty("microio.test.delay.scale", "1"));
-    private static final Duration SHORT_DELAY = scaled(Duration.ofMillis(50));
-    private static final Duration LONG_DELAY = scaled(Duration.ofSeconds(10));
-
     private final RequestRegistry<Long, String> registry = new RequestRegistry<>("upstream");
 
     // ---------------------------------------------------------------- resolve and await
@@ -51,10 +52,11 @@ class RequestRegistryTest {
     }
 
     /** A waiter blocked in await on another thread is woken by resolve with the value. */
-    @Test
-    void blockedWaiterIsWokenByResolve() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void blockedWaiterIsWokenByResolve(ThreadKind kind) throws Exception {
         ReplyHandle<String> handle = registry.register(1L);
-        Worker<String> waiter = Worker.start("waiter", () -> handle.await(LONG_DELAY));
+        Worker<String> waiter = Worker.start(kind, "waiter", () -> handle.await(LONG_DELAY));
         waiter.awaitBlocked();
         assertThat(registry.resolve(1L, "one")).isTrue();
         assertThat(waiter.join()).isEqualTo("one");
@@ -187,12 +189,13 @@ class RequestRegistryTest {
     }
 
     /** failAll wakes every waiter blocked on another thread with that exact exception as cause, and returns the count. */
-    @Test
-    void failAllWakesEveryWaiter() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void failAllWakesEveryWaiter(ThreadKind kind) throws Exception {
         List<Worker<String>> waiters = new ArrayList<>();
         for (long key = 0; key < 5; key++) {
             ReplyHandle<String> handle = registry.register(key);
-            waiters.add(Worker.start("waiter-" + key, () -> handle.await(LONG_DELAY)));
+            waiters.add(Worker.start(kind, "waiter-" + key, () -> handle.await(LONG_DELAY)));
         }
         for (Worker<String> w : waiters) {
             w.awaitBlocked();
@@ -257,32 +260,25 @@ class RequestRegistryTest {
     void registerRacingCloseLeavesNothingPending() throws Exception {
         for (int round = 0; round < 200; round++) {
             RequestRegistry<Long, String> r = new RequestRegistry<>("race");
-            CyclicBarrier start = new CyclicBarrier(3);
             IOException cause = new IOException("closed in round " + round);
-            List<Worker<Void>> registrants = new ArrayList<>();
-            for (int t = 0; t < 2; t++) {
-                long base = t * 1_000_000L;
-                registrants.add(Worker.start("registrant-" + t, () -> {
-                    start.await();
-                    for (long k = base; ; k++) {
-                        ReplyHandle<String> handle;
-                        try {
-                            handle = r.register(k);
-                        } catch (BrokenResourceException e) {
-                            assertThat(e.getCause()).isSameAs(cause);
-                            return null;
-                        }
-                        if (handle.isDone()) {
-                            assertThatThrownBy(() -> handle.await(Duration.ZERO)).hasCause(cause);
-                        }
+            ConcurrentHarness.run(3, index -> {
+                if (index == 0) {
+                    r.close(cause);
+                    return;
+                }
+                for (long k = index * 1_000_000L; ; k++) {
+                    ReplyHandle<String> handle;
+                    try {
+                        handle = r.register(k);
+                    } catch (BrokenResourceException e) {
+                        assertThat(e.getCause()).isSameAs(cause);
+                        return;
                     }
-                }));
-            }
-            start.await();
-            r.close(cause);
-            for (Worker<Void> w : registrants) {
-                w.join();
-            }
+                    if (handle.isDone()) {
+                        assertThatThrownBy(() -> handle.await(Duration.ZERO)).hasCause(cause);
+                    }
+                }
+            });
             assertThat(r.pending()).as("round %s", round).isZero();
         }
     }
@@ -496,9 +492,9 @@ class RequestRegistryTest {
     }
 
     /** Many concurrent requests with random timeouts and racing, late and duplicate replies end with nothing pending and consistent counts. */
-    @Test
-    @Timeout(120)
-    void concurrentRequestsWithRandomTimeoutsLeakNothing() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void concurrentRequestsWithRandomTimeoutsLeakNothing(ThreadKind kind) throws Exception {
         int requesters = 6;
         int perRequester = 3_000;
         BlockingQueue<Long> wire = new LinkedBlockingQueue<>();
@@ -510,7 +506,7 @@ class RequestRegistryTest {
         long poison = -1L;
         List<Worker<Void>> responders = new ArrayList<>();
         for (int r = 0; r < 2; r++) {
-            responders.add(Worker.start("responder-" + r, () -> {
+            responders.add(Worker.start(kind, "responder-" + r, () -> {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 for (long key; (key = wire.take()) != poison; ) {
                     if (random.nextInt(4) == 0) {
@@ -525,11 +521,8 @@ class RequestRegistryTest {
                 return null;
             }));
         }
-        CyclicBarrier start = new CyclicBarrier(requesters);
-        List<Worker<Void>> workers = new ArrayList<>();
-        for (int t = 0; t < requesters; t++) {
-            workers.add(Worker.start("requester-" + t, () -> {
-                start.await();
+        try {
+            ConcurrentHarness.run(kind, requesters, LONG_DELAY, index -> {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 for (int i = 0; i < perRequester; i++) {
                     long key = nextKey.getAndIncrement();
@@ -542,17 +535,14 @@ class RequestRegistryTest {
                         timedOut.incrementAndGet();
                     }
                 }
-                return null;
-            }));
-        }
-        for (Worker<Void> w : workers) {
-            w.join();
-        }
-        for (int r = 0; r < responders.size(); r++) {
-            wire.put(poison);
-        }
-        for (Worker<Void> w : responders) {
-            w.join();
+            });
+        } finally {
+            for (int r = 0; r < responders.size(); r++) {
+                wire.put(poison);
+            }
+            for (Worker<Void> w : responders) {
+                w.join();
+            }
         }
         int total = requesters * perRequester;
         assertThat(registry.pending()).isZero();
@@ -665,34 +655,34 @@ class RequestRegistryTest {
 
     // ---------------------------------------------------------------- helpers
 
-    private static Duration scaled(Duration d) {
-        return Duration.ofNanos(Math.round(d.toNanos() * SCALE));
-    }
-
-    /** A platform thread running a body; join() rethrows what it threw. */
+    /** A thread running a body, made by a tracking factory; join() rethrows what it threw. */
     private static final class Worker<T> {
         final Thread thread;
         final AtomicReference<T> result = new AtomicReference<>();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        private Worker(String name, Callable<T> body) {
-            thread = new Thread(() -> {
+        private Worker(ThreadKind kind, String name, Callable<T> body) {
+            thread = TrackingThreadFactory.of(kind, name).newThread(() -> {
                 try {
                     result.set(body.call());
                 } catch (Throwable t) {
                     failure.set(t);
                 }
-            }, name);
+            });
         }
 
         static <T> Worker<T> start(String name, Callable<T> body) {
-            Worker<T> worker = new Worker<>(name, body);
+            return start(ThreadKind.PLATFORM, name, body);
+        }
+
+        static <T> Worker<T> start(ThreadKind kind, String name, Callable<T> body) {
+            Worker<T> worker = new Worker<>(kind, name, body);
             worker.thread.start();
             return worker;
         }
 
         void awaitBlocked() {
-            await().atMost(LONG_DELAY).until(() -> {
+            await(thread.getName() + " blocked").until(() -> {
                 Thread.State s = thread.getState();
                 return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
             });

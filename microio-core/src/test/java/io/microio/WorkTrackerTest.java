@@ -2,25 +2,25 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import static io.microio.testing.Awaits.await;
+import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.testing.Delays.SHORT_DELAY;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.ThreadKind;
+import io.microio.testing.TrackingThreadFactory;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-@Timeout(60)
 class WorkTrackerTest {
-    private static final double SCALE = Double.parseDouble(System.getProperty("microio.test.delay.scale", "1"));
-    private static final Duration SHORT_DELAY = scaled(Duration.ofMillis(50));
-    private static final Duration LONG_DELAY = scaled(Duration.ofSeconds(10));
-
     private final WorkTracker tracker = new WorkTracker("test work");
 
     /** A new tracker is idle, and awaitIdle returns at once. */
@@ -90,11 +90,12 @@ class WorkTrackerTest {
     }
 
     /** A waiter blocked in awaitIdle on another thread is woken by the last close, not before. */
-    @Test
-    void awaitIdleIsWokenByTheLastClose() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void awaitIdleIsWokenByTheLastClose(ThreadKind kind) throws Exception {
         WorkTracker.Token a = tracker.track();
         WorkTracker.Token b = tracker.track();
-        Worker<Boolean> waiter = Worker.start("waiter", () -> tracker.awaitIdle(LONG_DELAY));
+        Worker<Boolean> waiter = Worker.start(kind, "waiter", () -> tracker.awaitIdle(LONG_DELAY));
         waiter.awaitBlocked();
         a.close();
         assertThat(waiter.joinsWithin(SHORT_DELAY)).as("woken before the last close").isFalse();
@@ -145,37 +146,29 @@ class WorkTrackerTest {
         assertThat(waiter.join()).isTrue();
     }
 
-    /** Concurrent track and close from many threads, with concurrent waiters, ends at exactly zero and wakes every waiter. */
-    @Test
-    void concurrentTrackAndCloseFromManyThreads() throws Exception {
-        int threads = 8;
+    /** Concurrent track and close from many threads, with a concurrent waiter, ends at exactly zero and wakes the waiter. */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void concurrentTrackAndCloseFromManyThreads(ThreadKind kind) throws Exception {
         int rounds = 20_000;
         WorkTracker.Token holder = tracker.track(); // keeps the tracker busy until every worker is done
-        CyclicBarrier start = new CyclicBarrier(threads);
-        List<Worker<Void>> workers = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            workers.add(Worker.start("worker-" + t, () -> {
-                start.await();
-                ThreadLocalRandom random = ThreadLocalRandom.current();
-                for (int i = 0; i < rounds; i++) {
-                    WorkTracker.Token token = tracker.track();
-                    if (random.nextInt(8) == 0) {
-                        Thread.yield();
-                    }
-                    token.close();
-                    if (random.nextBoolean()) {
-                        token.close(); // a second close changes nothing
-                    }
-                    assertThat(tracker.inFlight()).isPositive(); // the holder's unit is always counted
+        Worker<Boolean> waiter = Worker.start(kind, "waiter", () -> tracker.awaitIdle(LONG_DELAY));
+        ConcurrentHarness.run(kind, 8, LONG_DELAY, index -> {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            for (int i = 0; i < rounds; i++) {
+                WorkTracker.Token token = tracker.track();
+                if (random.nextInt(8) == 0) {
+                    Thread.yield();
                 }
-                return null;
-            }));
-        }
-        Worker<Boolean> waiter = Worker.start("waiter", () -> tracker.awaitIdle(LONG_DELAY));
-        for (Worker<Void> w : workers) {
-            w.join();
-        }
+                token.close();
+                if (random.nextBoolean()) {
+                    token.close(); // a second close changes nothing
+                }
+                assertThat(tracker.inFlight()).isPositive(); // the holder's unit is always counted
+            }
+        });
         assertThat(tracker.inFlight()).isEqualTo(1);
+        assertThat(waiter.thread.isAlive()).as("the waiter is still waiting").isTrue();
         holder.close();
         assertThat(waiter.join()).isTrue();
         assertThat(tracker.inFlight()).isZero();
@@ -275,34 +268,34 @@ class WorkTrackerTest {
 
     // ---------------------------------------------------------------- helpers
 
-    private static Duration scaled(Duration d) {
-        return Duration.ofNanos(Math.round(d.toNanos() * SCALE));
-    }
-
-    /** A platform thread running a body; join() rethrows what it threw. */
+    /** A thread running a body, made by a tracking factory; join() rethrows what it threw. */
     private static final class Worker<T> {
         final Thread thread;
         final AtomicReference<T> result = new AtomicReference<>();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        private Worker(String name, Callable<T> body) {
-            thread = new Thread(() -> {
+        private Worker(ThreadKind kind, String name, Callable<T> body) {
+            thread = TrackingThreadFactory.of(kind, name).newThread(() -> {
                 try {
                     result.set(body.call());
                 } catch (Throwable t) {
                     failure.set(t);
                 }
-            }, name);
+            });
         }
 
         static <T> Worker<T> start(String name, Callable<T> body) {
-            Worker<T> worker = new Worker<>(name, body);
+            return start(ThreadKind.PLATFORM, name, body);
+        }
+
+        static <T> Worker<T> start(ThreadKind kind, String name, Callable<T> body) {
+            Worker<T> worker = new Worker<>(kind, name, body);
             worker.thread.start();
             return worker;
         }
 
         void awaitBlocked() {
-            await().atMost(LONG_DELAY).until(() -> {
+            await(thread.getName() + " blocked").until(() -> {
                 Thread.State s = thread.getState();
                 return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
             });
