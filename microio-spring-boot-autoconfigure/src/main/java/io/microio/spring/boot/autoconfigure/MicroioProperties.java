@@ -17,6 +17,8 @@ public class MicroioProperties {
 
     private final Readiness readiness = new Readiness();
 
+    private final Restart restart = new Restart();
+
     /** {@return the settings that apply while service groups start} */
     public Startup getStartup() {
         return this.startup;
@@ -30,6 +32,11 @@ public class MicroioProperties {
     /** {@return the settings that tie the application's readiness to its services} */
     public Readiness getReadiness() {
         return this.readiness;
+    }
+
+    /** {@return the settings for starting a failed service group again} */
+    public Restart getRestart() {
+        return this.restart;
     }
 
     /** Settings that apply while service groups start. */
@@ -98,6 +105,50 @@ public class MicroioProperties {
 
         public void setRefuseTrafficOnFailure(boolean refuseTrafficOnFailure) {
             this.refuseTrafficOnFailure = refuseTrafficOnFailure;
+        }
+    }
+
+    /** Settings for starting a failed service group again. */
+    public static class Restart {
+
+        /**
+         * Whether to start a service group again after one of its services failed. Applies only to
+         * groups whose services all come from @MicroioService ServiceThread.Body beans.
+         */
+        private boolean enabled;
+
+        /**
+         * Time to wait before the first attempt to start a failed service group again.
+         */
+        private Duration initialBackoff = Duration.ofSeconds(1);
+
+        /**
+         * Longest time to wait between two attempts; the wait doubles after each failed attempt.
+         */
+        private Duration maxBackoff = Duration.ofMinutes(1);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getInitialBackoff() {
+            return this.initialBackoff;
+        }
+
+        public void setInitialBackoff(Duration initialBackoff) {
+            this.initialBackoff = initialBackoff;
+        }
+
+        public Duration getMaxBackoff() {
+            return this.maxBackoff;
+        }
+
+        public void setMaxBackoff(Duration maxBackoff) {
+            this.maxBackoff = maxBackoff;
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.microio.spring.boot.autoconfigure.metrics;
 
+import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
+import io.microio.WorkTracker;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -22,11 +24,13 @@ final class BeanMeterRegistrar implements SmartInitializingSingleton {
 
     @Override
     public void afterSingletonsInstantiated() {
-        registerAll(ScopeGroup.class, meters::register);
+        registerAll(WorkTracker.class, (name, tracker) -> meters.register(name, (WorkTracker) tracker));
+        registerAll(RequestRegistry.class, (name, registry) -> meters.register(name, (RequestRegistry<?, ?>) registry));
+        registerAll(ScopeGroup.class, (name, group) -> meters.register(name, (ScopeGroup) group));
     }
 
-    private <T> void registerAll(Class<T> type, BiConsumer<String, T> register) {
-        Map<String, T> beans = beanFactory.getBeansOfType(type, false, false);
+    private void registerAll(Class<?> type, BiConsumer<String, Object> register) {
+        Map<String, ?> beans = beanFactory.getBeansOfType(type, false, false);
         beans.forEach(register);
     }
 }

@@ -1,11 +1,14 @@
 package io.microio.spring.boot.autoconfigure.metrics;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
+import io.microio.WorkTracker;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
@@ -23,6 +26,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * created at run time (a channel per connection, say) are registered with one of the
  * {@code register} methods. The meters are:
  * <ul>
+ * <li>{@code microio.work.in.flight} (gauge): work items in flight in a {@link WorkTracker};</li>
+ * <li>{@code microio.requests.pending} (gauge) and {@code microio.requests.late} (function counter):
+ * requests waiting for a reply in a {@link RequestRegistry}, and replies that came for no pending
+ * request;</li>
  * <li>{@code microio.scope.active} (gauge): regions running in a {@link ScopeGroup}.</li>
  * </ul>
  *
@@ -60,6 +67,45 @@ public final class MicroioMeters implements MeterBinder {
         for (Source<?> source : sources.values()) {
             source.bind(registry);
         }
+    }
+
+    /**
+     * Registers the meters of a work tracker: {@code microio.work.in.flight}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param tracker the tracker; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, WorkTracker tracker) {
+        return add("work", name, tracker, (t, tags, r) -> List.of(
+                Gauge.builder("microio.work.in.flight", t, WorkTracker::inFlight)
+                        .description("Number of work items in flight")
+                        .baseUnit("tasks")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    /**
+     * Registers the meters of a request registry: {@code microio.requests.pending} and
+     * {@code microio.requests.late}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param registry the registry; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, RequestRegistry<?, ?> registry) {
+        return add("requests", name, registry, (q, tags, r) -> List.of(
+                Gauge.builder("microio.requests.pending", q, RequestRegistry::pending)
+                        .description("Number of requests waiting for a reply")
+                        .baseUnit("requests")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.requests.late", q, RequestRegistry::lateReplies)
+                        .description("Replies and failures that arrived for no pending request: late,"
+                                + " duplicate or unknown")
+                        .baseUnit("replies")
+                        .tags(tags)
+                        .register(r)));
     }
 
     /**

@@ -2,9 +2,12 @@ package io.microio.spring.boot.autoconfigure.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
+import io.microio.WorkTracker;
 import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -84,10 +87,52 @@ class MicroioMetricsAutoConfigurationTests {
         });
     }
 
+    /** A work tracker bean's in-flight gauge follows the tokens taken and closed. */
+    @Test
+    void workTrackerBeanWhenWorkIsInFlightShouldBeMeasured() {
+        contextRunner.withBean("jobs", WorkTracker.class, WorkTracker::new).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Gauge gauge = registry.get("microio.work.in.flight").tag("name", "jobs").gauge();
+            assertThat(gauge.getId().getBaseUnit()).isEqualTo("tasks");
+            assertThat(gauge.getId().getDescription()).isNotBlank();
+            WorkTracker tracker = context.getBean(WorkTracker.class);
+
+            try (WorkTracker.Token one = tracker.track(); WorkTracker.Token two = tracker.track()) {
+                assertThat(gauge.value()).isEqualTo(2.0);
+            }
+            assertThat(gauge.value()).isZero();
+        });
+    }
+
+    /** A request registry bean's pending gauge and late-reply counter follow its requests. */
+    @Test
+    void requestRegistryBeanWhenRequestsArePendingShouldBeMeasured() {
+        contextRunner.withBean("upstream", RequestRegistry.class, RequestRegistry::new).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Gauge pending = registry.get("microio.requests.pending").tag("name", "upstream").gauge();
+            FunctionCounter late = registry.get("microio.requests.late").tag("name", "upstream").functionCounter();
+            assertThat(pending.getId().getBaseUnit()).isEqualTo("requests");
+            assertThat(late.getId().getBaseUnit()).isEqualTo("replies");
+            @SuppressWarnings("unchecked")
+            RequestRegistry<Integer, String> requests = context.getBean(RequestRegistry.class);
+
+            requests.register(1);
+            requests.register(2);
+            assertThat(pending.value()).isEqualTo(2.0);
+
+            assertThat(requests.resolve(1, "one")).isTrue();
+            assertThat(requests.resolve(7, "unknown")).isFalse();
+            assertThat(pending.value()).isEqualTo(1.0);
+            assertThat(late.count()).isEqualTo(1.0);
+            requests.close();
+        });
+    }
+
     /** {@code management.metrics.enable.microio=false} removes every microio meter from the registry. */
     @Test
     void metersWhenDisabledByPropertyShouldNotBeRegistered() {
         contextRunner.withUserConfiguration(ScopeGroups.class)
+                .withBean("jobs", WorkTracker.class, WorkTracker::new)
                 .withPropertyValues("management.metrics.enable.microio=false")
                 .run(context -> {
                     MeterRegistry registry = context.getBean(MeterRegistry.class);
