@@ -57,7 +57,7 @@ public final class Task<T extends @Nullable Object> {
 
     private final TaskGroup group;
     private final String name;
-    private final Callable<? extends T> body;
+    private @Nullable Callable<? extends T> body; // dropped once run, so a kept Task does not keep it
     private final @Nullable TaskStatus<?> status;
     private final CancelScope scope = CancelScope.create();
     private final CountDownLatch done = new CountDownLatch(1);
@@ -238,10 +238,12 @@ public final class Task<T extends @Nullable Object> {
     /** Child thread: runs the body in the task's scope, then hands the outcome to the group. */
     void run() {
         running = true;
+        Callable<? extends T> b = Objects.requireNonNull(body);
+        body = null;
         @Nullable Object value = null;
         Throwable failure = null;
         try {
-            value = scope.call(body::call).orElse(null);
+            value = scope.call(b::call).orElse(null);
         } catch (Throwable e) {
             failure = e;
         }

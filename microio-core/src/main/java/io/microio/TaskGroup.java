@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -106,8 +105,10 @@ public final class TaskGroup {
      * not report the failure a second time; (3) before (4) means every outcome is published when the
      * owner sees `live == 0`.
      *
-     * Every child thread is queued in `threads` before it starts; after `live == 0` the owner joins them
-     * all, so no thread of the group is alive when run/call returns.
+     * A child thread, in (4), adds itself to `finishing` (it still has a few instructions to run) and
+     * drops the threads in it that have terminated, so the list holds only threads in their last steps,
+     * however long the group lives. At close (`live == 0`) every started thread has passed (4), so the
+     * owner joins what is left in `finishing`, and no thread of the group is alive when run/call returns.
      */
 
     private static final ThreadFactory VIRTUAL_THREADS = Thread.ofVirtual().factory();
@@ -121,13 +122,13 @@ public final class TaskGroup {
     private final int maxConcurrency;
     private final boolean aggregateFailures;
     private final CancelScope ownerScope = CancelScope.create();
-    private final ConcurrentLinkedQueue<Thread> threads = new ConcurrentLinkedQueue<>();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private final Set<Task<?>> running = new HashSet<>(); // guarded by lock
     private final LinkedHashSet<Task<?>> waiting = new LinkedHashSet<>(); // guarded by lock
     private final List<Throwable> failures = new ArrayList<>(2); // guarded by lock
+    private final List<Thread> finishing = new ArrayList<>(); // guarded by lock
     private @Nullable Throwable ownerFailure; // guarded by lock
     private long nextIndex; // guarded by lock
     private int live; // guarded by lock
@@ -155,8 +156,8 @@ public final class TaskGroup {
      * @param body the owner's body; it starts children through the group it is given
      * @param <X> what the body may throw
      * @throws X what the body threw, if that was the group's first failure
-     * @throws RuntimeException or {@link Error}: the first failure of a child, with the later ones
-     *     suppressed
+     * @throws RuntimeException the first failure of a child, if it is unchecked, with the later ones
+     *     suppressed (an {@link Error} is thrown the same way)
      * @throws TaskGroupException if the first failure is a checked exception of a child
      * @throws CancelledException if a {@link CancelScope} enclosing the caller was cancelled while the
      *     group ran (after the children have ended)
@@ -175,8 +176,8 @@ public final class TaskGroup {
      * @return the body's result; empty if the group's cancellation ended the body (or the body returned
      *     {@code null})
      * @throws X what the body threw, if that was the group's first failure
-     * @throws RuntimeException or {@link Error}: the first failure of a child, with the later ones
-     *     suppressed
+     * @throws RuntimeException the first failure of a child, if it is unchecked, with the later ones
+     *     suppressed (an {@link Error} is thrown the same way)
      * @throws TaskGroupException if the first failure is a checked exception of a child
      * @throws CancelledException if a {@link CancelScope} enclosing the caller was cancelled while the
      *     group ran (after the children have ended)
@@ -266,9 +267,10 @@ public final class TaskGroup {
      * @param body the child's body; it must call {@code status.started(value)} exactly once
      * @param <T> the value the child hands over
      * @return the value given to {@code started}
-     * @throws RuntimeException or {@link Error}: what the child threw before calling {@code started}
-     *     (a checked exception is wrapped in a {@link CompletionException}); the failure fails the group
-     *     as well
+     * @throws RuntimeException what the child threw before calling {@code started}, if unchecked (an
+     *     {@link Error} is thrown the same way); the failure fails the group as well
+     * @throws CompletionException if the child threw a checked exception before calling {@code started};
+     *     it is the cause
      * @throws IllegalStateException if the child returned without calling {@code started}, or the group
      *     has ended
      * @throws CancelledException if the calling thread is inside a cancelled {@code CancelScope}, for
@@ -471,26 +473,28 @@ public final class TaskGroup {
                 }
                 thread.setName(t.name());
                 t.bindThread(thread);
-                threads.add(thread); // before start: the owner joins every thread in this queue
                 thread.start();
                 return;
             } catch (Throwable e) {
-                task = settle(t, null, e, false);
+                task = settle(t, null, e, false, false);
             }
         }
     }
 
     /** Child thread, after the body: settles the task and hands its slot on. */
     void taskEnded(Task<?> task, @Nullable Object value, @Nullable Throwable failure, boolean cancellationCaught) {
-        Task<?> next = settle(task, value, failure, cancellationCaught);
+        Task<?> next = settle(task, value, failure, cancellationCaught, true);
         if (next != null) {
             launch(next);
         }
     }
 
-    /** Classifies, reports and publishes a task's end; returns the waiting task that takes its slot. */
-    private @Nullable Task<?> settle(
-            Task<?> task, @Nullable Object value, @Nullable Throwable failure, boolean cancellationCaught) {
+    /**
+     * Classifies, reports and publishes a task's end; returns the waiting task that takes its slot.
+     * {@code onTaskThread}: called by the task's own thread, which is about to terminate.
+     */
+    private @Nullable Task<?> settle(Task<?> task, @Nullable Object value, @Nullable Throwable failure,
+            boolean cancellationCaught, boolean onTaskThread) {
         Task.State state;
         if (failure == null) {
             state = cancellationCaught ? Task.State.CANCELLED : Task.State.SUCCESS;
@@ -515,6 +519,10 @@ public final class TaskGroup {
         lock.lock(); // (4)
         try {
             running.remove(task);
+            finishing.removeIf(t -> !t.isAlive());
+            if (onTaskThread) {
+                finishing.add(Thread.currentThread());
+            }
             Task<?> next = null;
             if (!cancelled && !waiting.isEmpty() && running.size() < maxConcurrency) {
                 next = waiting.removeFirst();
@@ -640,7 +648,15 @@ public final class TaskGroup {
                 cancel("the owner thread of task group " + name + " was interrupted");
             }
         }
-        for (Thread t; (t = threads.poll()) != null; ) {
+        List<Thread> last;
+        lock.lock();
+        try {
+            last = List.copyOf(finishing);
+            finishing.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Thread t : last) {
             for (;;) {
                 try {
                     t.join(); // the task has ended; its thread is finishing its last instructions
@@ -689,8 +705,11 @@ public final class TaskGroup {
         }
         Throwable t = failure;
         for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof DeadlineExceededException) {
+                return false; // a failure by design, as for CancelScope
+            }
             if (t instanceof CancellationException) {
-                return true;
+                return true; // joined a task that was cancelled
             }
         }
         return false;
@@ -966,7 +985,8 @@ public final class TaskGroup {
          * @param body the owner's body
          * @param <X> what the body may throw
          * @throws X what the body threw, if that was the group's first failure
-         * @throws RuntimeException or {@link Error}: the first failure of a child
+         * @throws RuntimeException the first failure of a child, if it is unchecked (an {@link Error} is
+         *     thrown the same way)
          * @throws TaskGroupException if failures are aggregated, or the first is a checked exception of a
          *     child
          * @throws CancelledException if a {@link CancelScope} enclosing the caller was cancelled
@@ -988,7 +1008,8 @@ public final class TaskGroup {
          * @return the body's result; empty if the group's cancellation ended the body (or it returned
          *     {@code null})
          * @throws X what the body threw, if that was the group's first failure
-         * @throws RuntimeException or {@link Error}: the first failure of a child
+         * @throws RuntimeException the first failure of a child, if it is unchecked (an {@link Error} is
+         *     thrown the same way)
          * @throws TaskGroupException if failures are aggregated, or the first is a checked exception of a
          *     child
          * @throws CancelledException if a {@link CancelScope} enclosing the caller was cancelled

@@ -17,6 +17,7 @@ import java.util.Objects;
 public class TaskGroupException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** Every failure, first one first. */
     private final List<Throwable> failures;
 
     /**

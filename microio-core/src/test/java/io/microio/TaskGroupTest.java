@@ -2,7 +2,9 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import static io.microio.testing.Awaits.await;
+import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.testing.Delays.SHORT_DELAY;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -24,23 +26,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
+import io.microio.testing.TrackingThreadFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class TaskGroupTest {
-    private static final Duration SHORT_DELAY = Duration.ofMillis(50);
-    private static final Duration LONG_DELAY = Duration.ofSeconds(10);
-
-    /** Records every thread the groups under test make, to check none is left alive. */
-    private final List<Thread> made = new CopyOnWriteArrayList<>();
-    private final ThreadFactory virtual = Thread.ofVirtual().factory();
-    private final ThreadFactory tracking = r -> {
-        Thread t = virtual.newThread(r);
-        made.add(t);
-        return t;
-    };
+    /** Makes the children's virtual threads, so that the leak checker and these tests see them. */
+    private final TrackingThreadFactory tracking = TrackingThreadFactory.virtual("unnamed-");
     private final List<Thread> helpers = new ArrayList<>();
     private final AtomicReference<Throwable> helperFailure = new AtomicReference<>();
 
@@ -50,7 +44,7 @@ class TaskGroupTest {
 
     /** Starts a platform helper thread whose failure fails the test. */
     private Thread helper(String name, ThrowingRunnable body) {
-        Thread t = Thread.ofPlatform().name(name).start(() -> {
+        Thread t = TrackingThreadFactory.platform(name + "-").newThread(() -> {
             try {
                 body.run();
             } catch (Throwable e) {
@@ -58,6 +52,7 @@ class TaskGroupTest {
             }
         });
         helpers.add(t);
+        t.start();
         return t;
     }
 
@@ -66,7 +61,7 @@ class TaskGroupTest {
     }
 
     private void assertNoChildThreadAlive() {
-        assertThat(made).allSatisfy(t -> assertThat(t.isAlive()).as("%s alive", t).isFalse());
+        assertThat(tracking.threads()).allSatisfy(t -> assertThat(t.isAlive()).as("%s alive", t).isFalse());
     }
 
     @AfterEach
@@ -78,13 +73,11 @@ class TaskGroupTest {
         if (helperFailure.get() != null) {
             throw helperFailure.get();
         }
-        assertNoChildThreadAlive();
-        assertThat(Thread.interrupted()).as("interrupt flag of the test thread").isFalse();
+        assertNoChildThreadAlive(); // at once, without the leak checker's grace period
     }
 
     private static void awaitBlocked(Thread t) {
-        await().atMost(LONG_DELAY).pollInSameThread().pollInterval(Duration.ofMillis(2))
-                .until(() -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
+        await("thread blocked").until(() -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
     }
 
     // ---------------------------------------------------------------- basics
@@ -106,7 +99,7 @@ class TaskGroupTest {
         });
         assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.SUCCESS));
         assertThat(tasks).extracting(Task::result).containsExactly(0, 10, 20, 30, 40);
-        assertThat(made).hasSize(5);
+        assertThat(tracking.threads()).hasSize(5);
         assertNoChildThreadAlive();
     }
 
@@ -379,6 +372,30 @@ class TaskGroupTest {
         assertThat(childFinally).isTrue();
     }
 
+    /** Cancelling a group reaches the children of a group nested in one of its children. */
+    @Test
+    void cancellationReachesNestedGroups() throws Exception {
+        CountDownLatch grandchildBlocked = new CountDownLatch(1);
+        AtomicBoolean grandchildFinally = new AtomicBoolean();
+        AtomicReference<Task<Void>> child = new AtomicReference<>();
+        group().run(outer -> {
+            child.set(outer.startSoon(() -> group().run(inner -> {
+                inner.startSoon(() -> {
+                    try {
+                        grandchildBlocked.countDown();
+                        new LinkedBlockingQueue<String>().take();
+                    } finally {
+                        grandchildFinally.set(true);
+                    }
+                });
+            })));
+            grandchildBlocked.await();
+            outer.cancel("stop all");
+        });
+        assertThat(grandchildFinally).isTrue();
+        assertThat(child.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
     /**
      * An interrupt of the owner while it waits for its children (not from a scope) cancels them; the
      * group returns with the owner's interrupt status set.
@@ -579,7 +596,7 @@ class TaskGroupTest {
                 joinerThread.set(Thread.currentThread());
                 return failing.join() + 1;
             }));
-            await().atMost(LONG_DELAY).pollInSameThread().until(() -> joinerThread.get() != null);
+            await().until(() -> joinerThread.get() != null);
             awaitBlocked(joinerThread.get());
             fail.countDown();
         })).isSameAs(boom);
@@ -588,8 +605,7 @@ class TaskGroupTest {
     }
 
     private static void awaitRunning(Task<?> task) {
-        await().atMost(LONG_DELAY).pollInSameThread().pollInterval(Duration.ofMillis(2))
-                .until(() -> task.state() != Task.State.WAITING);
+        await("task running").until(() -> task.state() != Task.State.WAITING);
     }
 
     /** Two failures: the first is thrown, the second attached to it as suppressed. */
@@ -763,7 +779,7 @@ class TaskGroupTest {
         });
         assertThat(maxSeen).hasValue(bound);
         assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.SUCCESS));
-        assertThat(made).hasSize(40);
+        assertThat(tracking.threads()).hasSize(40);
     }
 
     /** A task waiting for a slot is WAITING; cancelling it ends it without running; so does a group cancel. */
@@ -802,7 +818,7 @@ class TaskGroupTest {
         });
         assertThat(bodiesRun).hasValue(0);
         assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.CANCELLED));
-        assertThat(made).hasSize(1);
+        assertThat(tracking.threads()).hasSize(1);
     }
 
     /** map returns the results in input order, whatever order the children finish in. */
