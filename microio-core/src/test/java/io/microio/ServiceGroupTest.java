@@ -4,10 +4,11 @@ import static io.microio.ServiceThreadTest.LONG;
 import static io.microio.ServiceThreadTest.SHORT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import static io.microio.testing.Awaits.await;
 
 import io.microio.ServiceState.Phase;
 import io.microio.testing.LogCapture;
+import io.microio.testing.TrackingThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,7 +81,7 @@ class ServiceGroupTest {
                 new ServiceState(Phase.TERMINATED, "shutdown", null)));
         assertThat(order).containsExactly("STARTING a", "STARTING b", "STARTING c",
                 "STOPPING c", "STOPPING b", "STOPPING a");
-        await().atMost(LONG).until(() -> groupSeen.size() == 4);
+        await().until(() -> groupSeen.size() == 4);
         assertThat(groupSeen).containsExactly("NEW->STARTING", "STARTING->RUNNING", "RUNNING->STOPPING", "STOPPING->TERMINATED");
     }
 
@@ -156,9 +157,10 @@ class ServiceGroupTest {
     @Timeout(120)
     void thousandServices() throws Exception {
         int n = 1_000;
+        TrackingThreadFactory threads = TrackingThreadFactory.virtual("thousand-");
         ServiceGroup.Builder builder = ServiceGroup.builder("thousand");
         for (int i = 0; i < n; i++) {
-            builder.add(ServiceThread.builder("svc-" + i).virtual(true).build(ctx -> {
+            builder.add(ServiceThread.builder("svc-" + i).threadFactory(threads).build(ctx -> {
                 ctx.started();
                 ctx.awaitStop(LONG);
             }));
@@ -175,6 +177,10 @@ class ServiceGroupTest {
         assertThat(joined).isTrue();
         assertThat(group.state().phase()).isEqualTo(Phase.TERMINATED);
         assertThat(group.states().values()).allSatisfy(s -> assertThat(s.phase()).isEqualTo(Phase.TERMINATED));
+        assertThat(threads.threads()).hasSize(n).allSatisfy(t -> {
+            assertThat(t.isVirtual()).isTrue();
+            assertThat(t.isAlive()).isFalse();
+        });
         System.out.printf("1000 services: start+awaitStarted %d ms, stopJoin %d ms%n",
                 (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
     }
@@ -188,7 +194,8 @@ class ServiceGroupTest {
             ServiceThreadTest.ignoreInterruptsUntil(release);
         });
         ServiceThread fine = idle("fine");
-        ServiceThread stuck2 = ServiceThread.builder("stuck-2").virtual(true).build(ctx -> {
+        ServiceThread stuck2 = ServiceThread.builder("stuck-2")
+                .threadFactory(TrackingThreadFactory.virtual("stuck-2-")).build(ctx -> {
             ctx.started();
             ServiceThreadTest.ignoreInterruptsUntil(release);
         });
