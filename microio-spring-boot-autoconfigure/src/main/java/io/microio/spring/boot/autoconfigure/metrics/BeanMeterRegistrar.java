@@ -3,6 +3,7 @@ package io.microio.spring.boot.autoconfigure.metrics;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.WorkTracker;
+import io.microio.spring.boot.autoconfigure.ServiceGroupLifecycle;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -27,6 +28,7 @@ final class BeanMeterRegistrar implements SmartInitializingSingleton {
         registerAll(WorkTracker.class, (name, tracker) -> meters.register(name, (WorkTracker) tracker));
         registerAll(RequestRegistry.class, (name, registry) -> meters.register(name, (RequestRegistry<?, ?>) registry));
         registerAll(ScopeGroup.class, (name, group) -> meters.register(name, (ScopeGroup) group));
+        registerAll(ServiceGroupLifecycle.class, (name, group) -> meters.register((ServiceGroupLifecycle) group));
     }
 
     private void registerAll(Class<?> type, BiConsumer<String, Object> register) {

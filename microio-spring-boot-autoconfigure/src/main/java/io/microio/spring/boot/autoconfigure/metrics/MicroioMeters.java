@@ -8,7 +8,11 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
+import io.microio.Service;
+import io.microio.ServiceState;
+import io.microio.ServiceState.Phase;
 import io.microio.WorkTracker;
+import io.microio.spring.boot.autoconfigure.ServiceGroupLifecycle;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
@@ -18,6 +22,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Meters for microio objects, each tagged with the {@code name} it was registered under.
@@ -30,7 +36,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <li>{@code microio.requests.pending} (gauge) and {@code microio.requests.late} (function counter):
  * requests waiting for a reply in a {@link RequestRegistry}, and replies that came for no pending
  * request;</li>
- * <li>{@code microio.scope.active} (gauge): regions running in a {@link ScopeGroup}.</li>
+ * <li>{@code microio.scope.active} (gauge): regions running in a {@link ScopeGroup};</li>
+ * <li>{@code microio.service.state} (gauge, one per state, tag {@code state}): 1 for the state a
+ * {@link Service} is in, 0 for the others; for the services of a {@link ServiceGroupLifecycle} also
+ * tagged with the {@code group}.</li>
  * </ul>
  *
  * <p>Meters never keep the measured object alive: this class and the meters hold it through weak
@@ -49,6 +58,9 @@ public final class MicroioMeters implements MeterBinder {
      * second sees the other, so no pair is missed; a pair visited twice is harmless because Micrometer
      * returns the meter already registered under an id.
      */
+
+    /** The {@code group} tag of a service registered on its own, outside any service group. */
+    public static final String NO_GROUP = "none";
 
     private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
     private final Map<Key, Source<?>> sources = new ConcurrentHashMap<>();
@@ -122,6 +134,55 @@ public final class MicroioMeters implements MeterBinder {
                         .baseUnit("scopes")
                         .tags(tags)
                         .register(r)));
+    }
+
+    /**
+     * Registers the meters of a service: {@code microio.service.state}, with the {@code group} tag
+     * {@value #NO_GROUP}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param service the service; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, Service service) {
+        return add("service", name, service,
+                (s, tags, r) -> stateGauges(s, Service::state, tags.and("group", NO_GROUP), r));
+    }
+
+    /**
+     * Registers the meters of every service of a service group run by the application context:
+     * {@code microio.service.state}, tagged with the service's {@code name} and the {@code group}. The
+     * gauges follow the group across restarts.
+     *
+     * @param group the group; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(ServiceGroupLifecycle group) {
+        return add("service-group", group.name(), group, (g, tags, r) -> {
+            List<Meter> all = new ArrayList<>();
+            for (String service : g.serviceNames()) {
+                all.addAll(stateGauges(g, x -> x.states().get(service),
+                        Tags.of("name", service, "group", g.name()), r));
+            }
+            return all;
+        });
+    }
+
+    private static <T> List<Meter> stateGauges(T target, Function<T, @Nullable ServiceState> state, Tags tags,
+            MeterRegistry registry) {
+        List<Meter> gauges = new ArrayList<>();
+        for (Phase phase : Phase.values()) {
+            gauges.add(Gauge.builder("microio.service.state", target, t -> {
+                        ServiceState current = state.apply(t);
+                        return current != null && current.phase() == phase ? 1 : 0;
+                    })
+                    .description("Whether the service is in the state of the 'state' tag: 1 if it is, 0 if not")
+                    .baseUnit("services")
+                    .tags(tags)
+                    .tag("state", phase.name())
+                    .register(registry));
+        }
+        return gauges;
     }
 
     private <T> Registration add(String kind, String name, T target, MeterSet<T> meterSet) {

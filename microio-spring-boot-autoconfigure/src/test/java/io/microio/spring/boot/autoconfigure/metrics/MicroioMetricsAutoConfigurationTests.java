@@ -7,8 +7,11 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
+import io.microio.ServiceState;
+import io.microio.ServiceThread;
 import io.microio.WorkTracker;
 import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
@@ -125,6 +128,34 @@ class MicroioMetricsAutoConfigurationTests {
             assertThat(pending.value()).isEqualTo(1.0);
             assertThat(late.count()).isEqualTo(1.0);
             requests.close();
+        });
+    }
+
+    /** A service has one state gauge per state, tagged with its group; the one for its state is 1. */
+    @Test
+    void serviceBeanWhenRunningShouldHaveStateGauges() {
+        contextRunner.withBean("worker", ServiceThread.class, () -> ServiceThread.of("worker", ctx -> {
+            ctx.started();
+            while (!ctx.awaitStop(Duration.ofMinutes(2))) {
+                // keep running
+            }
+        })).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.find("microio.service.state").tag("name", "worker").gauges())
+                    .hasSize(ServiceState.Phase.values().length);
+            Gauge running = registry.get("microio.service.state")
+                    .tags("name", "worker", "group", "default", "state", "RUNNING").gauge();
+            Gauge terminated = registry.get("microio.service.state")
+                    .tags("name", "worker", "group", "default", "state", "TERMINATED").gauge();
+            assertThat(running.value()).isEqualTo(1.0);
+            assertThat(terminated.value()).isZero();
+            assertThat(running.getId().getDescription()).isNotBlank();
+            assertThat(running.getId().getBaseUnit()).isEqualTo("services");
+
+            context.getBean(ServiceThread.class).stopJoin("test", Duration.ofSeconds(10));
+
+            assertThat(running.value()).isZero();
+            assertThat(terminated.value()).isEqualTo(1.0);
         });
     }
 
