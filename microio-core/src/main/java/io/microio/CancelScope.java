@@ -660,6 +660,9 @@ public final class CancelScope {
     static boolean isCancellation(Throwable failure) {
         Throwable t = failure;
         for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof DeadlineExceededException) {
+                return false; // a failure by design, even though a cancellation caused it
+            }
             if (t instanceof InterruptedException
                     || t instanceof CancelledException
                     || t instanceof ClosedByInterruptException
