@@ -438,13 +438,16 @@ public final class CounterGateway implements Service {
                             + e.getMessage(), e);
                 }
                 Long id = reply.id();
-                String error = reply.error();
                 if (id == null) {
-                    log.warn("The counter server at {} reported an error for no request: {}", address, error);
-                } else if (error == null) {
-                    requests.resolve(id, reply.value());
-                } else {
-                    requests.fail(id, new CounterErrorException(error));
+                    log.warn("The counter server at {} reported a problem with the connection: {}", address,
+                            reply.message());
+                    continue;
+                }
+                switch (reply.outcome()) {
+                    case OK -> requests.resolve(id, reply.value());
+                    case ERR -> requests.fail(id, new CounterErrorException(reply.message()));
+                    case UNAVAILABLE -> requests.fail(id, new UpstreamUnavailableException(
+                            "the counter server at " + address + " could not serve the request: " + reply.message()));
                 }
             }
         }

@@ -12,9 +12,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  * request = id SP op [SP argument] LF
- * reply   = id SP "ok" SP value LF
- *         | id SP "err" SP message LF
- *         | "-" SP "err" SP message LF      ; for a line whose id could not be read
+ * reply   = rid SP "ok" SP value LF
+ *         | rid SP "err" SP message LF          ; the request is wrong: do not send it again as it is
+ *         | rid SP "unavailable" SP message LF  ; the server cannot serve it now (it is stopping, full)
+ * rid     = id | "-"                            ; "-" for a line whose id could not be read
  * id      = 1 to 18 decimal digits          ; chosen by the client, echoed in the reply
  * op      = 1 to 16 lowercase letters       ; "add" or "get"
  * argument, value = an optional "-" and 1 to 18 decimal digits
@@ -29,8 +30,9 @@ import org.jspecify.annotations.Nullable;
  *       add needs a value}, {@code - err malformed request: ...}, and so on. The connection stays
  *       open, except that a line longer than the server's maximum, or too many malformed lines in a
  *       row, get an error reply and then the connection is closed.
- *   <li>When the server stops, every request still pending gets {@code <id> err counter server
- *       stopped}, and then the connection is closed.
+ *   <li>When the server stops, every request still pending gets {@code <id> unavailable counter
+ *       server stopped}, and then the connection is closed. A connection beyond the most the server
+ *       serves gets {@code - unavailable too many connections ...} and is closed.
  * </ul>
  *
  * <p>Example session ({@code >} sent by the client, {@code <} by the server):
@@ -81,14 +83,25 @@ public final class CounterProtocol {
      */
     record Malformed(@Nullable Long id, String message) implements Line {}
 
+    /** The kinds of reply. */
+    enum Outcome {
+        /** The request was served; the reply carries a value. */
+        OK,
+        /** The request is wrong; the reply carries a message. */
+        ERR,
+        /** The server cannot serve the request now; the reply carries a message. */
+        UNAVAILABLE
+    }
+
     /**
      * A reply read by a client.
      *
      * @param id the request's id, or {@code null} for a reply to a line whose id could not be read
-     * @param value the value of an {@code ok} reply
-     * @param error the message of an {@code err} reply, or {@code null} for an {@code ok} reply
+     * @param outcome what kind of reply it is
+     * @param value the value of an {@code ok} reply, 0 otherwise
+     * @param message the message of an {@code err} or {@code unavailable} reply, empty for {@code ok}
      */
-    record Reply(@Nullable Long id, long value, @Nullable String error) {}
+    record Reply(@Nullable Long id, Outcome outcome, long value, String message) {}
 
     /**
      * Parses a request line.
@@ -154,9 +167,10 @@ public final class CounterProtocol {
                 if (value == null || id == null) {
                     throw new IllegalArgumentException("malformed ok reply: " + describe(line));
                 }
-                yield new Reply(id, value, null);
+                yield new Reply(id, Outcome.OK, value, "");
             }
-            case "err" -> new Reply(id, 0, rest);
+            case "err" -> new Reply(id, Outcome.ERR, 0, rest);
+            case "unavailable" -> new Reply(id, Outcome.UNAVAILABLE, 0, rest);
             default -> throw new IllegalArgumentException("malformed reply: " + describe(line));
         };
     }
@@ -180,6 +194,17 @@ public final class CounterProtocol {
      */
     static String error(@Nullable Long id, String message) {
         return (id == null ? NO_ID : id.toString()) + " err " + printable(message, MAX_MESSAGE_LENGTH) + "\n";
+    }
+
+    /**
+     * {@return an {@code unavailable} reply line, with its line end}
+     *
+     * @param id the request's id, or {@code null} for the connection as a whole
+     * @param message why; made printable ASCII on one line and cut to {@value #MAX_MESSAGE_LENGTH}
+     *     characters
+     */
+    static String unavailable(@Nullable Long id, String message) {
+        return (id == null ? NO_ID : id.toString()) + " unavailable " + printable(message, MAX_MESSAGE_LENGTH) + "\n";
     }
 
     /**

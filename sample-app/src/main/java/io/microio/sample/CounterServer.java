@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * add delay}, without blocking the loop: it is a timer on the loop, and other requests are served
  * meanwhile (unlike the seed, adds overlap instead of queueing behind each other). {@code get} answers
  * at once. An unknown operation gets an error reply. Stopping the server fails every pending request
- * with the error reply {@code counter server stopped}.
+ * with the reply {@code <id> unavailable counter server stopped}.
  *
  * <p><b>Bad input never kills the service.</b> A malformed line gets an error reply and the connection
  * stays open; {@linkplain Settings#maxBadLines() too many in a row}, or a line longer than
@@ -231,7 +231,7 @@ public final class CounterServer implements Service {
     private void shutDown() {
         closeQuietly(serverSocket);
         for (PendingAdd add : pendingAdds) { // their timers were dropped with the loop
-            add.connection.reply(CounterProtocol.error(add.id, STOPPED));
+            add.connection.reply(CounterProtocol.unavailable(add.id, STOPPED));
         }
         int failed = pendingAdds.size();
         pendingAdds.clear();
@@ -293,7 +293,7 @@ public final class CounterServer implements Service {
 
     private void reject(Socket socket) {
         try (socket) {
-            socket.getOutputStream().write(CounterProtocol.error(null, "too many connections (at most "
+            socket.getOutputStream().write(CounterProtocol.unavailable(null, "too many connections (at most "
                     + settings.maxConnections() + "); try again later").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             log.debug("Could not turn away {}: {}", socket, e.toString());
@@ -315,7 +315,7 @@ public final class CounterServer implements Service {
                     loop.schedule(settings.addDelay(), () -> complete(add));
                     pendingAdds.add(add);
                 } catch (ClosedResourceException stopping) {
-                    c.reply(CounterProtocol.error(r.id(), STOPPED));
+                    c.reply(CounterProtocol.unavailable(r.id(), STOPPED));
                 }
             }
             case "get" -> c.reply(r.argument() == null
@@ -436,7 +436,7 @@ public final class CounterServer implements Service {
                     try {
                         loop.execute(() -> handle(this, request));
                     } catch (ClosedResourceException stopping) {
-                        reply(CounterProtocol.error(request.id(), STOPPED));
+                        reply(CounterProtocol.unavailable(request.id(), STOPPED));
                     }
                 }
             } catch (LineTooLongException e) {
