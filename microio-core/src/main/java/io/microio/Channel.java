@@ -27,11 +27,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A {@code Channel} is both endpoints. Hand out {@link #sender()} or {@link #receiver()} to give a
  * component only one of them. See {@link SendChannel} and {@link ReceiveChannel} for the contracts:
- * who may call what, what blocks, what each outcome means for the item. In short: sending is lock-free
- * and never blocks unless a bounded channel with {@link OverflowPolicy#BLOCK} is full; the receiver
- * waits by parking and costs the senders nothing while it is busy; nothing is lost silently (an item is
- * received, or counted as dropped and handed to the {@linkplain Builder#onUndelivered onUndelivered}
- * hook, or its send threw); {@link #stats()} is exact.
+ * who may call what, what blocks, what each outcome means for the item. In short: a send is one
+ * compare-and-set and never blocks unless a bounded channel with {@link OverflowPolicy#BLOCK} is full;
+ * the receiver waits by parking and costs the senders nothing while it is busy; nothing is lost
+ * silently (an item is received, or counted as dropped and handed to the
+ * {@linkplain Builder#onUndelivered onUndelivered} hook, or its send threw); {@link #stats()} is exact.
  *
  * <p>Thread safety: see {@link SendChannel} and {@link ReceiveChannel}.
  *
