@@ -44,7 +44,7 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
 
     /**
      * {@return a new unbounded channel} Late sends raise {@link ClosedResourceException}; no
-     * {@code onUndelivered} hook; a generated name.
+     * {@code onUndelivered} hook; named {@code channel-<n>}.
      *
      * @param <T> the type of the items
      */
@@ -161,7 +161,7 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
 
         /**
          * Names the channel, for logs, exception messages and metrics (the {@code name} tag). By default
-         * a name {@code channel-<n>} is generated.
+         * the channel is named {@code channel-<n>}, numbered in creation order.
          *
          * @param name the name
          * @return this builder
