@@ -27,11 +27,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A {@code Channel} is both endpoints. Hand out {@link #sender()} or {@link #receiver()} to give a
  * component only one of them. See {@link SendChannel} and {@link ReceiveChannel} for the contracts:
- * who may call what, what blocks, what each outcome means for the item. In short: sending is lock-free
- * and never blocks unless a bounded channel with {@link OverflowPolicy#BLOCK} is full; the receiver
- * waits by parking and costs the senders nothing while it is busy; nothing is lost silently (an item is
- * received, or counted as dropped and handed to the {@linkplain Builder#onUndelivered onUndelivered}
- * hook, or its send threw); {@link #stats()} is exact.
+ * who may call what, what blocks, what each outcome means for the item. In short: a send is one
+ * compare-and-set and never blocks unless a bounded channel with {@link OverflowPolicy#BLOCK} is full;
+ * the receiver waits by parking and costs the senders nothing while it is busy; nothing is lost
+ * silently (an item is received, or counted as dropped and handed to the
+ * {@linkplain Builder#onUndelivered onUndelivered} hook, or its send threw); {@link #stats()} is exact.
  *
  * <p>Thread safety: see {@link SendChannel} and {@link ReceiveChannel}.
  *
@@ -44,7 +44,7 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
 
     /**
      * {@return a new unbounded channel} Late sends raise {@link ClosedResourceException}; no
-     * {@code onUndelivered} hook; a generated name.
+     * {@code onUndelivered} hook; named {@code channel-<n>}.
      *
      * @param <T> the type of the items
      */
@@ -161,7 +161,7 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
 
         /**
          * Names the channel, for logs, exception messages and metrics (the {@code name} tag). By default
-         * a name {@code channel-<n>} is generated.
+         * the channel is named {@code channel-<n>}, numbered in creation order.
          *
          * @param name the name
          * @return this builder

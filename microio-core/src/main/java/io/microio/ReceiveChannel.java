@@ -151,7 +151,9 @@ public interface ReceiveChannel<T> extends Iterable<T> {
     CompletableFuture<T> receiveAsync();
 
     /**
-     * Hands every item, in order and one at a time, to {@code handler} on {@code executor}. No thread is
+     * Hands every item, in order and one at a time, to {@code handler} on {@code executor} (a thread
+     * pool, virtual threads, or a {@link Loop} or {@link LoopServiceThread}, so that the handler runs on
+     * the thread that owns the state it touches). No thread is
      * held while the channel is empty: a task is submitted to the executor when items arrive, it handles
      * a batch of them and submits itself again if more remain, so a bound channel shares its executor
      * fairly. At most one task is scheduled or running at a time, and each handler call
@@ -182,7 +184,8 @@ public interface ReceiveChannel<T> extends Iterable<T> {
      * closed for senders (later sends are late sends); every queued item, and every item whose send is
      * ordered before this close, is discarded: counted as dropped and handed to the {@code onUndelivered}
      * hook, on this thread. Receive operations then throw {@link ClosedResourceException}. Wakes a waiting
-     * receiver and every sender waiting for room. Does not block, except to run the hook.
+     * receiver (a pending {@link #receiveAsync()} future completes exceptionally, on this thread) and every
+     * sender waiting for room. Does not block, except to run the hook.
      *
      * @return {@code true} if this call cancelled the channel, {@code false} if it was already cancelled
      */

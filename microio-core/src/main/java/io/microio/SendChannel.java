@@ -17,8 +17,10 @@ package io.microio;
  * the send threw.
  *
  * <p>Thread safety: every method may be called from any thread, at any time, also before anyone
- * receives. Sending is lock-free; only a {@link OverflowPolicy#BLOCK} channel that is full makes
- * {@link #send(Object)} wait.
+ * receives. Only a {@link OverflowPolicy#BLOCK} channel that is full makes {@link #send(Object)} wait.
+ * Otherwise a send is one compare-and-set on the queue's tail, lock-free; it briefly takes the receiving
+ * side's internal lock only to hand the item to a pending {@link ReceiveChannel#receiveAsync()} future
+ * or, under {@link OverflowPolicy#DROP_OLDEST}, to evict the oldest item.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code send} or {@code trySend}
  * <i>happen-before</i> actions subsequent to the corresponding receive of that item in another thread,
@@ -74,8 +76,9 @@ public interface SendChannel<T> {
     /**
      * Closes the channel normally. Items already sent are still received; after the last of them the
      * receiver gets {@link EndOfStreamException}, every time it asks. Wakes a waiting receiver and every
-     * sender waiting for room. Never blocks. Atomic with respect to concurrent sends: each of them is
-     * either ordered before the close (and received) or is a late send.
+     * sender waiting for room. Never blocks; a pending {@link ReceiveChannel#receiveAsync()} future with
+     * nothing left to receive is completed on this thread. Atomic with respect to concurrent sends: each
+     * of them is either ordered before the close (and received) or is a late send.
      *
      * @return {@code true} if this call closed the channel; {@code false} if it was already closed,
      *     failed or cancelled

@@ -1,6 +1,6 @@
 package io.microio;
 
-import static io.microio.Workers.awaitParked;
+import static io.microio.testing.Delays.SHORT_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,41 +9,35 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.ThreadKind;
+import io.microio.testing.Worker;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** What a bounded channel does when it is full, per {@link OverflowPolicy}. */
-@Timeout(60)
 class BoundedChannelPolicyTest {
 
     // ------------------------------------------------------------------------------------------ BLOCK
 
     /** A BLOCK sender waits while the channel is full and goes on when the receiver makes room. */
-    @Test
-    void blockSenderWaitsForRoom() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void blockSenderWaitsForRoom(ThreadKind kind) throws Exception {
         Channel<Integer> ch = Channel.builder().capacity(2).build();
         ch.send(1);
         ch.send(2);
-        AtomicBoolean sent = new AtomicBoolean();
-        try (Workers w = new Workers()) {
-            Thread sender = w.start("sender", () -> {
-                assertThat(ch.send(3)).isTrue();
-                sent.set(true);
-            });
-            awaitParked(sender);
-            assertThat(sent).isFalse();
-            assertThat(ch.stats().queued()).isEqualTo(2);
-            assertThat(ch.receive()).isEqualTo(1);
-            w.join();
-        }
+        Worker<Boolean> sender = Worker.start(kind, "sender", () -> ch.send(3));
+        sender.awaitBlocked();
+        assertThat(sender.thread().isAlive()).isTrue();
+        assertThat(ch.stats().queued()).isEqualTo(2);
+        assertThat(ch.receive()).isEqualTo(1);
+        assertThat(sender.join()).isTrue();
         assertThat(ch.drain(10)).containsExactly(2, 3);
     }
 
@@ -62,20 +56,10 @@ class BoundedChannelPolicyTest {
     void closeWakesBlockedSender() throws Exception {
         Channel<Integer> ch = Channel.builder().capacity(1).build();
         ch.send(1);
-        AtomicReference<Throwable> seen = new AtomicReference<>();
-        try (Workers w = new Workers()) {
-            Thread sender = w.start("sender", () -> {
-                try {
-                    ch.send(2);
-                } catch (ClosedResourceException e) {
-                    seen.set(e);
-                }
-            });
-            awaitParked(sender);
-            ch.close();
-            w.join();
-        }
-        assertThat(seen.get()).isInstanceOf(ClosedResourceException.class);
+        Worker<Boolean> sender = Worker.start("sender", () -> ch.send(2));
+        sender.awaitBlocked();
+        ch.close();
+        assertThat(sender.joinFailure()).isInstanceOf(ClosedResourceException.class);
         assertThat(ch.receive()).isEqualTo(1);
         assertThatThrownBy(ch::receive).isInstanceOf(EndOfStreamException.class);
     }
@@ -87,31 +71,28 @@ class BoundedChannelPolicyTest {
         Channel<Integer> ch = Channel.builder().capacity(1).lateSend(LateSend.DROP)
                 .<Integer>onUndelivered(undelivered::add).build();
         ch.send(1);
-        try (Workers w = new Workers()) {
-            Thread sender = w.start("sender", () -> assertThat(ch.send(2)).isFalse());
-            awaitParked(sender);
-            ch.cancel();
-            w.join();
-        }
+        Worker<Boolean> sender = Worker.start("sender", () -> ch.send(2));
+        sender.awaitBlocked();
+        ch.cancel();
+        assertThat(sender.join()).isFalse();
         assertThat(undelivered).containsExactlyInAnyOrder(1, 2); // the woken sender may drop first
         assertThat(ch.stats()).isEqualTo(new ChannelStats(2, 0, 2, 0, true));
     }
 
     /** A scope cancelled from another thread wakes a sender waiting for room; its item is not taken. */
-    @Test
-    void scopeCancelWakesBlockedSender() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void scopeCancelWakesBlockedSender(ThreadKind kind) throws Exception {
         Channel<Integer> ch = Channel.builder().capacity(1).build();
         ch.send(1);
         CancelScope scope = CancelScope.create();
-        try (Workers w = new Workers()) {
-            Thread sender = w.start("sender", () -> {
-                scope.run(() -> ch.send(2));
-                assertThat(Thread.currentThread().isInterrupted()).isFalse();
-            });
-            awaitParked(sender);
-            scope.cancel("stop");
-            w.join();
-        }
+        Worker<Boolean> sender = Worker.start(kind, "sender", () -> {
+            scope.run(() -> ch.send(2));
+            return Thread.currentThread().isInterrupted();
+        });
+        sender.awaitBlocked();
+        scope.cancel("stop");
+        assertThat(sender.join()).as("interrupted after the scope").isFalse();
         assertThat(scope.cancelledCaught()).isTrue();
         assertThat(ch.stats()).isEqualTo(new ChannelStats(1, 0, 0, 1, false));
     }
@@ -134,7 +115,7 @@ class BoundedChannelPolicyTest {
     void enclosingDeadlineBoundsBlockedSender() throws Exception {
         Channel<Integer> ch = Channel.builder().capacity(1).build();
         ch.send(1);
-        CancelScope scope = CancelScope.moveOnAfter(Workers.SHORT_DELAY, () -> ch.send(2));
+        CancelScope scope = CancelScope.moveOnAfter(SHORT_DELAY, () -> ch.send(2));
         assertThat(scope.timedOut()).isTrue();
         assertThat(scope.cancelledCaught()).isTrue();
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
@@ -146,21 +127,17 @@ class BoundedChannelPolicyTest {
     void interruptedBlockedSenderThrowsInterruptedException() throws Exception {
         Channel<Integer> ch = Channel.builder().capacity(1).build();
         ch.send(1);
-        AtomicReference<Throwable> seen = new AtomicReference<>();
-        try (Workers w = new Workers()) {
-            Thread sender = w.start("sender", () -> {
-                try {
-                    ch.send(2);
-                } catch (InterruptedException e) {
-                    seen.set(e);
-                    assertThat(Thread.currentThread().isInterrupted()).isFalse();
-                }
-            });
-            awaitParked(sender);
-            sender.interrupt();
-            w.join();
-        }
-        assertThat(seen.get()).isInstanceOf(InterruptedException.class);
+        Worker<Boolean> sender = Worker.start("sender", () -> {
+            try {
+                ch.send(2);
+                return null;
+            } catch (InterruptedException e) {
+                return Thread.currentThread().isInterrupted();
+            }
+        });
+        sender.awaitBlocked();
+        sender.thread().interrupt();
+        assertThat(sender.join()).as("interrupt status after InterruptedException").isFalse();
         assertThat(ch.stats().sent()).isEqualTo(1);
     }
 
@@ -176,36 +153,31 @@ class BoundedChannelPolicyTest {
         AtomicLong received = new AtomicLong();
         AtomicLong sentOk = new AtomicLong();
         AtomicInteger cancelled = new AtomicInteger();
-        CountDownLatch go = new CountDownLatch(1);
-        try (Workers w = new Workers()) {
-            for (int s = 0; s < senders; s++) {
-                boolean cancels = s % 2 == 0;
-                w.start("sender-" + s, () -> {
-                    go.await();
-                    for (int i = 0; i < perSender; i++) {
-                        // deadlines land at random points: before the send, while it waits, or after it
-                        CancelScope scope = cancels
-                                ? CancelScope.withTimeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(200_000)))
-                                : CancelScope.create();
-                        scope.run(() -> {
-                            ch.send(1);
-                            sentOk.incrementAndGet();
-                        });
-                        if (scope.cancelledCaught()) {
-                            cancelled.incrementAndGet();
-                        }
+        long expected = (long) senders * perSender;
+        ConcurrentHarness.run(senders + 1, index -> {
+            if (index == senders) { // the receiver
+                while (received.get() + cancelled.get() < expected) {
+                    if (ch.receive(SHORT_DELAY).isPresent()) {
+                        received.incrementAndGet();
                     }
-                });
+                }
+                return;
             }
-            go.countDown();
-            long expected = (long) senders * perSender;
-            while (received.get() + cancelled.get() < expected) {
-                if (ch.receive(Workers.SHORT_DELAY).isPresent()) {
-                    received.incrementAndGet();
+            boolean cancels = index % 2 == 0;
+            for (int i = 0; i < perSender; i++) {
+                // deadlines land at random points: before the send, while it waits, or after it
+                CancelScope scope = cancels
+                        ? CancelScope.withTimeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(200_000)))
+                        : CancelScope.create();
+                scope.run(() -> {
+                    ch.send(1);
+                    sentOk.incrementAndGet();
+                });
+                if (scope.cancelledCaught()) {
+                    cancelled.incrementAndGet();
                 }
             }
-            w.join();
-        }
+        });
         received.addAndGet(ch.drain(10).size());
         assertThat(received.get()).isEqualTo(sentOk.get());
         assertThat(received.get() + cancelled.get()).isEqualTo((long) senders * perSender);
@@ -269,41 +241,32 @@ class BoundedChannelPolicyTest {
         Set<Long> refused = ConcurrentHashMap.newKeySet();
         Set<Long> received = ConcurrentHashMap.newKeySet();
         AtomicBoolean sendersDone = new AtomicBoolean();
-        CountDownLatch go = new CountDownLatch(1);
-        try (Workers w = new Workers()) {
-            try (Workers senderThreads = new Workers()) {
-                for (int s = 0; s < senders; s++) {
-                    long base = (long) s * perSender;
-                    senderThreads.start("sender-" + s, () -> {
-                        go.await();
-                        for (long id = base; id < base + perSender; id++) {
-                            try {
-                                ch.send(id);
-                            } catch (ChannelFullException e) {
-                                refused.add(id);
-                            }
-                        }
-                    });
-                }
-                w.start("receiver", () -> {
-                    go.await();
-                    for (long x : ch) {
-                        assertThat(received.add(x)).isTrue();
-                    }
-                });
-                w.start("monitor", () -> {
-                    go.await();
-                    while (!sendersDone.get()) {
-                        assertThat(ch.stats().queued()).isBetween(0L, (long) capacity);
-                    }
-                });
-                go.countDown();
-                senderThreads.join();
+        Worker<Void> receiver = Worker.start("receiver", () -> {
+            for (long x : ch) {
+                assertThat(received.add(x)).isTrue();
             }
-            sendersDone.set(true);
-            ch.close();
-            w.join();
-        }
+            return null;
+        });
+        Worker<Void> monitor = Worker.start("monitor", () -> {
+            while (!sendersDone.get()) {
+                assertThat(ch.stats().queued()).isBetween(0L, (long) capacity);
+            }
+            return null;
+        });
+        ConcurrentHarness.run(senders, index -> {
+            long base = (long) index * perSender;
+            for (long id = base; id < base + perSender; id++) {
+                try {
+                    ch.send(id);
+                } catch (ChannelFullException e) {
+                    refused.add(id);
+                }
+            }
+        });
+        sendersDone.set(true);
+        ch.close();
+        receiver.join();
+        monitor.join();
         long attempted = (long) senders * perSender;
         assertThat(received.size() + undelivered.size() + refused.size()).isEqualTo(attempted);
         assertThat(received.stream().filter(undelivered::contains)).isEmpty();

@@ -35,9 +35,9 @@ class ChannelBuilderTest {
         assertThatThrownBy(() -> Channel.builder().name(null)).isInstanceOf(NullPointerException.class);
     }
 
-    /** Without a name, each channel gets a distinct generated one. */
+    /** Without a name, each channel gets a distinct default one. */
     @Test
-    void generatesDistinctNames() {
+    void defaultNamesAreDistinct() {
         Channel<String> a = Channel.create();
         Channel<String> b = Channel.create();
         assertThat(a.name()).startsWith("channel-");

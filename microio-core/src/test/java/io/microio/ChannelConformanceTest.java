@@ -1,9 +1,8 @@
 package io.microio;
 
-import static io.microio.Workers.LONG_DELAY;
-import static io.microio.Workers.SHORT_DELAY;
-import static io.microio.Workers.await;
-import static io.microio.Workers.awaitParked;
+import static io.microio.testing.Awaits.await;
+import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.testing.Delays.SHORT_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,12 +10,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,17 +23,21 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.LogCapture;
+import io.microio.testing.ThreadKind;
+import io.microio.testing.TrackingThreadFactory;
+import io.microio.testing.Worker;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The contract of {@link Channel}, run against each configuration by a subclass. Every configuration
  * must hold at least {@link #ROOM} items without blocking a sender.
  */
-@Timeout(60)
 abstract class ChannelConformanceTest {
 
     /** Items every configuration holds without blocking. */
@@ -66,13 +69,7 @@ abstract class ChannelConformanceTest {
     @Test
     void itemsSentBeforeAnyReceiverAreKept() throws Exception {
         Channel<String> ch = newChannel();
-        try (Workers w = new Workers()) {
-            w.start("sender", () -> {
-                ch.trySend("a");
-                ch.trySend("b");
-            });
-            w.join();
-        }
+        Worker.start("sender", () -> ch.trySend("a") && ch.trySend("b")).join();
         assertThat(ch.receive()).isEqualTo("a");
         assertThat(ch.receive()).isEqualTo("b");
     }
@@ -94,25 +91,20 @@ abstract class ChannelConformanceTest {
         int perSender = 20_000;
         long[] last = new long[senders];
         java.util.Arrays.fill(last, -1);
-        try (Workers w = new Workers()) {
-            CountDownLatch go = new CountDownLatch(1);
-            for (int s = 0; s < senders; s++) {
-                int id = s;
-                w.start("sender-" + s, () -> {
-                    go.await();
-                    for (int i = 0; i < perSender; i++) {
-                        ch.send(new long[] {id, i});
-                    }
-                });
-            }
-            go.countDown();
+        Worker<Void> receiver = Worker.start("receiver", () -> {
             for (int n = 0; n < senders * perSender; n++) {
                 long[] item = ch.receive();
                 assertThat(item[1]).isEqualTo(last[(int) item[0]] + 1);
                 last[(int) item[0]] = item[1];
             }
-            w.join();
-        }
+            return null;
+        });
+        ConcurrentHarness.run(senders, id -> {
+            for (int i = 0; i < perSender; i++) {
+                ch.send(new long[] {id, i});
+            }
+        });
+        receiver.join();
         assertThat(ch.poll()).isEmpty();
         assertThat(ch.stats()).isEqualTo(new ChannelStats(senders * perSender, senders * perSender, 0, 0, false));
     }
@@ -207,56 +199,37 @@ abstract class ChannelConformanceTest {
     }
 
     /** close wakes a receiver blocked on an empty channel, which then gets EndOfStream. */
-    @Test
-    void closeWakesBlockedReceiver() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void closeWakesBlockedReceiver(ThreadKind kind) throws Exception {
         Channel<String> ch = newChannel();
-        AtomicReference<Throwable> seen = new AtomicReference<>();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> {
-                try {
-                    ch.receive();
-                } catch (EndOfStreamException e) {
-                    seen.set(e);
-                }
-            });
-            awaitParked(receiver);
-            ch.close();
-            w.join();
-        }
-        assertThat(seen.get()).isInstanceOf(EndOfStreamException.class);
+        Worker<String> receiver = Worker.start(kind, "receiver", ch::receive);
+        receiver.awaitBlocked();
+        ch.close();
+        assertThat(receiver.joinFailure()).isInstanceOf(EndOfStreamException.class);
     }
 
     /** fail wakes a receiver blocked on an empty channel with the failure. */
-    @Test
-    void failWakesBlockedReceiver() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void failWakesBlockedReceiver(ThreadKind kind) throws Exception {
         Channel<String> ch = newChannel();
         RuntimeException cause = new RuntimeException("upstream died");
-        AtomicReference<Throwable> seen = new AtomicReference<>();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> {
-                try {
-                    ch.receive();
-                } catch (BrokenResourceException e) {
-                    seen.set(e);
-                }
-            });
-            awaitParked(receiver);
-            ch.fail(cause);
-            w.join();
-        }
-        assertThat(seen.get()).isInstanceOf(BrokenResourceException.class).hasCause(cause);
+        Worker<String> receiver = Worker.start(kind, "receiver", ch::receive);
+        receiver.awaitBlocked();
+        ch.fail(cause);
+        assertThat(receiver.joinFailure()).isInstanceOf(BrokenResourceException.class).hasCause(cause);
     }
 
     /** A receiver blocked on an empty channel is woken by an item sent later from another thread. */
-    @Test
-    void sendWakesBlockedReceiver() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void sendWakesBlockedReceiver(ThreadKind kind) throws Exception {
         Channel<String> ch = newChannel();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> assertThat(ch.receive()).isEqualTo("hello"));
-            awaitParked(receiver);
-            ch.send("hello");
-            w.join();
-        }
+        Worker<String> receiver = Worker.start(kind, "receiver", ch::receive);
+        receiver.awaitBlocked();
+        ch.send("hello");
+        assertThat(receiver.join()).isEqualTo("hello");
     }
 
     // ---------------------------------------------------------------------- timed and non-blocking
@@ -278,12 +251,10 @@ abstract class ChannelConformanceTest {
     @Test
     void timedReceiveWakesForItemSentWhileWaiting() throws Exception {
         Channel<String> ch = newChannel();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> assertThat(ch.receive(LONG_DELAY)).contains("x"));
-            awaitParked(receiver);
-            ch.send("x");
-            w.join();
-        }
+        Worker<Optional<String>> receiver = Worker.start("receiver", () -> ch.receive(LONG_DELAY));
+        receiver.awaitBlocked();
+        ch.send("x");
+        assertThat(receiver.join()).contains("x");
     }
 
     /** poll never blocks: empty when nothing is queued, the item otherwise, the end once drained. */
@@ -328,18 +299,16 @@ abstract class ChannelConformanceTest {
     void iterationEndsAtClose() throws Exception {
         Channel<Integer> ch = newChannel();
         List<Integer> seen = new ArrayList<>();
-        try (Workers w = new Workers()) {
-            w.start("sender", () -> {
-                for (int i = 0; i < 1000; i++) {
-                    ch.send(i);
-                }
-                ch.close();
-            });
-            for (int x : ch) {
-                seen.add(x);
+        Worker<Boolean> sender = Worker.start("sender", () -> {
+            for (int i = 0; i < 1000; i++) {
+                ch.send(i);
             }
-            w.join();
+            return ch.close();
+        });
+        for (int x : ch) {
+            seen.add(x);
         }
+        sender.join();
         assertThat(seen).containsExactlyElementsOf(IntStream.range(0, 1000).boxed().toList());
     }
 
@@ -382,10 +351,7 @@ abstract class ChannelConformanceTest {
         Channel<String> ch = newChannel();
         CompletableFuture<String> f = ch.receiveAsync();
         assertThat(f).isNotDone();
-        try (Workers w = new Workers()) {
-            w.start("sender", () -> ch.send("a"));
-            w.join();
-        }
+        Worker.start("sender", () -> ch.send("a")).join();
         assertThat(f.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("a");
         assertThat(ch.stats().received()).isEqualTo(1);
     }
@@ -425,31 +391,31 @@ abstract class ChannelConformanceTest {
         CyclicBarrier done = new CyclicBarrier(2);
         int inFuture = 0;
         int inChannel = 0;
-        try (Workers w = new Workers()) {
-            w.start("sender", () -> {
-                for (int i = 0; i < rounds; i++) {
-                    start.await();
-                    ch.send(i);
-                    done.await();
-                }
-            });
+        long limit = LONG_DELAY.toMillis();
+        Worker<Void> sender = Worker.start("sender", () -> {
             for (int i = 0; i < rounds; i++) {
-                CompletableFuture<Integer> f = ch.receiveAsync();
-                start.await();
-                boolean cancelled = f.cancel(false);
-                done.await();
-                if (cancelled) {
-                    assertThat(f).isCancelled();
-                    assertThat(ch.poll()).contains(i);
-                    inChannel++;
-                } else {
-                    assertThat(f.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(i);
-                    assertThat(ch.poll()).isEmpty();
-                    inFuture++;
-                }
+                start.await(limit, TimeUnit.MILLISECONDS);
+                ch.send(i);
+                done.await(limit, TimeUnit.MILLISECONDS);
             }
-            w.join();
+            return null;
+        });
+        for (int i = 0; i < rounds; i++) {
+            CompletableFuture<Integer> f = ch.receiveAsync();
+            start.await(limit, TimeUnit.MILLISECONDS);
+            boolean cancelled = f.cancel(false); // races the send
+            done.await(limit, TimeUnit.MILLISECONDS);
+            if (cancelled) {
+                assertThat(f).isCancelled();
+                assertThat(ch.poll()).contains(i);
+                inChannel++;
+            } else {
+                assertThat(f.get(limit, TimeUnit.MILLISECONDS)).isEqualTo(i);
+                assertThat(ch.poll()).isEmpty();
+                inFuture++;
+            }
         }
+        sender.join();
         assertThat(inFuture + inChannel).isEqualTo(rounds);
         assertThat(ch.stats()).isEqualTo(new ChannelStats(rounds, rounds, 0, 0, false));
     }
@@ -521,15 +487,12 @@ abstract class ChannelConformanceTest {
                 return true;
             }
         }.pump();
-        try (Workers w = new Workers()) {
-            w.start("sender", () -> {
-                for (int i = 0; i < n; i++) {
-                    ch.send(i);
-                }
-                ch.close();
-            });
-            w.join();
-        }
+        Worker.start("sender", () -> {
+            for (int i = 0; i < n; i++) {
+                ch.send(i);
+            }
+            return ch.close();
+        }).join();
         finished.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(seen).containsExactlyElementsOf(IntStream.range(0, n).boxed().toList());
     }
@@ -556,22 +519,19 @@ abstract class ChannelConformanceTest {
         AtomicInteger active = new AtomicInteger();
         AtomicInteger maxActive = new AtomicInteger();
         List<Integer> seen = new ArrayList<>(); // confined to one handler at a time: happens-before chain
-        ExecutorService pool = Executors.newFixedThreadPool(4);
+        ExecutorService pool = Executors.newFixedThreadPool(4, TrackingThreadFactory.platform("pool-"));
         try {
             CompletableFuture<Void> done = ch.bind(pool, x -> {
                 maxActive.accumulateAndGet(active.incrementAndGet(), Math::max);
                 seen.add(x);
                 active.decrementAndGet();
             }).toCompletableFuture();
-            try (Workers w = new Workers()) {
-                w.start("sender", () -> {
-                    for (int i = 0; i < n; i++) {
-                        ch.send(i);
-                    }
-                    ch.close();
-                });
-                w.join();
-            }
+            Worker.start("sender", () -> {
+                for (int i = 0; i < n; i++) {
+                    ch.send(i);
+                }
+                return ch.close();
+            }).join();
             done.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
         } finally {
             shutdown(pool);
@@ -587,7 +547,7 @@ abstract class ChannelConformanceTest {
         Channel<Integer> ch = newChannel();
         AtomicInteger running = new AtomicInteger();
         AtomicInteger handled = new AtomicInteger();
-        ExecutorService pool = Executors.newSingleThreadExecutor();
+        ExecutorService pool = Executors.newSingleThreadExecutor(TrackingThreadFactory.platform("pool-"));
         try {
             ch.bind(task -> pool.execute(() -> {
                 running.incrementAndGet();
@@ -619,13 +579,20 @@ abstract class ChannelConformanceTest {
         }
         IllegalArgumentException boom = new IllegalArgumentException("bad item 3");
         List<Integer> handled = new ArrayList<>();
-        CompletableFuture<Void> done = ch.bind(Runnable::run, x -> {
-            if (x == 3) {
-                throw boom;
-            }
-            handled.add(x);
-        }).toCompletableFuture();
-        assertThatThrownBy(() -> done.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).hasCause(boom);
+        try (LogCapture log = LogCapture.of(Channel.class.getName())) {
+            CompletableFuture<Void> done = ch.bind(Runnable::run, x -> {
+                if (x == 3) {
+                    throw boom;
+                }
+                handled.add(x);
+            }).toCompletableFuture();
+            assertThatThrownBy(() -> done.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).hasCause(boom);
+            assertThat(log.records()).singleElement().satisfies(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.SEVERE);
+                assertThat(r.getMessage()).contains(ch.name()).contains("handler threw");
+                assertThat(r.getThrown()).isSameAs(boom);
+            });
+        }
         assertThat(handled).containsExactly(0, 1, 2);
         assertThat(undelivered).containsExactly(4, 5, 6, 7, 8, 9);
         assertThat(ch.stats()).isEqualTo(new ChannelStats(10, 4, 6, 0, true));
@@ -682,7 +649,7 @@ abstract class ChannelConformanceTest {
     void bindToVirtualThreads() throws Exception {
         Channel<Integer> ch = newChannel();
         AtomicInteger handled = new AtomicInteger();
-        try (ExecutorService vts = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (ExecutorService vts = Executors.newThreadPerTaskExecutor(TrackingThreadFactory.virtual("handler-"))) {
             CompletableFuture<Void> done = ch.bind(vts, x -> handled.incrementAndGet()).toCompletableFuture();
             for (int i = 0; i < 5_000; i++) {
                 ch.send(i);
@@ -691,6 +658,64 @@ abstract class ChannelConformanceTest {
             done.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
         }
         assertThat(handled.get()).isEqualTo(5_000);
+    }
+
+    /** A channel bound to a Loop runs its handler on the loop thread, in order. */
+    @Test
+    void bindToLoopRunsHandlerOnTheLoopThread() throws Exception {
+        Channel<Integer> ch = newChannel();
+        Loop loop = Loop.builder().name("channel-loop").build();
+        Worker<Void> loopThread = Worker.start("channel-loop", () -> {
+            loop.run();
+            return null;
+        });
+        try {
+            List<Integer> seen = new ArrayList<>(); // touched only on the loop thread
+            AtomicInteger offLoop = new AtomicInteger();
+            CompletableFuture<Void> done = ch.bind(loop, x -> {
+                if (!loop.inLoop()) {
+                    offLoop.incrementAndGet();
+                }
+                seen.add(x);
+            }).toCompletableFuture();
+            for (int i = 0; i < 1_000; i++) {
+                ch.send(i);
+            }
+            ch.close();
+            done.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(loop.callSync(() -> List.copyOf(seen), LONG_DELAY))
+                    .containsExactlyElementsOf(IntStream.range(0, 1_000).boxed().toList());
+            assertThat(offLoop).hasValue(0);
+        } finally {
+            loop.stop("test over");
+            loopThread.join();
+        }
+    }
+
+    /** A channel bound to a Loop that stops: the binding ends loudly and later items are not lost silently. */
+    @Test
+    void bindingEndsWhenItsLoopStops() throws Exception {
+        List<Integer> undelivered = new CopyOnWriteArrayList<>();
+        Channel<Integer> ch = builder().<Integer>onUndelivered(undelivered::add).build();
+        Loop loop = Loop.builder().name("stopping-loop").build();
+        Worker<Void> loopThread = Worker.start("stopping-loop", () -> {
+            loop.run();
+            return null;
+        });
+        CompletableFuture<Void> done = ch.bind(loop, x -> { }).toCompletableFuture();
+        ch.send(1);
+        await().until(() -> ch.stats().received() == 1);
+        loop.stop("test over");
+        loopThread.join();
+        try (LogCapture log = LogCapture.of(Channel.class.getName())) {
+            ch.send(2); // the loop refuses the task: the binding ends and the channel is cancelled
+            assertThat(log.messages()).singleElement().asString().contains("executor rejected");
+        }
+        assertThatThrownBy(() -> done.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS))
+                .hasCauseInstanceOf(ClosedResourceException.class);
+        assertThat(undelivered).containsExactly(2);
+        assertThatThrownBy(() -> ch.send(3)).isInstanceOf(ClosedResourceException.class);
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(2, 1, 1, 0, true));
     }
 
     // ------------------------------------------------------------------------------------- stats
@@ -721,24 +746,16 @@ abstract class ChannelConformanceTest {
         int senders = 3;
         int perSender = 100_000;
         AtomicInteger snapshots = new AtomicInteger();
-        try (Workers w = new Workers()) {
-            CountDownLatch go = new CountDownLatch(1);
-            for (int s = 0; s < senders; s++) {
-                w.start("sender-" + s, () -> {
-                    go.await();
-                    for (int i = 0; i < perSender; i++) {
-                        ch.send(i);
-                    }
-                });
-            }
-            w.start("receiver", () -> {
-                go.await();
+        ConcurrentHarness.run(senders + 2, index -> {
+            if (index < senders) {
+                for (int i = 0; i < perSender; i++) {
+                    ch.send(i);
+                }
+            } else if (index == senders) {
                 for (int i = 0; i < senders * perSender; i++) {
                     ch.receive();
                 }
-            });
-            w.start("monitor", () -> {
-                go.await();
+            } else {
                 ChannelStats last = ch.stats();
                 while (last.received() < (long) senders * perSender) {
                     ChannelStats s = ch.stats();
@@ -748,10 +765,8 @@ abstract class ChannelConformanceTest {
                     last = s;
                     snapshots.incrementAndGet();
                 }
-            });
-            go.countDown();
-            w.join();
-        }
+            }
+        });
         assertThat(snapshots.get()).isPositive();
         assertThat(ch.stats()).isEqualTo(new ChannelStats(senders * perSender, senders * perSender, 0, 0, false));
     }
@@ -796,40 +811,36 @@ abstract class ChannelConformanceTest {
     }
 
     /** A scope cancelled from another thread wakes a receive blocked inside it; the scope catches it. */
-    @Test
-    void scopeCancelledFromAnotherThreadWakesBlockedReceive() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void scopeCancelledFromAnotherThreadWakesBlockedReceive(ThreadKind kind) throws Exception {
         Channel<String> ch = newChannel();
         CancelScope scope = CancelScope.create();
-        AtomicReference<Boolean> interruptedAfter = new AtomicReference<>();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> {
-                scope.run(ch::receive);
-                interruptedAfter.set(Thread.currentThread().isInterrupted());
-            });
-            awaitParked(receiver);
-            scope.cancel("shutdown");
-            w.join();
-        }
+        Worker<Boolean> receiver = Worker.start(kind, "receiver", () -> {
+            scope.run(ch::receive);
+            return Thread.currentThread().isInterrupted();
+        });
+        receiver.awaitBlocked();
+        scope.cancel("shutdown");
+        assertThat(receiver.join()).as("interrupted after the scope").isFalse();
         assertThat(scope.cancelledCaught()).isTrue();
-        assertThat(interruptedAfter.get()).isFalse();
         ch.send("a");
         assertThat(ch.poll()).contains("a");
     }
 
     /** A scope that cancels without interrupting still wakes a receive blocked inside it. */
-    @Test
-    void nonInterruptingScopeWakesBlockedReceive() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void nonInterruptingScopeWakesBlockedReceive(ThreadKind kind) throws Exception {
         Channel<String> ch = newChannel();
         CancelScope scope = CancelScope.builder().interruptOwner(false).build();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> {
-                scope.run(ch::receive);
-                assertThat(Thread.currentThread().isInterrupted()).isFalse();
-            });
-            awaitParked(receiver);
-            scope.cancel("shutdown");
-            w.join();
-        }
+        Worker<Boolean> receiver = Worker.start(kind, "receiver", () -> {
+            scope.run(ch::receive);
+            return Thread.currentThread().isInterrupted();
+        });
+        receiver.awaitBlocked();
+        scope.cancel("shutdown");
+        assertThat(receiver.join()).as("interrupted after the scope").isFalse();
         assertThat(scope.cancelledCaught()).isTrue();
     }
 
@@ -846,26 +857,21 @@ abstract class ChannelConformanceTest {
     }
 
     /** An interrupt that is not a scope's makes a blocked receive throw InterruptedException and clears the flag. */
-    @Test
-    void interruptWithoutScopeThrowsInterruptedException() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void interruptWithoutScopeThrowsInterruptedException(ThreadKind kind) throws Exception {
         Channel<String> ch = newChannel();
-        AtomicReference<Throwable> seen = new AtomicReference<>();
-        AtomicReference<Boolean> flagAfter = new AtomicReference<>();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> {
-                try {
-                    ch.receive();
-                } catch (InterruptedException e) {
-                    seen.set(e);
-                    flagAfter.set(Thread.currentThread().isInterrupted());
-                }
-            });
-            awaitParked(receiver);
-            receiver.interrupt();
-            w.join();
-        }
-        assertThat(seen.get()).isInstanceOf(InterruptedException.class);
-        assertThat(flagAfter.get()).isFalse();
+        Worker<Boolean> receiver = Worker.start(kind, "receiver", () -> {
+            try {
+                ch.receive();
+                return null;
+            } catch (InterruptedException e) {
+                return Thread.currentThread().isInterrupted();
+            }
+        });
+        receiver.awaitBlocked();
+        receiver.thread().interrupt();
+        assertThat(receiver.join()).as("interrupt status after InterruptedException").isFalse();
     }
 
     /** An interrupted iterator throws CancelledException and sets the interrupt status again. */
@@ -887,15 +893,13 @@ abstract class ChannelConformanceTest {
     @Test
     void secondWaitingReceiverIsRejected() throws Exception {
         Channel<String> ch = newChannel();
-        try (Workers w = new Workers()) {
-            Thread first = w.start("first", () -> assertThat(ch.receive()).isEqualTo("a"));
-            awaitParked(first);
-            assertThatThrownBy(ch::receive).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("first").hasMessageContaining("one receiver");
-            assertThat(ch.poll()).isEmpty();
-            ch.send("a");
-            w.join();
-        }
+        Worker<String> first = Worker.start("first", ch::receive);
+        first.awaitBlocked();
+        assertThatThrownBy(ch::receive).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(first.thread().getName()).hasMessageContaining("one receiver");
+        assertThat(ch.poll()).isEmpty();
+        ch.send("a");
+        assertThat(first.join()).isEqualTo("a");
     }
 
     // ------------------------------------------------------------------------- the receiver's cancel
@@ -931,23 +935,14 @@ abstract class ChannelConformanceTest {
     }
 
     /** cancel wakes a receiver blocked on the channel. */
-    @Test
-    void cancelWakesBlockedReceiver() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void cancelWakesBlockedReceiver(ThreadKind kind) throws Exception {
         Channel<String> ch = newChannel();
-        AtomicReference<Throwable> seen = new AtomicReference<>();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.start("receiver", () -> {
-                try {
-                    ch.receive();
-                } catch (ClosedResourceException e) {
-                    seen.set(e);
-                }
-            });
-            awaitParked(receiver);
-            ch.cancel();
-            w.join();
-        }
-        assertThat(seen.get()).isInstanceOf(ClosedResourceException.class);
+        Worker<String> receiver = Worker.start(kind, "receiver", ch::receive);
+        receiver.awaitBlocked();
+        ch.cancel();
+        assertThat(receiver.joinFailure()).isInstanceOf(ClosedResourceException.class);
     }
 
     // ----------------------------------------------------------------------------------- endpoints
@@ -977,26 +972,20 @@ abstract class ChannelConformanceTest {
         int senders = 50;
         int perSender = 200;
         AtomicLong received = new AtomicLong();
-        try (Workers w = new Workers()) {
-            Thread receiver = w.startVirtual("receiver", () -> {
-                for (int x : ch) {
-                    received.incrementAndGet();
-                }
-            });
-            awaitParked(receiver);
-            try (Workers senderThreads = new Workers()) {
-                for (int s = 0; s < senders; s++) {
-                    senderThreads.startVirtual("sender-" + s, () -> {
-                        for (int i = 0; i < perSender; i++) {
-                            ch.send(i);
-                        }
-                    });
-                }
-                senderThreads.join();
+        Worker<Void> receiver = Worker.start(ThreadKind.VIRTUAL, "receiver", () -> {
+            for (int x : ch) {
+                received.incrementAndGet();
             }
-            ch.close();
-            w.join();
-        }
+            return null;
+        });
+        receiver.awaitBlocked();
+        ConcurrentHarness.run(ThreadKind.VIRTUAL, senders, LONG_DELAY, index -> {
+            for (int i = 0; i < perSender; i++) {
+                ch.send(i);
+            }
+        });
+        ch.close();
+        receiver.join();
         assertThat(received.get()).isEqualTo(senders * perSender);
     }
 
@@ -1046,45 +1035,37 @@ abstract class ChannelConformanceTest {
         Set<Long> returnedFalse = ConcurrentHashMap.newKeySet();
         AtomicLong returnedTrue = new AtomicLong();
         Set<Long> received = ConcurrentHashMap.newKeySet();
-        CountDownLatch go = new CountDownLatch(1);
-        try (Workers w = new Workers()) {
-            for (int s = 0; s < senders; s++) {
-                long base = (long) s * perSender;
-                w.start("sender-" + s, () -> {
-                    go.await();
-                    for (long id = base; id < base + perSender; id++) {
-                        try {
-                            if (ch.send(id)) {
-                                returnedTrue.incrementAndGet();
-                            } else {
-                                returnedFalse.add(id);
-                            }
-                        } catch (ClosedResourceException e) {
-                            raised.add(id);
+        ConcurrentHarness.run(senders + 1, index -> {
+            if (index < senders) {
+                long base = (long) index * perSender;
+                for (long id = base; id < base + perSender; id++) {
+                    try {
+                        if (ch.send(id)) {
+                            returnedTrue.incrementAndGet();
+                        } else {
+                            returnedFalse.add(id);
                         }
+                    } catch (ClosedResourceException e) {
+                        raised.add(id);
                     }
-                });
-            }
-            w.start("receiver", () -> {
-                go.await();
-                try {
-                    for (long x : ch) {
-                        assertThat(received.add(x)).as("received twice: %s", x).isTrue();
-                        if (received.size() == perSender) {
-                            if (receiverCancels) {
-                                ch.cancel();
-                            } else {
-                                ch.close();
-                            }
-                        }
-                    }
-                } catch (ClosedResourceException e) {
-                    assertThat(receiverCancels).isTrue();
                 }
-            });
-            go.countDown();
-            w.join();
-        }
+                return;
+            }
+            try { // the receiver: ends the stream once it has received perSender items
+                for (long x : ch) {
+                    assertThat(received.add(x)).as("received twice: %s", x).isTrue();
+                    if (received.size() == perSender) {
+                        if (receiverCancels) {
+                            ch.cancel();
+                        } else {
+                            ch.close();
+                        }
+                    }
+                }
+            } catch (ClosedResourceException e) {
+                assertThat(receiverCancels).isTrue();
+            }
+        });
         long attempted = (long) senders * perSender;
         assertThat(received.size() + undelivered.size() + raised.size()).isEqualTo(attempted);
         assertThat(hookCalls.get()).isEqualTo(undelivered.size());
