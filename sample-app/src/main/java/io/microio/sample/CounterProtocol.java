@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * rid     = id | "-"                            ; "-" for a line whose id could not be read
  * id      = 1 to 18 decimal digits          ; chosen by the client, echoed in the reply
  * op      = 1 to 16 lowercase letters       ; "add" or "get"
- * argument, value = an optional "-" and 1 to 18 decimal digits
+ * argument = an optional "-" and 1 to 18 decimal digits
+ * value   = a signed 64-bit integer in decimal
  * </pre>
  *
  * <ul>
@@ -163,7 +164,7 @@ public final class CounterProtocol {
         }
         return switch (kind) {
             case "ok" -> {
-                Long value = parseNumber(rest, true);
+                Long value = parseLong(rest);
                 if (value == null || id == null) {
                     throw new IllegalArgumentException("malformed ok reply: " + describe(line));
                 }
@@ -225,6 +226,18 @@ public final class CounterProtocol {
 
     private static String describe(String line) {
         return "'" + printable(line, 80) + "'";
+    }
+
+    /** {@return the value, or {@code null} if {@code field} is not a signed 64-bit integer in decimal} */
+    private static @Nullable Long parseLong(String field) {
+        if (field.isEmpty() || field.length() > 20 || field.startsWith("+")) {
+            return null;
+        }
+        try {
+            return Long.parseLong(field);
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** {@return the number, or {@code null} if {@code field} is not 1 to 18 digits, with a sign if allowed} */

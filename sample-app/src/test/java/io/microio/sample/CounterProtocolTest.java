@@ -47,6 +47,8 @@ class CounterProtocolTest {
     @Test
     void parseReplyWhenFormattedShouldRoundTrip() {
         assertThat(reply(CounterProtocol.ok(5, -12))).isEqualTo(new Reply(5L, Outcome.OK, -12, ""));
+        assertThat(reply(CounterProtocol.ok(5, Long.MIN_VALUE))).isEqualTo(new Reply(5L, Outcome.OK, Long.MIN_VALUE, ""));
+        assertThat(reply(CounterProtocol.ok(5, Long.MAX_VALUE))).isEqualTo(new Reply(5L, Outcome.OK, Long.MAX_VALUE, ""));
         assertThat(reply(CounterProtocol.error(6L, "unknown operation: mul")))
                 .isEqualTo(new Reply(6L, Outcome.ERR, 0, "unknown operation: mul"));
         assertThat(reply(CounterProtocol.error(null, "bad"))).isEqualTo(new Reply(null, Outcome.ERR, 0, "bad"));
@@ -66,7 +68,8 @@ class CounterProtocolTest {
 
     /** Reply lines that break the protocol are rejected with a message. */
     @ParameterizedTest
-    @ValueSource(strings = { "", "1", "1 ok", "1 ok x", "- ok 3", "x ok 3", "1 maybe 3" })
+    @ValueSource(strings = { "", "1", "1 ok", "1 ok x", "1 ok +3", "1 ok 9223372036854775808", "- ok 3", "x ok 3",
+            "1 maybe 3" })
     void parseReplyWhenMalformedShouldThrow(String line) {
         assertThatIllegalArgumentException().isThrownBy(() -> CounterProtocol.parseReply(line))
                 .withMessageContaining("malformed");
