@@ -5,6 +5,7 @@ import static io.microio.spring.boot.autoconfigure.TestServices.hungUntil;
 import static io.microio.spring.boot.autoconfigure.TestServices.neverStarting;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.microio.LoopServiceThread;
 import io.microio.ScopeGroup;
 import io.microio.Service;
 import io.microio.ServiceGroup;
@@ -71,6 +72,21 @@ class ServiceGroupLifecycleTests {
             assertThat(worker.join(Duration.ZERO)).isTrue();
             assertThat(worker.state().phase()).isEqualTo(Phase.TERMINATED);
             assertThat(group.isRunning()).isFalse();
+        });
+    }
+
+    /** A {@link LoopServiceThread} bean runs its loop while the context runs and ends with it. */
+    @Test
+    void loopServiceBeanWhenContextRunsShouldRunTasksAndEndWithContext() {
+        contextRunner.withBean("loop", LoopServiceThread.class, () -> LoopServiceThread.of("loop")).run(context -> {
+            LoopServiceThread loop = context.getBean(LoopServiceThread.class);
+            assertThat(loop.state().phase()).isEqualTo(Phase.RUNNING);
+            assertThat(loop.callSync(() -> Thread.currentThread().getName(), Duration.ofSeconds(10))).isEqualTo("loop");
+
+            context.close();
+
+            assertThat(loop.join(Duration.ZERO)).isTrue();
+            assertThat(loop.state().phase()).isEqualTo(Phase.TERMINATED);
         });
     }
 
