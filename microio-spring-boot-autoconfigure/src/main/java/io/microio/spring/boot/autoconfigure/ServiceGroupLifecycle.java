@@ -217,6 +217,9 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             }
         }
         r.started = true;
+        if (group != null && group.state().phase() == Phase.FAILED && settings.restart().enabled()) {
+            startRestarter(r, group); // failed between awaitStarted and now: its transition saw started false
+        }
         if (logger.isDebugEnabled()) {
             logger.debug("microio service group '" + name + "' started: " + serviceNames());
         }
