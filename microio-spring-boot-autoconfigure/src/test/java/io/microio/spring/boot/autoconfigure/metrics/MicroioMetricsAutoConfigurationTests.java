@@ -100,9 +100,11 @@ class MicroioMetricsAutoConfigurationTests {
             assertThat(gauge.getId().getDescription()).isNotBlank();
             WorkTracker tracker = context.getBean(WorkTracker.class);
 
-            try (WorkTracker.Token one = tracker.track(); WorkTracker.Token two = tracker.track()) {
-                assertThat(gauge.value()).isEqualTo(2.0);
-            }
+            WorkTracker.Token one = tracker.track();
+            WorkTracker.Token two = tracker.track();
+            assertThat(gauge.value()).isEqualTo(2.0);
+            one.close();
+            two.close();
             assertThat(gauge.value()).isZero();
         });
     }
