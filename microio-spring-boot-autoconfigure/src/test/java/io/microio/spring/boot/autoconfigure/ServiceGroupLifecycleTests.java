@@ -4,6 +4,7 @@ import static io.microio.spring.boot.autoconfigure.TestServices.failingAtStart;
 import static io.microio.spring.boot.autoconfigure.TestServices.hungUntil;
 import static io.microio.spring.boot.autoconfigure.TestServices.neverStarting;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.microio.LoopServiceThread;
 import io.microio.ScopeGroup;
@@ -23,6 +24,7 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.context.LifecycleAutoConfiguration;
@@ -40,6 +42,7 @@ import org.springframework.core.NestedExceptionUtils;
  * the shutdown budget.
  */
 @ExtendWith(OutputCaptureExtension.class)
+@Timeout(60)
 class ServiceGroupLifecycleTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
@@ -204,6 +207,29 @@ class ServiceGroupLifecycleTests {
         }
     }
 
+    /**
+     * A context that closes while a failed group waits for its restart ends the wait at once (the
+     * back-off here is ten minutes, the test's time limit one).
+     */
+    @Test
+    void failedGroupWhenContextClosesDuringBackoffShouldNotWaitForRestart() {
+        CountDownLatch trigger = new CountDownLatch(1);
+        contextRunner.withBean("trigger", CountDownLatch.class, () -> trigger)
+                .withUserConfiguration(FailingLater.class)
+                .withPropertyValues("microio.restart.enabled=true", "microio.restart.initial-backoff=10m")
+                .run(context -> {
+                    ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
+                    trigger.countDown();
+                    await().atMost(Duration.ofSeconds(20)).until(group::isFailed);
+
+                    context.close();
+
+                    assertThat(group.isRunning()).isFalse();
+                    assertThat(group.isFailed()).isFalse();
+                    assertThat(group.restarts()).isZero();
+                });
+    }
+
     /** Closing the context latches every scope group bean: regions entered afterwards start cancelled. */
     @Test
     void scopeGroupsWhenContextClosesShouldBeLatched() {
@@ -356,6 +382,15 @@ class ServiceGroupLifecycleTests {
         @Bean
         ServiceThread connector() {
             return ServiceThread.of("connector", failingAtStart(FAILURE));
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class FailingLater {
+        @Bean
+        @MicroioService
+        ServiceThread.Body flaky(CountDownLatch trigger) {
+            return TestServices.failingWhen(trigger, new IllegalStateException("upstream connection lost"));
         }
     }
 
