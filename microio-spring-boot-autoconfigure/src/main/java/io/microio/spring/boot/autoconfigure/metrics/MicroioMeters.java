@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.microio.Channel;
+import io.microio.ChannelStats;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.Service;
@@ -32,6 +34,9 @@ import org.jspecify.annotations.Nullable;
  * created at run time (a channel per connection, say) are registered with one of the
  * {@code register} methods. The meters are:
  * <ul>
+ * <li>{@code microio.channel.sent}, {@code microio.channel.received}, {@code microio.channel.dropped}
+ * (function counters) and {@code microio.channel.queued} (gauge): the counters of a {@link Channel},
+ * from its {@link ChannelStats};</li>
  * <li>{@code microio.work.in.flight} (gauge): work items in flight in a {@link WorkTracker};</li>
  * <li>{@code microio.requests.pending} (gauge) and {@code microio.requests.late} (function counter):
  * requests waiting for a reply in a {@link RequestRegistry}, and replies that came for no pending
@@ -79,6 +84,51 @@ public final class MicroioMeters implements MeterBinder {
         for (Source<?> source : sources.values()) {
             source.bind(registry);
         }
+    }
+
+    /**
+     * Registers the meters of a channel: {@code microio.channel.sent}, {@code microio.channel.received},
+     * {@code microio.channel.dropped} and {@code microio.channel.queued}. Typical for a channel made at
+     * run time, per connection say; when it is closed and dropped, its meters go with it.
+     *
+     * @param name the value of the {@code name} tag
+     * @param channel the channel; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, Channel<?> channel) {
+        return add("channel", name, channel, (c, tags, r) -> List.of(
+                FunctionCounter.builder("microio.channel.sent", c, ch -> ch.stats().sent())
+                        .description("Items sent to the channel")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.channel.received", c, ch -> ch.stats().received())
+                        .description("Items handed to the channel's receiver")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.channel.dropped", c, ch -> ch.stats().dropped())
+                        .description("Items sent that will never be received: dropped by the overflow policy,"
+                                + " sent late, or discarded when the receiver cancelled")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                Gauge.builder("microio.channel.queued", c, ch -> ch.stats().queued())
+                        .description("Items sent and not yet received or dropped")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    /**
+     * Registers the meters of a channel under the channel's own {@linkplain Channel#name() name}; see
+     * {@link #register(String, Channel)}.
+     *
+     * @param channel the channel; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(Channel<?> channel) {
+        return register(channel.name(), channel);
     }
 
     /**
