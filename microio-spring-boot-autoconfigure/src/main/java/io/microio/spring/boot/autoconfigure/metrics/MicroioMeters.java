@@ -55,6 +55,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread safety: every method may be called from any thread, concurrently with scrapes. An object
  * registered concurrently with {@link #bindTo(MeterRegistry)} gets its meters in that registry.
+ * Registering takes no lock and does not block; the meters read the objects' lock-free queries.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@code register} happen-before a scrape
+ * of the registered object's meters in another thread.
  */
 public final class MicroioMeters implements MeterBinder {
     /*
@@ -67,7 +71,7 @@ public final class MicroioMeters implements MeterBinder {
     /** The {@code group} tag of a service registered on its own, outside any service group. */
     public static final String NO_GROUP = "none";
 
-    private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<MeterRegistry> registries = new CopyOnWriteArrayList<>();
     private final Map<Key, Source<?>> sources = new ConcurrentHashMap<>();
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
 
@@ -78,9 +82,7 @@ public final class MicroioMeters implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         purgeCollected();
-        if (!registries.contains(registry)) {
-            registries.add(registry);
-        }
+        registries.addIfAbsent(registry);
         for (Source<?> source : sources.values()) {
             source.bind(registry);
         }
