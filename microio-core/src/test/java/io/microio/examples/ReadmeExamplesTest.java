@@ -190,20 +190,26 @@ class ReadmeExamplesTest {
     private static final Pattern README_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
     private static final Pattern REGION = Pattern.compile("// region ([a-z-]+)\\n(.*?)\\n\\s*// endregion", Pattern.DOTALL);
 
-    /** Every java block in the README is one of the regions above, verbatim, and every region is in the README. */
+    /** The files whose regions are README blocks: this one, and the starter's example (compiled by the starter's build). */
+    private static final List<Path> EXAMPLE_SOURCES = List.of(
+            Path.of("src/test/java/io/microio/examples/ReadmeExamplesTest.java"),
+            Path.of("../microio-spring-boot-autoconfigure/src/test/java/io/microio/spring/boot/autoconfigure/ReadmeSpringExample.java"));
+
+    /** Every java block in the README is one of the example regions, verbatim and in order, and every region is in the README. */
     @Test
     void readmeBlocksAreTheseRegions() throws IOException {
         String readme = Files.readString(Path.of("..", "README.md"));
-        String self = Files.readString(Path.of("src/test/java/io/microio/examples/ReadmeExamplesTest.java"));
         List<String> blocks = new ArrayList<>();
         Matcher b = README_BLOCK.matcher(readme);
         while (b.find()) {
             blocks.add(b.group(1).stripTrailing());
         }
         Map<String, String> regions = new LinkedHashMap<>();
-        Matcher r = REGION.matcher(self);
-        while (r.find()) {
-            regions.put(r.group(1), dedent(r.group(2)));
+        for (Path source : EXAMPLE_SOURCES) {
+            Matcher r = REGION.matcher(Files.readString(source));
+            while (r.find()) {
+                regions.put(r.group(1), dedent(r.group(2)));
+            }
         }
         assertThat(regions).isNotEmpty();
         assertThat(blocks).as("README java blocks").containsExactlyElementsOf(regions.values());

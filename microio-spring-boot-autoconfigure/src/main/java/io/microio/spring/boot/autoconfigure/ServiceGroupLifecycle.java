@@ -49,6 +49,10 @@ import org.springframework.context.SmartLifecycle;
  * group is started again with fresh threads after a back-off that doubles after each failed attempt.
  *
  * <p>Thread safety: every method may be called from any thread; the queries are lock-free.
+ *
+ * <p>Memory consistency effects: actions of each service prior to its {@code started()} happen-before
+ * {@link #start()} returns; actions of each service happen-before the {@link #stop(Runnable)} callback
+ * runs, unless the service was still running when the budget ran out.
  */
 public final class ServiceGroupLifecycle implements SmartLifecycle {
 
@@ -217,6 +221,9 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             }
         }
         r.started = true;
+        if (group != null && group.state().phase() == Phase.FAILED && settings.restart().enabled()) {
+            startRestarter(r, group); // failed between awaitStarted and now: its transition saw started false
+        }
         if (logger.isDebugEnabled()) {
             logger.debug("microio service group '" + name + "' started: " + serviceNames());
         }

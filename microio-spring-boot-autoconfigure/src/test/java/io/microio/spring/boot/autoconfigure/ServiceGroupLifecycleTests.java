@@ -4,7 +4,9 @@ import static io.microio.spring.boot.autoconfigure.TestServices.failingAtStart;
 import static io.microio.spring.boot.autoconfigure.TestServices.hungUntil;
 import static io.microio.spring.boot.autoconfigure.TestServices.neverStarting;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.microio.LoopServiceThread;
 import io.microio.ScopeGroup;
 import io.microio.Service;
 import io.microio.ServiceGroup;
@@ -22,6 +24,7 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.context.LifecycleAutoConfiguration;
@@ -39,6 +42,7 @@ import org.springframework.core.NestedExceptionUtils;
  * the shutdown budget.
  */
 @ExtendWith(OutputCaptureExtension.class)
+@Timeout(60)
 class ServiceGroupLifecycleTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
@@ -71,6 +75,21 @@ class ServiceGroupLifecycleTests {
             assertThat(worker.join(Duration.ZERO)).isTrue();
             assertThat(worker.state().phase()).isEqualTo(Phase.TERMINATED);
             assertThat(group.isRunning()).isFalse();
+        });
+    }
+
+    /** A {@link LoopServiceThread} bean runs its loop while the context runs and ends with it. */
+    @Test
+    void loopServiceBeanWhenContextRunsShouldRunTasksAndEndWithContext() {
+        contextRunner.withBean("loop", LoopServiceThread.class, () -> LoopServiceThread.of("loop")).run(context -> {
+            LoopServiceThread loop = context.getBean(LoopServiceThread.class);
+            assertThat(loop.state().phase()).isEqualTo(Phase.RUNNING);
+            assertThat(loop.callSync(() -> Thread.currentThread().getName(), Duration.ofSeconds(10))).isEqualTo("loop");
+
+            context.close();
+
+            assertThat(loop.join(Duration.ZERO)).isTrue();
+            assertThat(loop.state().phase()).isEqualTo(Phase.TERMINATED);
         });
     }
 
@@ -186,6 +205,29 @@ class ServiceGroupLifecycleTests {
             release.countDown();
             coreLog.uninstall();
         }
+    }
+
+    /**
+     * A context that closes while a failed group waits for its restart ends the wait at once (the
+     * back-off here is ten minutes, the test's time limit one).
+     */
+    @Test
+    void failedGroupWhenContextClosesDuringBackoffShouldNotWaitForRestart() {
+        CountDownLatch trigger = new CountDownLatch(1);
+        contextRunner.withBean("trigger", CountDownLatch.class, () -> trigger)
+                .withUserConfiguration(FailingLater.class)
+                .withPropertyValues("microio.restart.enabled=true", "microio.restart.initial-backoff=10m")
+                .run(context -> {
+                    ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
+                    trigger.countDown();
+                    await().atMost(Duration.ofSeconds(20)).until(group::isFailed);
+
+                    context.close();
+
+                    assertThat(group.isRunning()).isFalse();
+                    assertThat(group.isFailed()).isFalse();
+                    assertThat(group.restarts()).isZero();
+                });
     }
 
     /** Closing the context latches every scope group bean: regions entered afterwards start cancelled. */
@@ -340,6 +382,15 @@ class ServiceGroupLifecycleTests {
         @Bean
         ServiceThread connector() {
             return ServiceThread.of("connector", failingAtStart(FAILURE));
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class FailingLater {
+        @Bean
+        @MicroioService
+        ServiceThread.Body flaky(CountDownLatch trigger) {
+            return TestServices.failingWhen(trigger, new IllegalStateException("upstream connection lost"));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.microio.spring.boot.autoconfigure.metrics;
 
+import io.microio.Channel;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.WorkTracker;
@@ -25,6 +26,7 @@ final class BeanMeterRegistrar implements SmartInitializingSingleton {
 
     @Override
     public void afterSingletonsInstantiated() {
+        registerAll(Channel.class, (name, channel) -> meters.register(name, (Channel<?>) channel));
         registerAll(WorkTracker.class, (name, tracker) -> meters.register(name, (WorkTracker) tracker));
         registerAll(RequestRegistry.class, (name, registry) -> meters.register(name, (RequestRegistry<?, ?>) registry));
         registerAll(ScopeGroup.class, (name, group) -> meters.register(name, (ScopeGroup) group));

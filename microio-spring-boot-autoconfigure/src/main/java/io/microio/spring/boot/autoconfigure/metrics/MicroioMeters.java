@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.microio.Channel;
+import io.microio.ChannelStats;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.Service;
@@ -32,6 +34,9 @@ import org.jspecify.annotations.Nullable;
  * created at run time (a channel per connection, say) are registered with one of the
  * {@code register} methods. The meters are:
  * <ul>
+ * <li>{@code microio.channel.sent}, {@code microio.channel.received}, {@code microio.channel.dropped}
+ * (function counters) and {@code microio.channel.queued} (gauge): the counters of a {@link Channel},
+ * from its {@link ChannelStats};</li>
  * <li>{@code microio.work.in.flight} (gauge): work items in flight in a {@link WorkTracker};</li>
  * <li>{@code microio.requests.pending} (gauge) and {@code microio.requests.late} (function counter):
  * requests waiting for a reply in a {@link RequestRegistry}, and replies that came for no pending
@@ -50,6 +55,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread safety: every method may be called from any thread, concurrently with scrapes. An object
  * registered concurrently with {@link #bindTo(MeterRegistry)} gets its meters in that registry.
+ * Registering takes no lock and does not block; the meters read the objects' lock-free queries.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@code register} happen-before a scrape
+ * of the registered object's meters in another thread.
  */
 public final class MicroioMeters implements MeterBinder {
     /*
@@ -62,7 +71,7 @@ public final class MicroioMeters implements MeterBinder {
     /** The {@code group} tag of a service registered on its own, outside any service group. */
     public static final String NO_GROUP = "none";
 
-    private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<MeterRegistry> registries = new CopyOnWriteArrayList<>();
     private final Map<Key, Source<?>> sources = new ConcurrentHashMap<>();
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
 
@@ -73,12 +82,55 @@ public final class MicroioMeters implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         Objects.requireNonNull(registry, "registry");
         purgeCollected();
-        if (!registries.contains(registry)) {
-            registries.add(registry);
-        }
+        registries.addIfAbsent(registry);
         for (Source<?> source : sources.values()) {
             source.bind(registry);
         }
+    }
+
+    /**
+     * Registers the meters of a channel: {@code microio.channel.sent}, {@code microio.channel.received},
+     * {@code microio.channel.dropped} and {@code microio.channel.queued}. Typical for a channel made at
+     * run time, per connection say; when it is closed and dropped, its meters go with it.
+     *
+     * @param name the value of the {@code name} tag
+     * @param channel the channel; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, Channel<?> channel) {
+        return add("channel", name, channel, (c, tags, r) -> List.of(
+                FunctionCounter.builder("microio.channel.sent", c, ch -> ch.stats().sent())
+                        .description("Items sent to the channel")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.channel.received", c, ch -> ch.stats().received())
+                        .description("Items handed to the channel's receiver")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.channel.dropped", c, ch -> ch.stats().dropped())
+                        .description("Items sent that will never be received: dropped by the overflow policy,"
+                                + " sent late, or discarded when the receiver cancelled")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                Gauge.builder("microio.channel.queued", c, ch -> ch.stats().queued())
+                        .description("Items sent and not yet received or dropped")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    /**
+     * Registers the meters of a channel under the channel's own {@linkplain Channel#name() name}; see
+     * {@link #register(String, Channel)}.
+     *
+     * @param channel the channel; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(Channel<?> channel) {
+        return register(channel.name(), channel);
     }
 
     /**

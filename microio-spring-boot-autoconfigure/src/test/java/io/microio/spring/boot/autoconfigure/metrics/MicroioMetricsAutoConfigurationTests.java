@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.microio.Channel;
+import io.microio.OverflowPolicy;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.ServiceState;
@@ -12,6 +15,7 @@ import io.microio.ServiceThread;
 import io.microio.WorkTracker;
 import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
@@ -90,6 +94,40 @@ class MicroioMetricsAutoConfigurationTests {
         });
     }
 
+    /** A channel bean's counters and queue gauge follow what was sent, received and dropped. */
+    @Test
+    void channelBeanWhenItemsAreSentAndReceivedShouldBeMeasured() {
+        contextRunner.withBean("inbound", Channel.class,
+                () -> Channel.builder().capacity(3, OverflowPolicy.DROP_NEWEST).build()).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            @SuppressWarnings("unchecked")
+            Channel<String> channel = context.getBean(Channel.class);
+
+            for (String item : List.of("a", "b", "c", "d")) {
+                channel.send(item); // the fourth is dropped: the channel holds three
+            }
+            assertThat(channel.receive()).isEqualTo("a");
+            assertThat(channel.receive()).isEqualTo("b");
+
+            assertThat(counter(registry, "microio.channel.sent").count()).isEqualTo(4.0);
+            assertThat(counter(registry, "microio.channel.received").count()).isEqualTo(2.0);
+            assertThat(counter(registry, "microio.channel.dropped").count()).isEqualTo(1.0);
+            Gauge queued = registry.get("microio.channel.queued").tag("name", "inbound").gauge();
+            assertThat(queued.value()).isEqualTo(1.0);
+            for (String meter : List.of("microio.channel.sent", "microio.channel.received", "microio.channel.dropped",
+                    "microio.channel.queued")) {
+                Meter.Id id = registry.get(meter).tag("name", "inbound").meter().getId();
+                assertThat(id.getBaseUnit()).as(meter).isEqualTo("messages");
+                assertThat(id.getDescription()).as(meter).isNotBlank();
+            }
+            channel.close();
+        });
+    }
+
+    private static FunctionCounter counter(MeterRegistry registry, String name) {
+        return registry.get(name).tag("name", "inbound").functionCounter();
+    }
+
     /** A work tracker bean's in-flight gauge follows the tokens taken and closed. */
     @Test
     void workTrackerBeanWhenWorkIsInFlightShouldBeMeasured() {
@@ -100,9 +138,11 @@ class MicroioMetricsAutoConfigurationTests {
             assertThat(gauge.getId().getDescription()).isNotBlank();
             WorkTracker tracker = context.getBean(WorkTracker.class);
 
-            try (WorkTracker.Token one = tracker.track(); WorkTracker.Token two = tracker.track()) {
-                assertThat(gauge.value()).isEqualTo(2.0);
-            }
+            WorkTracker.Token one = tracker.track();
+            WorkTracker.Token two = tracker.track();
+            assertThat(gauge.value()).isEqualTo(2.0);
+            one.close();
+            two.close();
             assertThat(gauge.value()).isZero();
         });
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
+import io.microio.Channel;
 import io.microio.ScopeGroup;
 import io.microio.ServiceThread;
 import io.microio.WorkTracker;
@@ -45,8 +46,8 @@ class ActuatorEndpointsIntegrationTests {
 
         assertThat(health.read("$.components.microio.status", String.class)).isEqualTo("UP");
         assertThat(health.read("$.components.microio.components.ticks.status", String.class)).isEqualTo("UP");
-        assertThat(health.read("$.components.microio.components.ticks.components.ticker", Map.class))
-                .isEqualTo(Map.of("status", "UP", "details", Map.of("state", "RUNNING")));
+        Map<String, Object> ticker = health.read("$.components.microio.components.ticks.components.ticker");
+        assertThat(ticker).isEqualTo(Map.of("status", "UP", "details", Map.of("state", "RUNNING")));
     }
 
     /** {@code /actuator/prometheus} shows the {@code microio_*} series with their {@code name} tags. */
@@ -58,6 +59,8 @@ class ActuatorEndpointsIntegrationTests {
                 .contains("microio_service_state_services{group=\"ticks\",name=\"ticker\",state=\"RUNNING\"} 1.0")
                 .contains("microio_service_state_services{group=\"ticks\",name=\"ticker\",state=\"FAILED\"} 0.0")
                 .contains("microio_work_in_flight_tasks{name=\"jobs\"} 0.0")
+                .contains("microio_channel_sent_messages_total{name=\"inbound\"} 0.0")
+                .contains("microio_channel_queued_messages{name=\"inbound\"} 0.0")
                 .contains("microio_scope_active_scopes{name=\"requestScopes\"} 0.0")
                 .contains("# HELP microio_work_in_flight_tasks Number of work items in flight");
     }
@@ -87,6 +90,11 @@ class ActuatorEndpointsIntegrationTests {
                     // keep running
                 }
             };
+        }
+
+        @Bean
+        Channel<String> inbound() {
+            return Channel.create();
         }
 
         @Bean
