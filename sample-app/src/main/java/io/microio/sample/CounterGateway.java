@@ -28,6 +28,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -65,6 +66,7 @@ public final class CounterGateway implements Service {
     private final RequestRegistry<Long, Long> requests;
     private final Supplier<InetSocketAddress> upstream;
     private final ThreadFactory writerThreads;
+    private final Consumer<Channel<String>> outboxCreated;
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
     private final Semaphore wakeUp = new Semaphore(0);
@@ -82,13 +84,17 @@ public final class CounterGateway implements Service {
      *     throw (an {@code IllegalStateException} while the server is not listening yet) to make the
      *     attempt fail
      * @param writerThreads where the writer threads come from
+     * @param outboxCreated called with each connection's outbox channel when it is made (all are named
+     *     {@code <name>-outbox}), for example to register its meters; must not block
      */
     public CounterGateway(String name, Settings settings, RequestRegistry<Long, Long> requests,
-            Supplier<InetSocketAddress> upstream, ThreadFactory writerThreads) {
+            Supplier<InetSocketAddress> upstream, ThreadFactory writerThreads,
+            Consumer<Channel<String>> outboxCreated) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.requests = Objects.requireNonNull(requests, "requests");
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.writerThreads = Objects.requireNonNull(writerThreads, "writerThreads");
+        this.outboxCreated = Objects.requireNonNull(outboxCreated, "outboxCreated");
         this.status = new UpstreamStatus(UpstreamStatus.State.CONNECTING, null, Instant.now(), null, 0, null);
         this.service = ServiceThread.of(name, this::run);
     }
@@ -387,6 +393,7 @@ public final class CounterGateway implements Service {
                     .build();
             this.writer = writerThreads.newThread(this::write);
             writer.setName(name() + "-writer");
+            outboxCreated.accept(outbox);
         }
 
         void start() {

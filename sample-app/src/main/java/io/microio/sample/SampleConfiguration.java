@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
+import io.microio.spring.boot.autoconfigure.metrics.MicroioMeters;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -30,11 +32,13 @@ class SampleConfiguration {
         return new RequestRegistry<>("counter server requests");
     }
 
+    /** The gateway; each connection's outbox channel gets the {@code microio.channel.*} meters. */
     @Bean
     CounterGateway counterGateway(SampleProperties properties, CounterServer counterServer,
-            RequestRegistry<Long, Long> upstreamRequests) {
+            RequestRegistry<Long, Long> upstreamRequests, ObjectProvider<MicroioMeters> meters) {
         return new CounterGateway("counter-gateway", properties.getGateway().toSettings(), upstreamRequests,
-                counterServer::address, Thread.ofVirtual().name("counter-gateway-io-", 0).factory());
+                counterServer::address, Thread.ofVirtual().name("counter-gateway-io-", 0).factory(),
+                outbox -> meters.ifAvailable(m -> m.register(outbox)));
     }
 
     /** The HTTP requests in flight, each a region that shutdown can cancel. */

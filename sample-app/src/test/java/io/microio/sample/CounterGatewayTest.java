@@ -233,7 +233,7 @@ class CounterGatewayTest {
 
     private CounterGateway gateway(java.util.function.Supplier<InetSocketAddress> upstream)
             throws InterruptedException {
-        CounterGateway gateway = new CounterGateway("gateway", SETTINGS, registry, upstream, threads);
+        CounterGateway gateway = new CounterGateway("gateway", SETTINGS, registry, upstream, threads, outbox -> { });
         services.add(gateway);
         gateway.start().awaitStarted(LONG_DELAY);
         return gateway;

@@ -90,6 +90,7 @@ class SampleAppProcessIT {
                 .contains("microio_service_state_services{group=\"default\",name=\"counter-server\",state=\"RUNNING\"} 1.0")
                 .contains("microio_service_state_services{group=\"default\",name=\"counter-gateway\",state=\"RUNNING\"} 1.0")
                 .contains("microio_requests_pending_requests{name=\"upstreamRequests\"}")
+                .contains("microio_channel_sent_messages_total{name=\"counter-gateway-outbox\"}")
                 .contains("microio_scope_active_scopes{name=\"httpRequests\"}")
                 .contains("sample_upstream_connected 1.0");
     }
