@@ -56,8 +56,8 @@ class ErrorResponses {
 
     @ExceptionHandler
     ResponseEntity<ProblemDetail> deadlineExceeded(DeadlineExceededException e, HttpServletRequest request) {
-        return respond(HttpStatus.GATEWAY_TIMEOUT, "no reply from the counter server within the deadline of "
-                + deadline.toMillis() + " ms", null, request);
+        return respond(HttpStatus.GATEWAY_TIMEOUT, "no reply from the counter server in time (the request deadline is "
+                + deadline.toMillis() + " ms): " + e.getMessage(), null, request);
     }
 
     private static ResponseEntity<ProblemDetail> respond(HttpStatus status, @Nullable String detail,
