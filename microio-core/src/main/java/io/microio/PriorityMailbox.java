@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  *         .gate(job -> !job.isCancelled())   // a cancelled job leaves without being handled
  *         .name("jobs")
  *         .build();
- * Actor<Job> worker = Actor.builder(this::run).mailbox(jobs).executor(executor).build();
+ * Actor<Job> worker = Actor.<Job>builder(this::run).mailbox(jobs).executor(executor).build();
  *
  * // in the handler, while the system is overloaded:
  * jobs.setFloor(Job.NORMAL);                 // only jobs above NORMAL are handed out
