@@ -53,6 +53,11 @@ import org.slf4j.LoggerFactory;
  * {@link CancelScope} deadline of the caller, which crosses into the registry wait.
  *
  * <p>Thread safety: every method may be called from any thread.
+ *
+ * <p>Memory consistency effects: as for {@link RequestRegistry}: actions of the reader thread prior to
+ * resolving or failing a request happen-before {@link #add(long)} or {@link #get()} returns or throws
+ * in the thread that sent it. {@link #status()} returns an immutable snapshot published through a
+ * volatile field.
  */
 public final class CounterGateway implements Service {
 
@@ -86,6 +91,8 @@ public final class CounterGateway implements Service {
      * @param writerThreads where the writer threads come from
      * @param outboxCreated called with each connection's outbox channel when it is made (all are named
      *     {@code <name>-outbox}), for example to register its meters; must not block
+     * @throws IllegalArgumentException if {@code name} is blank
+     * @throws NullPointerException if an argument is {@code null}
      */
     public CounterGateway(String name, Settings settings, RequestRegistry<Long, Long> requests,
             Supplier<InetSocketAddress> upstream, ThreadFactory writerThreads,
@@ -407,8 +414,10 @@ public final class CounterGateway implements Service {
             } catch (ChannelFullException e) {
                 throw new UpstreamUnavailableException(settings.maxQueued()
                         + " requests are already queued for the counter server; try again later", e);
-            } catch (ClosedResourceException e) { // closed by fail(): the connection is ending
-                throw notConnected();
+            } catch (ClosedResourceException e) { // closed by fail(), which set the failure first
+                Throwable cause = failure();
+                throw new UpstreamUnavailableException("not connected to the counter server at " + address
+                        + ": the connection is closing: " + cause.getMessage(), cause);
             }
         }
 

@@ -69,6 +69,11 @@ import org.slf4j.LoggerFactory;
  * force. The service ends after every connection thread has ended.
  *
  * <p>Thread safety: every method may be called from any thread.
+ *
+ * <p>Memory consistency effects: the counter is read and written only by loop tasks, which run one at
+ * a time; actions of the loop task that answers a request happen-before its reply line is written.
+ * Actions of the loop prior to the stop happen-before {@link #finalValue()} returns the value and
+ * {@link #join(Duration)} returns {@code true}.
  */
 public final class CounterServer implements Service {
 
@@ -103,6 +108,8 @@ public final class CounterServer implements Service {
      * @param settings its settings
      * @param connectionThreads where the acceptor's and the connections' threads come from; virtual
      *     threads suit them
+     * @throws IllegalArgumentException if {@code name} is blank
+     * @throws NullPointerException if an argument is {@code null}
      */
     public CounterServer(String name, Settings settings, ThreadFactory connectionThreads) {
         this.settings = Objects.requireNonNull(settings, "settings");
