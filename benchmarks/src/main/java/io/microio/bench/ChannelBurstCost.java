@@ -1,0 +1,141 @@
+package io.microio.bench;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jctools.queues.MpscBlockingConsumerArrayQueue;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The cost of one burst of {@value #BURST} messages from one producer to a receiver blocked in
+ * {@code take()}/{@code receive()}: one wake-up of the parked receiver plus a hundred hand-overs,
+ * ending when the receiver has taken the last one.
+ *
+ * <p>The producer (the benchmark thread) sends the burst without blocking, then waits (spin, yield,
+ * park) until the receiver has counted it; so the queue never grows across bursts and the number
+ * measures the queue, not the garbage collector. Peers: JCTools {@code
+ * MpscBlockingConsumerArrayQueue}, {@code ArrayBlockingQueue}, {@code LinkedBlockingQueue},
+ * {@code LinkedTransferQueue}. Score: nanoseconds per burst.
+ */
+@Fork(2)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class ChannelBurstCost {
+    static final int BURST = 100;
+    static final int CAPACITY = 1024;
+    static final Object ITEM = new Object();
+    static final Object STOP = new Object();
+
+    /** A JDK or JCTools blocking queue drained by a platform receiver thread. */
+    @State(Scope.Thread)
+    public abstract static class QueueState {
+        BlockingQueue<Object> queue;
+        /** Messages the receiver has taken, published once per burst. */
+        final AtomicLong taken = new AtomicLong();
+        long sent;
+        Thread receiver;
+
+        abstract BlockingQueue<Object> newQueue();
+
+        @Setup(Level.Trial)
+        public void start() {
+            queue = newQueue();
+            receiver = ThreadKind.PLATFORM.start("burst-receiver", this::receive);
+        }
+
+        private void receive() {
+            long n = 0;
+            try {
+                while (queue.take() != STOP) {
+                    if (++n % BURST == 0) {
+                        taken.lazySet(n);
+                    }
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("receiver interrupted", e);
+            }
+        }
+
+        long burst() {
+            BlockingQueue<Object> q = queue;
+            for (int i = 0; i < BURST; i++) {
+                q.offer(ITEM);
+            }
+            long target = sent += BURST;
+            for (int i = 0; taken.get() != target; i++) {
+                Backoff.pause(i);
+            }
+            return target;
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            queue.offer(STOP);
+            ThreadKind.join(receiver);
+        }
+    }
+
+    public static class JctoolsState extends QueueState {
+        @Override
+        BlockingQueue<Object> newQueue() {
+            return new MpscBlockingConsumerArrayQueue<>(CAPACITY);
+        }
+    }
+
+    public static class ArrayBlockingQueueState extends QueueState {
+        @Override
+        BlockingQueue<Object> newQueue() {
+            return new ArrayBlockingQueue<>(CAPACITY);
+        }
+    }
+
+    public static class LinkedBlockingQueueState extends QueueState {
+        @Override
+        BlockingQueue<Object> newQueue() {
+            return new LinkedBlockingQueue<>();
+        }
+    }
+
+    public static class LinkedTransferQueueState extends QueueState {
+        @Override
+        BlockingQueue<Object> newQueue() {
+            return new LinkedTransferQueue<>();
+        }
+    }
+
+    @Benchmark
+    public long jctools(JctoolsState s) {
+        return s.burst();
+    }
+
+    @Benchmark
+    public long arrayBlockingQueue(ArrayBlockingQueueState s) {
+        return s.burst();
+    }
+
+    @Benchmark
+    public long linkedBlockingQueue(LinkedBlockingQueueState s) {
+        return s.burst();
+    }
+
+    @Benchmark
+    public long linkedTransferQueue(LinkedTransferQueueState s) {
+        return s.burst();
+    }
+}
