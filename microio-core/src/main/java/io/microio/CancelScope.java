@@ -1,9 +1,812 @@
 package io.microio;
 
-/** Placeholder; replaced by the real implementation. */
-public final class CancelScope {
-    private CancelScope() {}
+import java.io.InterruptedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
-    /** Throws {@link CancelledException} if an enclosing scope is cancelled. */
-    public static void checkpoint() {}
+/**
+ * A region of code that another thread, or a deadline, can cancel.
+ *
+ * <p>A scope is entered once, by {@link #run(Action)} or {@link #call(Body)}, on the calling thread
+ * (the <em>owner</em>). {@link #cancel(String)} may be called from any thread at any time, also before
+ * the region is entered, also from a shutdown hook. Java's cancellation signal is the interrupt, and
+ * every JDK blocking call answers it, so a scope cancels its region by <b>interrupting the owner, and
+ * only while the owner is inside the region</b>:
+ *
+ * <ul>
+ *   <li>When the body ends by the cancellation (an {@link InterruptedException}, a
+ *       {@link CancelledException}, {@link ClosedByInterruptException}, or another
+ *       {@link InterruptedIOException} other than a {@link SocketTimeoutException}, directly or as the
+ *       cause of what the body threw) and this scope is cancelled, the scope catches it at its exit,
+ *       sets {@link #cancelledCaught()}, and execution continues after the scope.
+ *   <li><b>Nothing leaks.</b> An interrupt the scope issued and the body never observed is retracted
+ *       at exit: the owner leaves with the interrupt status it would have had without the scope. An
+ *       interrupt already pending when the scope was entered is preserved, and so is the cancellation
+ *       of an enclosing scope, which is delivered again after an inner scope exits. The interrupt is a
+ *       single bit: a foreign {@link Thread#interrupt()} that lands while this scope's own interrupt is
+ *       pending cannot be told apart from it and is retracted with it.
+ *   <li><b>Level-triggered where microio is in charge.</b> Once a scope is cancelled,
+ *       {@link #checkpoint()}, {@link #sleep(Duration)} and every microio blocking call inside it keep
+ *       throwing {@link CancelledException}, even after the body caught an earlier
+ *       {@code InterruptedException}. Raw JDK calls stay edge-triggered: the interrupt is delivered once.
+ *   <li>Nesting: the cancellation of an outer scope passes through an inner scope untouched and is
+ *       caught by the outer one. An inner scope that is itself cancelled catches it.
+ *   <li>Entering a scope that is already cancelled interrupts the owner at once, so the first blocking
+ *       call inside fails.
+ *   <li>Deadlines: a scope built with a timeout or a deadline cancels itself when it passes, on the
+ *       {@link TimeSource}'s timer thread, and reports {@link #timedOut()}. {@link #moveOnAfter} returns
+ *       normally when the deadline hits; {@link #failAfter} throws a {@link DeadlineExceededException},
+ *       which is not a cancellation and is never swallowed by an enclosing scope.
+ *   <li>Shielding: a {@linkplain Builder#shield() shielded} scope defers the cancellation of every
+ *       enclosing scope until it exits, for cleanup that must complete. Its own cancellation and
+ *       deadline still apply inside it. An interrupt an enclosing scope had already delivered is
+ *       withheld while the shield is active and delivered again when it exits.
+ * </ul>
+ *
+ * <p><b>Interrupts and NIO.</b> Interrupting a thread blocked in I/O on an
+ * {@link java.nio.channels.InterruptibleChannel} closes the channel ({@link ClosedByInterruptException}).
+ * For a service that is stopping, that is usually what you want. For a deadline around a single socket
+ * read it is not: use the socket's own timeout ({@link java.net.Socket#setSoTimeout(int)}) inside a plain
+ * scope, or build the scope {@linkplain Builder#interruptOwner(boolean) without interrupting} and close
+ * or wake the resource from an {@link #onCancel(Runnable)} callback.
+ *
+ * <p>Thread safety: {@link #cancel(String)}, {@link #onCancel(Runnable)} and the queries may be called
+ * from any thread; {@code run} and {@code call} enter the scope on the calling thread and may be called
+ * once. The static methods act on the calling thread's scopes.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@code cancel} happen-before the
+ * {@code onCancel} callbacks run and happen-before the owner observes the cancellation (a checkpoint
+ * throwing, an {@code InterruptedException}, {@link #isCancelled()} returning {@code true}). Actions of
+ * the body happen-before {@code run} or {@code call} returns.
+ */
+public final class CancelScope {
+    /*
+     * Design.
+     *
+     * Each thread has a stack of the scopes it is inside, linked through `parent`, its top in
+     * TOP. Only the owner touches the stack. A cancelling thread talks to the owner through two
+     * volatile fields of the scope: `cancellation` (set once, by CAS) and `delivery`.
+     *
+     * `delivery` is the handshake that makes the interrupt exact:
+     *
+     *   UNENTERED -> IDLE             owner, at entry (opens delivery)
+     *   IDLE -> DELIVERING            canceller (or owner), by CAS, before calling interrupt()
+     *   DELIVERING -> DELIVERED       the same thread, after interrupt() returned
+     *   DELIVERING -> IDLE            canceller, when a shield blocked it (see below)
+     *   IDLE | DELIVERED -> SEALED    owner, at exit; it waits out DELIVERING first   // final state
+     *
+     * So an interrupt is only ever issued between entry and exit, and at exit the owner knows exactly
+     * whether this scope interrupted it (DELIVERED): then it clears the flag, re-sets it if it was set
+     * at entry, and delivers again for an enclosing cancelled scope. Entry writes `delivery` then reads
+     * `cancellation`; cancel writes `cancellation` then reads `owner`/`delivery`: with volatiles, at
+     * least one of the two sees the other, and the CAS decides who interrupts.
+     *
+     * Shields: `blockers` counts the shielded scopes active inside this one (written by the owner
+     * only). A canceller CASes IDLE -> DELIVERING and only then reads `blockers`; the owner entering a
+     * shield increments `blockers` and then reads `delivery` (waiting out DELIVERING, and clearing the
+     * flag if it finds DELIVERED). Again one of them sees the other. A canceller that finds a blocker
+     * sets IDLE and re-reads `blockers`, retrying if it fell to zero meanwhile; the owner leaving the
+     * shield decrements `blockers` and then delivers for any enclosing cancelled scope itself. No
+     * cancellation is lost between the two.
+     */
+
+    private static final ThreadLocal<@Nullable CancelScope> TOP = new ThreadLocal<>();
+
+    private static final int UNENTERED = 0;
+    private static final int IDLE = 1;
+    private static final int DELIVERING = 2;
+    private static final int DELIVERED = 3;
+    private static final int SEALED = 4;
+
+    private static final VarHandle CANCELLATION;
+    private static final VarHandle DELIVERY;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            CANCELLATION = lookup.findVarHandle(CancelScope.class, "cancellation", Cancellation.class);
+            DELIVERY = lookup.findVarHandle(CancelScope.class, "delivery", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger(CancelScope.class.getName());
+
+    private record Cancellation(@Nullable String reason, boolean timedOut) {}
+
+    // configuration
+    private final boolean shield;
+    private final boolean interruptOwner;
+    private final boolean failOnDeadline;
+    private final long timeoutNanos; // relative to entry, or NO_TIMEOUT
+    private final TimeSource timeSource;
+    private static final long NO_TIMEOUT = Long.MIN_VALUE;
+
+    // cross-thread state
+    private volatile @Nullable Cancellation cancellation;
+    private volatile int delivery = UNENTERED;
+    private volatile int blockers;
+    private volatile @Nullable Thread owner;
+    private volatile boolean entered;
+    private volatile boolean cancelledCaught;
+    private volatile long deadlineNanos; // valid while hasDeadline
+    private volatile boolean hasDeadline;
+    private volatile TimeSource.@Nullable Timer timer;
+    private @Nullable List<Runnable> callbacks; // guarded by this; becomes null once cancelled
+
+    // owner-only state
+    private @Nullable CancelScope parent;
+    private boolean interruptedAtEntry;
+
+    private CancelScope(Builder builder) {
+        this.shield = builder.shield;
+        this.interruptOwner = builder.interruptOwner;
+        this.failOnDeadline = builder.failOnDeadline;
+        this.timeSource = builder.timeSource;
+        if (builder.deadlineNanos != null) {
+            this.timeoutNanos = NO_TIMEOUT;
+            this.deadlineNanos = builder.deadlineNanos;
+            this.hasDeadline = true;
+        } else {
+            this.timeoutNanos = builder.timeout == null ? NO_TIMEOUT : saturatedNanos(builder.timeout);
+        }
+    }
+
+    /** {@return a new scope with no deadline} */
+    public static CancelScope create() {
+        return new Builder().build();
+    }
+
+    /**
+     * {@return a new scope that cancels itself {@code timeout} after it is entered}
+     *
+     * @param timeout how long the region may run; zero or negative cancels it at entry
+     * @throws NullPointerException if {@code timeout} is {@code null}
+     */
+    public static CancelScope withTimeout(Duration timeout) {
+        return new Builder().timeout(timeout).build();
+    }
+
+    /** {@return a builder for a scope with a deadline, a shield, or another time source} */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---------------------------------------------------------------- the region
+
+    /**
+     * Runs {@code body} inside this scope, on the calling thread. Blocks for as long as the body does.
+     * If the body ends by this scope's cancellation, the cancellation is caught and this method returns
+     * normally; see the class description for what counts as a cancellation.
+     *
+     * @param body the region
+     * @param <X> what the body may throw
+     * @throws X what the body threw, unless it was this scope's cancellation
+     * @throws DeadlineExceededException if the scope was built with
+     *     {@link Builder#failOnDeadline()} and the deadline cancelled the body
+     * @throws IllegalStateException if this scope was entered before
+     */
+    public <X extends Exception> void run(Action<X> body) throws X {
+        Objects.requireNonNull(body, "body");
+        call(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /**
+     * Calls {@code body} inside this scope, on the calling thread, and returns its result. Blocks for
+     * as long as the body does.
+     *
+     * @param body the region
+     * @param <T> the body's result
+     * @param <X> what the body may throw
+     * @return the body's result; empty if this scope's cancellation ended the body (or if the body
+     *     returned {@code null}: tell the two apart with {@link #cancelledCaught()})
+     * @throws X what the body threw, unless it was this scope's cancellation
+     * @throws DeadlineExceededException if the scope was built with
+     *     {@link Builder#failOnDeadline()} and the deadline cancelled the body
+     * @throws IllegalStateException if this scope was entered before
+     */
+    public <T extends @Nullable Object, X extends Exception> Optional<T> call(Body<T, X> body) throws X {
+        Objects.requireNonNull(body, "body");
+        enter();
+        T result;
+        try {
+            result = body.call();
+        } catch (Throwable failure) {
+            exit();
+            Cancellation c = cancellation;
+            if (c == null || !isCancellation(failure)) {
+                throw CancelScope.<RuntimeException>sneaky(failure);
+            }
+            cancelledCaught = true;
+            if (failOnDeadline && c.timedOut()) {
+                throw new DeadlineExceededException(
+                        "deadline exceeded" + (timeoutNanos == NO_TIMEOUT ? "" : " after " + Duration.ofNanos(timeoutNanos)),
+                        failure);
+            }
+            return Optional.empty();
+        }
+        exit();
+        return Optional.ofNullable(result);
+    }
+
+    private void enter() {
+        Thread me = Thread.currentThread();
+        synchronized (this) {
+            if (entered) {
+                throw new IllegalStateException("a CancelScope is entered once; this one was entered before");
+            }
+            entered = true;
+        }
+        CancelScope outer = TOP.get();
+        parent = outer;
+        owner = me;
+        if (shield) {
+            for (CancelScope s = outer; s != null; s = s.parent) {
+                s.blockForShield();
+            }
+        }
+        interruptedAtEntry = me.isInterrupted();
+        TOP.set(this);
+        if (timeoutNanos != NO_TIMEOUT) {
+            deadlineNanos = saturatedAdd(timeSource.nanoTime(), timeoutNanos);
+            hasDeadline = true;
+        }
+        if (hasDeadline && cancellation == null) {
+            timer = timeSource.schedule(deadlineNanos, this::expire);
+        }
+        delivery = IDLE; // opens delivery; must precede the read of `cancellation` below
+        if (cancellation != null) {
+            deliverFromOwner();
+        }
+    }
+
+    private void exit() {
+        boolean delivered = seal();
+        TOP.set(parent);
+        if (shield) {
+            for (CancelScope s = parent; s != null; s = s.parent) {
+                s.blockers = s.blockers - 1; // owner is the only writer
+            }
+        }
+        TimeSource.Timer t = timer;
+        if (t != null) {
+            t.cancel();
+        }
+        if (delivered) {
+            Thread.interrupted(); // retract our own interrupt
+            if (interruptedAtEntry) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (delivered || shield) {
+            redeliver(parent);
+        }
+    }
+
+    /** Owner: closes delivery; returns whether this scope's interrupt reached the owner. */
+    private boolean seal() {
+        for (int spins = 0; ; spins++) {
+            int d = delivery;
+            if (d == IDLE) {
+                if (DELIVERY.compareAndSet(this, IDLE, SEALED)) {
+                    return false;
+                }
+            } else if (d == DELIVERED) {
+                delivery = SEALED; // final state
+                return true;
+            } else if (spins < 64) {
+                Thread.onSpinWait(); // a canceller is between its CAS and interrupt(); that is short
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    /** Owner, entering a shield inside this scope: stop this scope's interrupts until it exits. */
+    private void blockForShield() {
+        blockers = blockers + 1; // owner is the only writer; must precede the read of `delivery`
+        for (int spins = 0; ; spins++) {
+            int d = delivery;
+            if (d == DELIVERING) {
+                if (spins < 64) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+                continue;
+            }
+            if (d == DELIVERED) {
+                Thread.interrupted(); // withheld while shielded; delivered again when the shield exits
+            }
+            return;
+        }
+    }
+
+    /** Owner: after leaving a scope, re-deliver the cancellation of the nearest cancelled enclosing scope. */
+    private static void redeliver(@Nullable CancelScope from) {
+        for (CancelScope s = from; s != null; s = s.parent) {
+            if (s.cancellation != null && s.blockers == 0) {
+                s.deliverFromOwner();
+                return;
+            }
+            if (s.shield) {
+                return; // scopes outside a shield are blocked by it
+            }
+        }
+    }
+
+    /** Owner: interrupt ourselves on behalf of this scope, leaving `delivery` DELIVERED. */
+    private void deliverFromOwner() {
+        if (!interruptOwner) {
+            return;
+        }
+        for (;;) {
+            int d = delivery;
+            if (d == DELIVERED) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (d != IDLE) {
+                return; // DELIVERING: a canceller is about to interrupt us and will see blockers == 0
+            }
+            if (DELIVERY.compareAndSet(this, IDLE, DELIVERING)) {
+                Thread.currentThread().interrupt();
+                delivery = DELIVERED;
+                return;
+            }
+        }
+    }
+
+    /** Canceller: interrupt the owner if it is inside and no shield blocks this scope. */
+    private void deliverFromCanceller() {
+        Thread target = owner;
+        if (target == null || !interruptOwner) {
+            return; // not entered yet: entry reads `cancellation` after opening delivery
+        }
+        for (;;) {
+            if (!DELIVERY.compareAndSet(this, IDLE, DELIVERING)) {
+                return; // not entered, already delivered, being delivered, or sealed
+            }
+            if (blockers == 0) {
+                target.interrupt();
+                delivery = DELIVERED;
+                return;
+            }
+            delivery = IDLE;
+            if (blockers != 0) {
+                return; // the shield's exit delivers; it decrements before it reads `delivery`
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- control
+
+    /**
+     * Cancels this scope. Idempotent: only the first call has an effect. Never blocks, except to run the
+     * {@linkplain #onCancel(Runnable) callbacks} on this thread when this call wins.
+     *
+     * <p>If the owner is inside the region (and no shield inside it is active), it is interrupted now;
+     * if the region is not entered yet, it will be at entry; if it has exited, nothing happens to the
+     * owner.
+     *
+     * @param reason why; may be {@code null}
+     * @return {@code true} if this call cancelled the scope, {@code false} if it was already cancelled
+     */
+    public boolean cancel(@Nullable String reason) {
+        return cancelWith(new Cancellation(reason, false));
+    }
+
+    /**
+     * Cancels this scope with no reason; see {@link #cancel(String)}.
+     *
+     * @return {@code true} if this call cancelled the scope, {@code false} if it was already cancelled
+     */
+    public boolean cancel() {
+        return cancel(null);
+    }
+
+    private void expire() {
+        cancelWith(new Cancellation("deadline exceeded", true));
+    }
+
+    private boolean cancelWith(Cancellation c) {
+        if (!CANCELLATION.compareAndSet(this, (Cancellation) null, c)) {
+            return false;
+        }
+        TimeSource.Timer t = timer;
+        if (t != null && !c.timedOut()) {
+            t.cancel();
+        }
+        deliverFromCanceller();
+        List<Runnable> toRun;
+        synchronized (this) {
+            toRun = callbacks;
+            callbacks = null;
+        }
+        if (toRun != null) {
+            toRun.forEach(CancelScope::runCallback);
+        }
+        return true;
+    }
+
+    /**
+     * Registers a callback that runs once when this scope is cancelled: on the cancelling thread (for a
+     * deadline, the timer thread), outside any lock; or at once, on this thread, if the scope is already
+     * cancelled. Use it to close or wake a resource that does not answer the interrupt. The callback
+     * must be short and must not block. A callback that throws is logged.
+     *
+     * @param callback what to run
+     */
+    public void onCancel(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        synchronized (this) {
+            if (cancellation == null) {
+                if (callbacks == null) {
+                    callbacks = new ArrayList<>(2);
+                }
+                callbacks.add(callback);
+                return;
+            }
+        }
+        runCallback(callback);
+    }
+
+    private static void runCallback(Runnable callback) {
+        try {
+            callback.run();
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError vme) {
+                throw vme;
+            }
+            LOG.log(System.Logger.Level.ERROR,
+                    "A CancelScope onCancel callback threw; the cancellation still took effect. The callback must not throw.", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    /** {@return whether {@link #cancel} was called or the deadline passed} Lock-free. */
+    public boolean isCancelled() {
+        return cancellation != null;
+    }
+
+    /** {@return whether the body ended by this scope's cancellation and the scope caught it} */
+    public boolean cancelledCaught() {
+        return cancelledCaught;
+    }
+
+    /** {@return whether this scope was cancelled by its deadline} */
+    public boolean timedOut() {
+        Cancellation c = cancellation;
+        return c != null && c.timedOut();
+    }
+
+    /** {@return the reason given to {@link #cancel}, {@code "deadline exceeded"} for a deadline, or {@code null}} */
+    public @Nullable String reason() {
+        Cancellation c = cancellation;
+        return c == null ? null : c.reason();
+    }
+
+    /** {@return whether this scope shields its region from enclosing scopes' cancellation} */
+    public boolean isShield() {
+        return shield;
+    }
+
+    /**
+     * {@return the time left until this scope's deadline, on its time source} Empty if it has no deadline
+     * or has one relative to entry and is not entered yet. Negative once the deadline passed.
+     */
+    public Optional<Duration> remaining() {
+        if (!hasDeadline) {
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofNanos(deadlineNanos - timeSource.nanoTime()));
+    }
+
+    @Override
+    public String toString() {
+        Cancellation c = cancellation;
+        String state = c == null ? "active" : c.timedOut() ? "timed out" : "cancelled: " + c.reason();
+        return "CancelScope[" + state + (shield ? ", shield" : "") + "]";
+    }
+
+    // ---------------------------------------------------------------- static helpers for the current thread
+
+    /**
+     * Throws if the calling thread is inside a cancelled scope (one not blocked by a shield nested
+     * inside it). Does not block, does not read or clear the interrupt flag. Level-triggered: keeps
+     * throwing for as long as the thread is inside the cancelled scope.
+     *
+     * @throws CancelledException if an enclosing scope is cancelled
+     */
+    public static void checkpoint() {
+        CancelScope s = TOP.get();
+        if (s == null) {
+            return;
+        }
+        Cancellation c = effectiveCancellation(s);
+        if (c != null) {
+            throw new CancelledException(c.reason());
+        }
+    }
+
+    /**
+     * {@return whether the calling thread is inside a cancelled scope} The non-throwing form of
+     * {@link #checkpoint()}.
+     */
+    public static boolean isCurrentCancelled() {
+        CancelScope s = TOP.get();
+        return s != null && effectiveCancellation(s) != null;
+    }
+
+    private static @Nullable Cancellation effectiveCancellation(CancelScope top) {
+        for (CancelScope s = top; s != null; s = s.parent) {
+            Cancellation c = s.cancellation;
+            if (c != null) {
+                return c;
+            }
+            if (s.shield) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Sleeps for {@code duration}, or until the enclosing scope is cancelled. Level-triggered: inside a
+     * cancelled scope it throws at once.
+     *
+     * @param duration how long; zero or negative only checks for cancellation
+     * @throws CancelledException if an enclosing scope is or becomes cancelled
+     * @throws InterruptedException if the thread is interrupted by something other than a scope
+     */
+    public static void sleep(Duration duration) throws InterruptedException {
+        Objects.requireNonNull(duration, "duration");
+        checkpoint();
+        if (duration.isNegative() || duration.isZero()) {
+            return;
+        }
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            checkpoint();
+            throw e;
+        }
+    }
+
+    /** {@return the innermost scope the calling thread is inside, or {@code null}} */
+    public static @Nullable CancelScope current() {
+        return TOP.get();
+    }
+
+    /**
+     * {@return the time left until the nearest deadline of the scopes the calling thread is inside} Only
+     * scopes whose cancellation reaches the thread count (a shield hides those outside it). Empty when
+     * none has a deadline. Use it to carry a deadline across a thread boundary.
+     */
+    public static Optional<Duration> currentRemaining() {
+        long best = Long.MAX_VALUE;
+        boolean found = false;
+        for (CancelScope s = TOP.get(); s != null; s = s.parent) {
+            if (s.hasDeadline) {
+                long left = s.deadlineNanos - s.timeSource.nanoTime();
+                if (!found || left < best) {
+                    best = left;
+                    found = true;
+                }
+            }
+            if (s.shield) {
+                break;
+            }
+        }
+        return found ? Optional.of(Duration.ofNanos(best)) : Optional.empty();
+    }
+
+    /**
+     * Runs {@code body} with a deadline {@code timeout} from now; when it passes, the body is cancelled
+     * and this method returns normally. Blocks for as long as the body does.
+     *
+     * @param timeout how long the body may run
+     * @param body the region
+     * @param <X> what the body may throw
+     * @return the exited scope: {@link #cancelledCaught()} and {@link #timedOut()} tell what happened
+     * @throws X what the body threw, unless it was the deadline's cancellation
+     */
+    public static <X extends Exception> CancelScope moveOnAfter(Duration timeout, Action<X> body) throws X {
+        CancelScope scope = withTimeout(timeout);
+        scope.run(body);
+        return scope;
+    }
+
+    /**
+     * Calls {@code body} with a deadline {@code timeout} from now; when it passes, the body is cancelled
+     * and a {@link DeadlineExceededException} is thrown. Blocks for as long as the body does.
+     *
+     * @param timeout how long the body may run
+     * @param body the region
+     * @param <T> the body's result
+     * @param <X> what the body may throw
+     * @return the body's result (which may be {@code null} if the body returns {@code null})
+     * @throws X what the body threw, unless it was the deadline's cancellation
+     * @throws DeadlineExceededException if the deadline cancelled the body
+     */
+    public static <T extends @Nullable Object, X extends Exception> T failAfter(Duration timeout, Body<T, X> body)
+            throws X {
+        return builder().timeout(timeout).failOnDeadline().build().call(body).orElse(null);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static boolean isCancellation(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof DeadlineExceededException) {
+                return false; // a failure by design, even though a cancellation caused it
+            }
+            if (t instanceof InterruptedException
+                    || t instanceof CancelledException
+                    || t instanceof ClosedByInterruptException
+                    || (t instanceof InterruptedIOException && !(t instanceof SocketTimeoutException))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E sneaky(Throwable t) throws E {
+        throw (E) t;
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return d.isNegative() ? Long.MIN_VALUE + 1 : Long.MAX_VALUE;
+        }
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        if (((a ^ r) & (b ^ r)) < 0) {
+            return b > 0 ? Long.MAX_VALUE : Long.MIN_VALUE + 1;
+        }
+        return r;
+    }
+
+    // ---------------------------------------------------------------- types
+
+    /**
+     * A region with a result.
+     *
+     * @param <T> the result
+     * @param <X> what it may throw
+     */
+    @FunctionalInterface
+    public interface Body<T extends @Nullable Object, X extends Exception> {
+        /**
+         * Runs the region.
+         *
+         * @return the result
+         * @throws X on failure
+         */
+        T call() throws X;
+    }
+
+    /**
+     * A region without a result.
+     *
+     * @param <X> what it may throw
+     */
+    @FunctionalInterface
+    public interface Action<X extends Exception> {
+        /**
+         * Runs the region.
+         *
+         * @throws X on failure
+         */
+        void run() throws X;
+    }
+
+    /**
+     * Builds a {@link CancelScope}. Not thread-safe; each {@link #build()} makes a new, independent scope.
+     */
+    public static final class Builder {
+        private @Nullable Duration timeout;
+        private @Nullable Long deadlineNanos;
+        private boolean shield;
+        private boolean interruptOwner = true;
+        private boolean failOnDeadline;
+        private TimeSource timeSource = TimeSource.system();
+
+        private Builder() {}
+
+        /**
+         * Cancels the scope {@code timeout} after it is entered. Replaces a {@link #deadlineNanos}.
+         *
+         * @param timeout how long the region may run; zero or negative cancels it at entry
+         * @return this builder
+         */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            this.deadlineNanos = null;
+            return this;
+        }
+
+        /**
+         * Cancels the scope at an absolute time on the {@linkplain #timeSource time source}'s origin.
+         * Replaces a {@link #timeout}.
+         *
+         * @param deadlineNanos when, in {@link TimeSource#nanoTime()} units
+         * @return this builder
+         */
+        public Builder deadlineNanos(long deadlineNanos) {
+            this.deadlineNanos = deadlineNanos;
+            this.timeout = null;
+            return this;
+        }
+
+        /**
+         * Makes the scope a shield: enclosing scopes' cancellation does not reach its region until it
+         * exits.
+         *
+         * @return this builder
+         */
+        public Builder shield() {
+            this.shield = true;
+            return this;
+        }
+
+        /**
+         * Sets whether cancellation interrupts the owner (the default). Without it, only
+         * {@link #checkpoint()}, microio blocking calls and {@link #onCancel(Runnable)} callbacks see it:
+         * use that around NIO channels that an interrupt would close.
+         *
+         * @param interrupt whether to interrupt
+         * @return this builder
+         */
+        public Builder interruptOwner(boolean interrupt) {
+            this.interruptOwner = interrupt;
+            return this;
+        }
+
+        /**
+         * Makes the deadline a failure: when it cancels the body, {@code run}/{@code call} throw
+         * {@link DeadlineExceededException} instead of returning.
+         *
+         * @return this builder
+         */
+        public Builder failOnDeadline() {
+            this.failOnDeadline = true;
+            return this;
+        }
+
+        /**
+         * Sets where the time comes from and where deadlines are scheduled.
+         *
+         * @param timeSource the time source; {@link TimeSource#system()} by default
+         * @return this builder
+         */
+        public Builder timeSource(TimeSource timeSource) {
+            this.timeSource = Objects.requireNonNull(timeSource, "timeSource");
+            return this;
+        }
+
+        /** {@return a new scope, not yet entered} */
+        public CancelScope build() {
+            return new CancelScope(this);
+        }
+    }
 }

@@ -1,0 +1,459 @@
+package io.microio;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/** The {@link Loop} implementation, for both modes. */
+final class EventLoop implements Loop {
+    /*
+     * Design.
+     *
+     * Tasks go through one lock-free MPSC queue. One runner at a time takes them: the thread in run()
+     * (own-thread mode), or one batch on the host executor at a time, guarded by `scheduled` (guest
+     * mode). Timers are the time source's: when one is due, it posts its task into the queue.
+     *
+     * Accepting vs stopping. States: OPEN -> STOPPING -> STOPPED (final). A submitter checks OPEN,
+     * offers, then re-reads the state; if the loop is no longer OPEN it tries to take its task back
+     * out of the queue: if that works the task was never accepted and the submitter throws; if not,
+     * the runner already took it and will run it. The runner moves STOPPING -> STOPPED only after it
+     * found the queue empty, and then drains once more. Offer-then-read against write-then-poll: any
+     * task is either run or refused to its submitter, never silently left in the queue.
+     *
+     * Own-thread wake-up: the runner sets `parked`, re-checks the queue and state, then parks; a
+     * submitter offers, then reads `parked` and unparks only if set. Both sides write then read
+     * volatiles, so a task is never left behind a parked runner, and an idle runner is not woken.
+     *
+     * Stall check: `taskSeq` is odd while a task runs; a watchdog on the time source reads it with the
+     * task's start time, and reports each running task once.
+     */
+
+    private static final System.Logger LOG = System.getLogger(Loop.class.getName());
+    private static final int GUEST_BATCH = 256;
+
+    private static final int OPEN = 0;
+    private static final int STOPPING = 1;
+    private static final int STOPPED = 2;
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(EventLoop.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String name;
+    private final TimeSource time;
+    private final @Nullable Duration stallThreshold;
+    private final @Nullable Executor host;
+    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+    private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private final AtomicBoolean ran = new AtomicBoolean();
+    private final AtomicBoolean scheduled = new AtomicBoolean(); // guest mode: a batch is posted or running
+
+    private volatile int state = OPEN;
+    private volatile @Nullable String stopReason;
+    private volatile @Nullable Thread runner; // the thread taking tasks right now
+    private volatile @Nullable Thread ownThread; // own-thread mode: the thread in run()
+    private volatile boolean parked;
+
+    private volatile long taskSeq; // odd while a task runs; written by the runner only
+    private volatile long taskStartNanos;
+    private volatile long reportedSeq = -1; // written by the watchdog only
+    private volatile TimeSource.@Nullable Timer watchdog;
+
+    EventLoop(Loop.Builder builder, @Nullable Executor host) {
+        this.name = builder.name;
+        this.time = builder.timeSource;
+        this.stallThreshold = builder.stallThreshold;
+        this.host = host;
+        if (host != null) {
+            startWatchdog();
+        }
+    }
+
+    // ---------------------------------------------------------------- submitting
+
+    @Override
+    public void execute(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (!offer(task)) {
+            throw closed();
+        }
+    }
+
+    /** Offers a task; returns false if the loop refused it (stopping or stopped). */
+    private boolean offer(Runnable task) {
+        if (state != OPEN) {
+            return false;
+        }
+        queue.offer(task);
+        if (state != OPEN && queue.remove(task)) {
+            return false; // see the design comment: the runner never took it
+        }
+        signal();
+        return true;
+    }
+
+    private void signal() {
+        if (host != null) {
+            if (scheduled.compareAndSet(false, true)) {
+                postBatch();
+            }
+        } else if (parked) {
+            Thread t = ownThread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    private ClosedResourceException closed() {
+        String reason = stopReason;
+        return new ClosedResourceException("loop " + name + " is stopped" + (reason == null ? "" : ": " + reason));
+    }
+
+    @Override
+    public <T extends @Nullable Object> CompletableFuture<T> submit(Callable<T> task) {
+        Objects.requireNonNull(task, "task");
+        LoopTask<T> loopTask = new LoopTask<>(task);
+        if (!offer(loopTask)) {
+            loopTask.completeExceptionally(closed());
+        }
+        return loopTask;
+    }
+
+    @Override
+    public <T extends @Nullable Object, X extends Exception> T callSync(CancelScope.Body<T, X> task, Duration timeout)
+            throws X, InterruptedException {
+        Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(timeout, "timeout");
+        if (inLoop()) {
+            return task.call();
+        }
+        CancelScope.checkpoint();
+        LoopTask<T> loopTask = new LoopTask<>(task::call);
+        if (!offer(loopTask)) {
+            throw closed();
+        }
+        try {
+            return loopTask.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            loopTask.cancel(false);
+            throw new DeadlineExceededException("callSync on loop " + name + " did not complete within " + timeout);
+        } catch (InterruptedException e) {
+            loopTask.cancel(false);
+            CancelScope.checkpoint();
+            throw e;
+        } catch (ExecutionException e) {
+            throw EventLoop.<RuntimeException>sneaky(Objects.requireNonNull(e.getCause()));
+        } catch (CancellationException e) {
+            throw closed(); // only the loop cancels a LoopTask behind our back: when it refuses it at stop
+        }
+    }
+
+    @Override
+    public TimeSource.Timer schedule(Duration delay, Runnable task) {
+        Objects.requireNonNull(delay, "delay");
+        Objects.requireNonNull(task, "task");
+        if (state != OPEN) {
+            throw closed();
+        }
+        TimerTask timerTask = new TimerTask(task);
+        long deadline = time.nanoTime() + Math.max(0, delay.toNanos());
+        timerTask.timer = time.schedule(deadline, () -> offer(timerTask)); // refused after stop: timers are dropped
+        return timerTask;
+    }
+
+    @Override
+    public boolean inLoop() {
+        return runner == Thread.currentThread();
+    }
+
+    // ---------------------------------------------------------------- running
+
+    @Override
+    public void run() {
+        if (host != null) {
+            throw new IllegalStateException("loop " + name + " is a guest loop: its host runs it");
+        }
+        if (!ran.compareAndSet(false, true)) {
+            throw new IllegalStateException("loop " + name + " already ran");
+        }
+        Thread me = Thread.currentThread();
+        ownThread = me;
+        runner = me;
+        startWatchdog();
+        boolean interrupted = false;
+        try {
+            for (;;) {
+                Runnable task = queue.poll();
+                if (task != null) {
+                    runTask(task);
+                    continue;
+                }
+                if (state != OPEN) {
+                    finishStop();
+                    return;
+                }
+                parked = true; // must precede the re-check below: see the design comment
+                if (queue.isEmpty() && state == OPEN) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                    stop("loop thread interrupted");
+                }
+            }
+        } finally {
+            runner = null;
+            ownThread = null;
+            endWatchdog();
+            termination.complete(null);
+            if (interrupted) {
+                me.interrupt();
+            }
+        }
+    }
+
+    private void postBatch() {
+        try {
+            Objects.requireNonNull(host).execute(this::runBatch);
+        } catch (RejectedExecutionException e) {
+            LOG.log(System.Logger.Level.ERROR, "The host executor of guest loop " + name
+                    + " rejected its work; the loop stops. Keep the host running until the loop's termination completes.", e);
+            stop("host rejected the loop's work");
+            failGuest(e);
+        }
+    }
+
+    private void runBatch() {
+        runner = Thread.currentThread();
+        boolean finished = false;
+        try {
+            for (int i = 0; i < GUEST_BATCH; i++) {
+                Runnable task = queue.poll();
+                if (task == null) {
+                    if (state != OPEN) {
+                        finishStop();
+                        finished = true;
+                    }
+                    break;
+                }
+                runTask(task);
+            }
+        } finally {
+            runner = null;
+        }
+        if (finished) {
+            endWatchdog();
+            termination.complete(null);
+            return;
+        }
+        scheduled.set(false);
+        if ((!queue.isEmpty() || state != OPEN) && scheduled.compareAndSet(false, true)) {
+            postBatch();
+        }
+    }
+
+    private void failGuest(Throwable cause) {
+        // the host will not run us again: refuse what is queued, so no submitter waits forever
+        state = STOPPED;
+        for (Runnable task; (task = queue.poll()) != null; ) {
+            if (task instanceof LoopTask<?> loopTask) {
+                loopTask.completeExceptionally(closed());
+            } else if (!(task instanceof TimerTask)) {
+                LOG.log(System.Logger.Level.ERROR, "Task " + task + " accepted by guest loop " + name
+                        + " was not run: the host rejected the loop's work.");
+            }
+        }
+        endWatchdog();
+        termination.completeExceptionally(cause);
+    }
+
+    /** Runner, with the queue found empty while stopping: close for good, then run what raced in. */
+    private void finishStop() {
+        state = STOPPED; // final state; must precede the last drain
+        for (Runnable task; (task = queue.poll()) != null; ) {
+            runTask(task);
+        }
+    }
+
+    private void runTask(Runnable task) {
+        taskStartNanos = time.nanoTime();
+        taskSeq = taskSeq + 1; // odd: running; the runner is the only writer
+        try {
+            task.run();
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError vme) {
+                throw vme;
+            }
+            LOG.log(System.Logger.Level.ERROR, "A task on loop " + name + " threw; the loop goes on."
+                    + " Catch the exception in the task, or use submit() to get it back.", e);
+        } finally {
+            taskSeq = taskSeq + 1;
+        }
+    }
+
+    @Override
+    public boolean stop(@Nullable String reason) {
+        if (!STATE.compareAndSet(this, OPEN, STOPPING)) {
+            return false;
+        }
+        stopReason = reason;
+        if (host != null) {
+            if (scheduled.compareAndSet(false, true)) {
+                postBatch();
+            }
+        } else {
+            Thread t = ownThread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean isStopped() {
+        return state != OPEN;
+    }
+
+    @Override
+    public CompletableFuture<Void> termination() {
+        return termination;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        String[] names = {"open", "stopping", "stopped"};
+        return "Loop[" + name + ", " + names[state] + (host != null ? ", guest" : "") + "]";
+    }
+
+    // ---------------------------------------------------------------- stall check
+
+    private void startWatchdog() {
+        Duration threshold = stallThreshold;
+        if (threshold != null) {
+            armWatchdog(threshold);
+        }
+    }
+
+    private void armWatchdog(Duration threshold) {
+        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), threshold.toNanos() / 2);
+        watchdog = time.schedule(time.nanoTime() + period, () -> {
+            if (termination.isDone()) {
+                return;
+            }
+            checkStall(threshold);
+            armWatchdog(threshold);
+        });
+    }
+
+    private void endWatchdog() {
+        TimeSource.Timer w = watchdog;
+        if (w != null) {
+            w.cancel();
+        }
+    }
+
+    private void checkStall(Duration threshold) {
+        long seq = taskSeq;
+        Thread t = runner;
+        if ((seq & 1) == 0 || t == null || seq == reportedSeq) {
+            return;
+        }
+        long heldNanos = time.nanoTime() - taskStartNanos;
+        if (heldNanos < threshold.toNanos() || taskSeq != seq) {
+            return;
+        }
+        reportedSeq = seq;
+        StringBuilder stack = new StringBuilder();
+        for (StackTraceElement e : t.getStackTrace()) {
+            stack.append("\n\tat ").append(e);
+        }
+        LOG.log(System.Logger.Level.WARNING, "A task has held loop " + name + " for " + Duration.ofNanos(heldNanos).toMillis()
+                + " ms (stall threshold " + threshold.toMillis() + " ms); no other task runs meanwhile. Move blocking work off the loop."
+                + " Loop thread " + t.getName() + " is at:" + stack);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E sneaky(Throwable t) throws E {
+        throw (E) t;
+    }
+
+    // ---------------------------------------------------------------- task types
+
+    /** A submitted task with its future; does not run once the future is done (cancelled). */
+    private static final class LoopTask<T extends @Nullable Object> extends CompletableFuture<T> implements Runnable {
+        private final Callable<T> callable;
+
+        LoopTask(Callable<T> callable) {
+            this.callable = callable;
+        }
+
+        @Override
+        public void run() {
+            if (isDone()) {
+                return;
+            }
+            try {
+                complete(callable.call());
+            } catch (Throwable e) {
+                if (e instanceof VirtualMachineError vme) {
+                    throw vme;
+                }
+                completeExceptionally(e);
+            }
+        }
+    }
+
+    /** A scheduled task: posted to the queue by the time source when due. */
+    private static final class TimerTask implements Runnable, TimeSource.Timer {
+        private final Runnable task;
+        private volatile boolean cancelled;
+        volatile TimeSource.@Nullable Timer timer;
+
+        TimerTask(Runnable task) {
+            this.task = task;
+        }
+
+        @Override
+        public void run() {
+            if (!cancelled) {
+                task.run();
+            }
+        }
+
+        @Override
+        public void cancel() {
+            cancelled = true;
+            TimeSource.Timer t = timer;
+            if (t != null) {
+                t.cancel();
+            }
+        }
+    }
+}

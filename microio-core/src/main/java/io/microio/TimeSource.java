@@ -1,0 +1,45 @@
+package io.microio;
+
+import io.microio.internal.SystemTimeSource;
+
+/**
+ * Where microio reads the time and schedules deadlines: the system clock and one shared timer thread
+ * by default, a {@link ManualTimeSource} in tests.
+ *
+ * <p>Times are in nanoseconds on an arbitrary origin, like {@link System#nanoTime()}: only differences
+ * mean anything.
+ *
+ * <p>Implementations must be thread-safe: {@link #nanoTime()} and {@link #schedule(long, Runnable)} are
+ * called from any thread.
+ */
+public interface TimeSource {
+
+    /** {@return the current time in nanoseconds on this source's origin} */
+    long nanoTime();
+
+    /**
+     * Arranges for {@code action} to run once at or after {@code deadlineNanos}. The action runs on a
+     * thread the time source owns (or, for a manual source, on the thread that advances the clock); it
+     * must be short and must not block.
+     *
+     * @param deadlineNanos when to run, on this source's origin
+     * @param action what to run
+     * @return a handle that cancels the action if it has not run yet
+     */
+    Timer schedule(long deadlineNanos, Runnable action);
+
+    /** A scheduled action that may be cancelled. */
+    @FunctionalInterface
+    interface Timer {
+        /** Cancels the action if it has not started yet. Idempotent; never blocks. */
+        void cancel();
+    }
+
+    /**
+     * {@return the system time source} {@link System#nanoTime()} and a single shared daemon thread named
+     * {@code microio-timer}, started on first use, that runs every deadline in the JVM.
+     */
+    static TimeSource system() {
+        return SystemTimeSource.INSTANCE;
+    }
+}

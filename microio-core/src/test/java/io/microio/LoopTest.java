@@ -1,0 +1,334 @@
+package io.microio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.microio.testing.LogCapture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class LoopTest {
+    static final Duration LONG = Duration.ofSeconds(20);
+
+    private Loop loop;
+    private Thread loopThread;
+
+    private Loop startOwnThreadLoop(Loop.Builder builder) {
+        loop = builder.name("test-loop").build();
+        loopThread = Thread.ofPlatform().name("test-loop").start(loop::run);
+        return loop;
+    }
+
+    @AfterEach
+    void stopLoop() throws Exception {
+        if (loop != null) {
+            loop.stop("test over");
+            loop.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+        }
+        if (loopThread != null) {
+            assertThat(loopThread.join(LONG)).isTrue();
+        }
+    }
+
+    /** Seed scenario: callSync(x -> x + 1, 41) returns 42, and submit completes with 42. */
+    @Test
+    void callSyncAndSubmitReturnResults() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        int x = 41;
+        assertThat(l.callSync(() -> x + 1, LONG)).isEqualTo(42);
+        assertThat(l.submit(() -> 42).get(LONG.toSeconds(), TimeUnit.SECONDS)).isEqualTo(42);
+    }
+
+    /** Tasks run one at a time, in submission order, on the loop thread only. */
+    @Test
+    void tasksRunSeriallyInOrderOnLoopThread() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        List<Integer> seen = new ArrayList<>(); // touched only by loop tasks: no lock needed
+        AtomicInteger wrongThread = new AtomicInteger();
+        for (int i = 0; i < 10_000; i++) {
+            int n = i;
+            l.execute(() -> {
+                if (!l.inLoop() || Thread.currentThread() != loopThread) {
+                    wrongThread.incrementAndGet();
+                }
+                seen.add(n);
+            });
+        }
+        List<Integer> copy = l.callSync(() -> List.copyOf(seen), LONG);
+        assertThat(copy).hasSize(10_000);
+        for (int i = 0; i < copy.size(); i++) {
+            assertThat(copy.get(i)).isEqualTo(i);
+        }
+        assertThat(wrongThread).hasValue(0);
+        assertThat(l.inLoop()).isFalse();
+    }
+
+    /** callSync on the loop thread runs inline instead of deadlocking. */
+    @Test
+    void callSyncOnLoopRunsInline() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        assertThat(l.callSync(() -> l.callSync(() -> "inner", LONG), LONG)).isEqualTo("inner");
+    }
+
+    /** A task that throws does not kill the loop; its submit future fails with the exception; an execute one is logged. */
+    @Test
+    void throwingTaskDoesNotKillLoop() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        CompletableFuture<Object> failed = l.submit(() -> {
+            throw new IllegalStateException("bad task");
+        });
+        assertThatThrownBy(() -> failed.get(LONG.toSeconds(), TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalStateException.class);
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            l.execute(() -> {
+                throw new IllegalStateException("bad execute task (expected in this test)");
+            });
+            assertThat(l.callSync(() -> "alive", LONG)).isEqualTo("alive");
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("SEVERE", "test-loop", "bad execute task"));
+        }
+    }
+
+    /** callSync rethrows the task's own exception on the caller's thread. */
+    @Test
+    void callSyncRethrowsTaskException() {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        assertThatThrownBy(() -> l.callSync(() -> {
+            throw new java.io.IOException("disk");
+        }, LONG)).isInstanceOf(java.io.IOException.class).hasMessage("disk");
+    }
+
+    /** Tasks submitted after stop fail with ClosedResourceException; tasks accepted before it still run. */
+    @Test
+    void tasksAfterStopFailTasksBeforeRun() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        CountDownLatch hold = new CountDownLatch(1);
+        l.execute(() -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        CompletableFuture<String> accepted = l.submit(() -> "ran");
+        assertThat(l.stop("done")).isTrue();
+        assertThat(l.stop("again")).isFalse();
+        assertThatThrownBy(() -> l.execute(() -> {})).isInstanceOf(ClosedResourceException.class).hasMessageContaining("done");
+        assertThatThrownBy(() -> l.schedule(Duration.ZERO, () -> {})).isInstanceOf(ClosedResourceException.class);
+        assertThatThrownBy(() -> l.callSync(() -> 1, LONG)).isInstanceOf(ClosedResourceException.class);
+        CompletableFuture<String> late = l.submit(() -> "never");
+        assertThatThrownBy(late::join).hasCauseInstanceOf(ClosedResourceException.class);
+        hold.countDown();
+        assertThat(accepted.get(LONG.toSeconds(), TimeUnit.SECONDS)).isEqualTo("ran");
+        l.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Nothing vanishes: of tasks racing a stop, every one either runs or is refused to its submitter. */
+    @Test
+    void submittersRacingStopLoseNothing() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Loop l = Loop.builder().name("race").build();
+            Thread runner = Thread.ofPlatform().start(l::run);
+            AtomicInteger ran = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            int perThread = 2_000;
+            List<Thread> submitters = new ArrayList<>();
+            CountDownLatch go = new CountDownLatch(1);
+            for (int t = 0; t < 3; t++) {
+                submitters.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    for (int i = 0; i < perThread; i++) {
+                        try {
+                            l.execute(ran::incrementAndGet);
+                        } catch (ClosedResourceException e) {
+                            refused.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            go.countDown();
+            l.stop("race");
+            for (Thread t : submitters) {
+                assertThat(t.join(LONG)).isTrue();
+            }
+            l.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+            assertThat(runner.join(LONG)).isTrue();
+            assertThat(ran.get() + refused.get()).isEqualTo(3 * perThread);
+        }
+    }
+
+    /** schedule runs a task when the (manual) clock reaches its delay; a cancelled timer never runs. */
+    @Test
+    void scheduleFollowsClock() throws Exception {
+        ManualTimeSource clock = new ManualTimeSource();
+        Loop l = startOwnThreadLoop(Loop.builder().timeSource(clock).stallThreshold(null));
+        CompletableFuture<String> fired = new CompletableFuture<>();
+        l.schedule(Duration.ofSeconds(5), () -> fired.complete(l.inLoop() ? "on loop" : "elsewhere"));
+        TimeSource.Timer cancelled = l.schedule(Duration.ofSeconds(5), () -> fired.complete("cancelled one ran"));
+        cancelled.cancel();
+        clock.advance(Duration.ofSeconds(4));
+        assertThat(l.callSync(fired::isDone, LONG)).isFalse();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(fired.get(LONG.toSeconds(), TimeUnit.SECONDS)).isEqualTo("on loop");
+    }
+
+    /** The caller's CancelScope deadline bounds a callSync wait, and the task that never started is not run. */
+    @Test
+    void callSyncWaitIsBoundedByCallerScope() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder().stallThreshold(null));
+        CountDownLatch hold = new CountDownLatch(1);
+        l.execute(() -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        AtomicInteger ranLate = new AtomicInteger();
+        CancelScope scope = CancelScope.moveOnAfter(Duration.ofMillis(50), () -> l.callSync(ranLate::incrementAndGet, LONG));
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(scope.timedOut()).isTrue();
+        hold.countDown();
+        assertThat(l.callSync(ranLate::get, LONG)).isZero();
+    }
+
+    /** callSync's own timeout raises DeadlineExceededException. */
+    @Test
+    void callSyncTimeoutRaisesDeadlineExceeded() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder().stallThreshold(null));
+        CountDownLatch hold = new CountDownLatch(1);
+        l.execute(() -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        try {
+            assertThatThrownBy(() -> l.callSync(() -> 1, Duration.ofMillis(20)))
+                    .isInstanceOf(DeadlineExceededException.class).hasMessageContaining("test-loop");
+        } finally {
+            hold.countDown();
+        }
+    }
+
+    /** A task that holds the loop beyond the stall threshold is logged once with the loop thread's stack. */
+    @Test
+    void stallIsLoggedWithStack() throws Exception {
+        ManualTimeSource clock = new ManualTimeSource();
+        Loop l = startOwnThreadLoop(Loop.builder().timeSource(clock).stallThreshold(Duration.ofMillis(100)));
+        CountDownLatch inTask = new CountDownLatch(1);
+        CountDownLatch hold = new CountDownLatch(1);
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            l.execute(() -> {
+                inTask.countDown();
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            inTask.await();
+            clock.advance(Duration.ofMillis(50)); // first watchdog check: held 0 ms so far (the clock is manual)
+            clock.advance(Duration.ofMillis(50));
+            clock.advance(Duration.ofMillis(50));
+            clock.advance(Duration.ofMillis(50));
+            hold.countDown();
+            assertThat(log.messages()).filteredOn(m -> m.contains("held loop test-loop")).hasSize(1)
+                    .first().asString().contains("CountDownLatch.await", "stall threshold 100 ms");
+        }
+    }
+
+    /** Guest mode: the loop runs on a single-thread host executor and touches its state only on the host thread. */
+    @Test
+    void guestLoopRunsOnHostThreadOnly() throws Exception {
+        AtomicReference<Thread> hostThread = new AtomicReference<>();
+        ExecutorService host = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "host");
+            hostThread.set(t);
+            return t;
+        });
+        try {
+            Loop guest = Loop.builder().name("guest").buildGuest(host);
+            List<Integer> state = new ArrayList<>();
+            AtomicInteger offHost = new AtomicInteger();
+            List<Thread> producers = new ArrayList<>();
+            for (int p = 0; p < 4; p++) {
+                int base = p * 1000;
+                producers.add(Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < 1000; i++) {
+                        int n = base + i;
+                        guest.execute(() -> {
+                            if (Thread.currentThread() != hostThread.get() || !guest.inLoop()) {
+                                offHost.incrementAndGet();
+                            }
+                            state.add(n);
+                        });
+                    }
+                }));
+            }
+            for (Thread t : producers) {
+                assertThat(t.join(LONG)).isTrue();
+            }
+            assertThat(guest.callSync(state::size, LONG)).isEqualTo(4000);
+            assertThat(guest.submit(() -> 41 + 1).get(LONG.toSeconds(), TimeUnit.SECONDS)).isEqualTo(42);
+            CompletableFuture<Boolean> timerOnHost = new CompletableFuture<>();
+            guest.schedule(Duration.ofMillis(1), () -> timerOnHost.complete(Thread.currentThread() == hostThread.get()));
+            assertThat(timerOnHost.get(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(offHost).hasValue(0);
+            guest.stop("done");
+            guest.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+            assertThatThrownBy(() -> guest.execute(() -> {})).isInstanceOf(ClosedResourceException.class);
+        } finally {
+            host.shutdown();
+            assertThat(host.awaitTermination(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** Guest mode: a host that rejects the loop's work fails the termination and refuses the queued submits. */
+    @Test
+    void guestLoopWhoseHostRejectsFails() {
+        ExecutorService host = Executors.newSingleThreadExecutor();
+        host.shutdown();
+        Loop guest = Loop.builder().name("orphan").buildGuest(host);
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            CompletableFuture<Integer> f = guest.submit(() -> 1);
+            assertThatThrownBy(f::join).hasCauseInstanceOf(ClosedResourceException.class);
+            assertThat(guest.termination()).isCompletedExceptionally();
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("orphan", "rejected"));
+        }
+    }
+
+    /** Interrupting the loop thread stops the loop, and the interrupt is restored on return from run(). */
+    @Test
+    void interruptStopsOwnThreadLoop() throws Exception {
+        Loop l = Loop.builder().name("interrupted").build();
+        AtomicReference<Boolean> flagAfterRun = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            l.run();
+            flagAfterRun.set(Thread.interrupted());
+        });
+        assertThat(l.callSync(() -> 1, LONG)).isEqualTo(1);
+        t.interrupt();
+        l.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(flagAfterRun.get()).isTrue();
+        assertThat(l.isStopped()).isTrue();
+    }
+}
