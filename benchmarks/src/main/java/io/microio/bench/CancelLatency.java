@@ -1,5 +1,6 @@
 package io.microio.bench;
 
+import io.microio.CancelScope;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -23,8 +24,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Before each operation a long-lived target thread (platform or virtual) is put into position:
  * {@code at=parked}, blocked in a wait; {@code at=checkpoint}, running a loop that checks for
  * cancellation between small pieces of work. The operation cancels it and waits (spin, then yield)
- * until the target has noticed and left. Sampled, read the median. Peer: the raw JDK signal, {@code
- * Thread.interrupt()}, answered by {@code LockSupport.park} or by polling {@code isInterrupted()}.
+ * until the target has noticed and left. Sampled, read the median.
+ *
+ * <p>Ours: the target runs inside a fresh {@link CancelScope}, parked ({@code LockSupport.park} then
+ * {@code CancelScope.checkpoint()}) or looping with {@code checkpoint()}; the operation is {@code
+ * scope.cancel(reason)} and ends when the target has left the scope (interrupt retracted). Peer: the
+ * raw JDK signal, {@code Thread.interrupt()}, answered by {@code LockSupport.park} or by polling
+ * {@code isInterrupted()}, with the flag cleared after.
  */
 @Fork(2)
 @Warmup(iterations = 5, time = 1)
@@ -60,6 +66,9 @@ public class CancelLatency {
 
         /** Cancels the target in its current round; the operation measured. */
         abstract void cancel(Thread target);
+
+        /** Prepares a round before the target is put into position. */
+        void prepareRound() {}
 
         @Setup(Level.Trial)
         public void start() {
@@ -97,6 +106,7 @@ public class CancelLatency {
 
         @Setup(Level.Invocation)
         public void arm() {
+            prepareRound();
             armed = true;
             LockSupport.unpark(target);
             for (int i = 0; armed; i++) {
@@ -148,6 +158,53 @@ public class CancelLatency {
         void cancel(Thread target) {
             target.interrupt();
         }
+    }
+
+    public static class InScope extends Target {
+        volatile CancelScope scope;
+
+        @Override
+        void prepareRound() {
+            scope = CancelScope.create();
+        }
+
+        @Override
+        void parkUntilCancelled() {
+            scope.run(() -> {
+                while (true) {
+                    LockSupport.park(this);
+                    CancelScope.checkpoint();
+                }
+            });
+            requireCaught();
+        }
+
+        @Override
+        void loopUntilCancelled() {
+            scope.run(() -> {
+                while (true) {
+                    work();
+                    CancelScope.checkpoint();
+                }
+            });
+            requireCaught();
+        }
+
+        private void requireCaught() {
+            if (!scope.cancelledCaught() || Thread.currentThread().isInterrupted()) {
+                throw new IllegalStateException("the scope did not catch its cancellation cleanly");
+            }
+        }
+
+        @Override
+        void cancel(Thread target) {
+            scope.cancel("benchmark");
+        }
+    }
+
+    @Benchmark
+    public long ours(InScope t) {
+        return t.cancelAndAwait();
     }
 
     @Benchmark

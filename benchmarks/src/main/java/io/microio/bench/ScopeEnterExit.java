@@ -1,5 +1,7 @@
 package io.microio.bench;
 
+import io.microio.CancelScope;
+import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Entering and leaving a cancellation region whose body does almost nothing: the fixed price of
  * wrapping code in a scope, paid on every request that uses one.
  *
+ * <p>Ours: {@code CancelScope.create().run(body)}, and with a deadline {@code
+ * CancelScope.withTimeout(d).run(body)} (the deadline is armed on microio's timer at entry and
+ * disarmed at exit).
+ *
  * <p>Without a deadline the peer is a bare {@code try/finally} around the same body (what code
  * without scopes writes). With a deadline ({@code _deadline}) the peer is the JDK idiom for a
  * timeout on a region: schedule a task on a {@code ScheduledThreadPoolExecutor} on the way in and
@@ -33,6 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class ScopeEnterExit {
     static final long DEADLINE_SECONDS = 60;
+    static final Duration DEADLINE = Duration.ofSeconds(DEADLINE_SECONDS);
 
     /** The body's state, and the scheduler of the deadline peer. */
     @State(Scope.Thread)
@@ -43,6 +50,7 @@ public class ScopeEnterExit {
         final Runnable onDeadline = () -> {
             throw new IllegalStateException("deadline hit in a benchmark");
         };
+        final CancelScope.Action<RuntimeException> body = () -> entered++;
 
         @Setup(Level.Trial)
         public void start() {
@@ -57,6 +65,18 @@ public class ScopeEnterExit {
                 throw new IllegalStateException("timer did not stop");
             }
         }
+    }
+
+    @Benchmark
+    public long ours(Region r) {
+        CancelScope.create().run(r.body);
+        return ++r.exited;
+    }
+
+    @Benchmark
+    public long ours_deadline(Region r) {
+        CancelScope.withTimeout(DEADLINE).run(r.body);
+        return ++r.exited;
     }
 
     @Benchmark
