@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import io.microio.testing.ThreadKind;
+import io.microio.testing.TrackingThreadFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,7 +38,9 @@ class CancelScopeTest {
         PLATFORM, VIRTUAL;
 
         Thread start(Runnable r) {
-            return this == PLATFORM ? Thread.ofPlatform().name("cancel-test").start(r) : Thread.ofVirtual().name("cancel-test").start(r);
+            Thread t = TrackingThreadFactory.of(this == PLATFORM ? ThreadKind.PLATFORM : ThreadKind.VIRTUAL, "cancel-test-").newThread(r);
+            t.start();
+            return t;
         }
     }
 

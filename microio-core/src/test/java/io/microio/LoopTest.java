@@ -251,7 +251,7 @@ class LoopTest {
             clock.advance(Duration.ofMillis(50));
             hold.countDown();
             assertThat(log.messages()).filteredOn(m -> m.contains("held loop test-loop")).hasSize(1)
-                    .first().asString().contains("CountDownLatch.await", "stall threshold 100 ms");
+                    .first().asString().contains("LoopTest.lambda$stallIsLoggedWithStack", "stall threshold 100 ms");
         }
     }
 
