@@ -25,11 +25,18 @@ public class Report {
                   double score, String spread, String unit) {}
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            System.err.println("usage: java Report.java results.json");
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: java Report.java results.json [benchmark-list.txt]");
             System.exit(2);
         }
         Object json = new Json(Files.readString(Path.of(args[0]))).parse();
+        // The jar's benchmark list (java -jar benchmarks.jar -l), to tell "not run" from "not written yet".
+        java.util.Set<String> known = new java.util.HashSet<>();
+        if (args.length == 2) {
+            for (String line : Files.readAllLines(Path.of(args[1]))) {
+                known.add(line.strip());
+            }
+        }
         List<Result> results = new ArrayList<>();
         for (Object o : (List<?>) json) {
             results.add(toResult((Map<?, ?>) o));
@@ -67,7 +74,8 @@ public class Report {
                         if (!isOurs(r) && !oursByVariant.containsKey(r.variant())) {
                             Result missing = new Result(r.family(), "ours", r.variant(), "", "", 0, "", "");
                             oursByVariant.put(r.variant(), missing);
-                            rows.add(new String[] {name, group.getKey(), sideName(missing), "", "not yet measured", "", "", ""});
+                            String why = inList(known, missing) ? "not run" : "not yet measured";
+                            rows.add(new String[] {name, group.getKey(), sideName(missing), "", why, "", "", ""});
                             name = "";
                         }
                     }
@@ -89,6 +97,20 @@ public class Report {
         System.out.println();
         System.out.println("Stat: mean = average time (± is JMH's 99.9% interval), p50 = median of sampled times "
                 + "(p90 beside it). For times, ours/side below 1.00 means ours is faster.");
+    }
+
+    static boolean inList(java.util.Set<String> known, Result ours) {
+        String suffix = "." + sideName(ours);
+        for (String name : known) {
+            String[] parts = name.split("\\.");
+            if (parts.length >= 2 && name.endsWith(suffix)) {
+                String cls = parts[parts.length - 2];
+                if (cls.equals(ours.family()) || cls.equals(ours.family() + "Preview")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     static boolean isOurs(Result r) {

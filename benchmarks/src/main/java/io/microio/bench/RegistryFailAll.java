@@ -1,5 +1,9 @@
 package io.microio.bench;
 
+import io.microio.BrokenResourceException;
+import io.microio.ReplyHandle;
+import io.microio.RequestRegistry;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -26,8 +30,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Before each operation {@value #PENDING} requests are registered; with {@code blocked=true} each
  * has a virtual thread blocked waiting for its reply, seen parked before the operation starts. The
  * operation fails them all and, with waiters, waits (spin, then yield) until the last one has
- * returned with the failure. Sampled, read the median. Peer: a {@code ConcurrentHashMap<Long,
- * CompletableFuture>}, each entry removed and completed exceptionally.
+ * returned with the failure. Sampled, read the median.
+ *
+ * <p>Ours: {@code RequestRegistry.failAll(cause)}, the waiters in {@code ReplyHandle.await}. Peer: a
+ * {@code ConcurrentHashMap<Long, CompletableFuture>}, each entry removed and completed exceptionally.
  */
 @Fork(2)
 @Warmup(iterations = 5, time = 1)
@@ -37,6 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class RegistryFailAll {
     static final int PENDING = 10_000;
     static final long TIMEOUT_SECONDS = 60;
+    static final Duration TIMEOUT = Duration.ofSeconds(TIMEOUT_SECONDS);
     static final RuntimeException DEAD = new IllegalStateException("connection lost");
 
     /** The registered requests and, if asked for, their blocked waiters. */
@@ -132,6 +139,42 @@ public class RegistryFailAll {
             }
             return failed;
         }
+    }
+
+    public static class Registry extends Pending {
+        RequestRegistry<Long, Object> registry;
+        @SuppressWarnings("unchecked")
+        final ReplyHandle<Object>[] handles = (ReplyHandle<Object>[]) new ReplyHandle<?>[PENDING];
+
+        @Override
+        void register() {
+            registry = new RequestRegistry<>("registry-fail-all");
+            for (int key = 0; key < PENDING; key++) {
+                handles[key] = registry.register((long) key);
+            }
+        }
+
+        @Override
+        void await(long key) {
+            try {
+                handles[(int) key].await(TIMEOUT);
+                throw new IllegalStateException("reply to " + key + " did not fail");
+            } catch (BrokenResourceException expected) {
+                // the failure we wait for
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("waiter for " + key + " gave up", e);
+            }
+        }
+
+        @Override
+        int failAll() {
+            return registry.failAll(DEAD);
+        }
+    }
+
+    @Benchmark
+    public int ours(Registry p) {
+        return p.failAllAndAwait();
     }
 
     @Benchmark

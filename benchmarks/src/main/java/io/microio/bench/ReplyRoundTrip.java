@@ -1,5 +1,7 @@
 package io.microio.bench;
 
+import io.microio.RequestRegistry;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -28,8 +30,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>The transport (a {@code LinkedBlockingQueue} of keys to the server) is the same for every side,
  * so differences come from the registry and the wait. One operation is {@value #ROUND_TRIPS} round
  * trips (the score is per round trip); with {@code threads=virtual} the requester and the server are
- * virtual threads. Sampled, read the median. Peer: the usual idiom, a {@code ConcurrentHashMap<Long,
- * CompletableFuture>} and a timed {@code get}.
+ * virtual threads. Sampled, read the median.
+ *
+ * <p>Ours: {@code RequestRegistry.request(key, send, timeout)}, resolved with {@code resolve(key,
+ * reply)}. Peer: the usual idiom, a {@code ConcurrentHashMap<Long, CompletableFuture>} and a timed
+ * {@code get}.
  */
 @Fork(2)
 @Warmup(iterations = 5, time = 1)
@@ -42,6 +47,7 @@ public class ReplyRoundTrip {
     static final Long STOP = -1L;
     static final Object REPLY = new Object();
     static final long TIMEOUT_SECONDS = 10;
+    static final Duration TIMEOUT = Duration.ofSeconds(TIMEOUT_SECONDS);
 
     /** The kind of both threads, and the driver that runs the requester on that kind. */
     @State(Scope.Thread)
@@ -115,6 +121,54 @@ public class ReplyRoundTrip {
             requests.offer(STOP);
             ThreadKind.join(server);
         }
+    }
+
+    /** Pending requests in a RequestRegistry, resolved by a server thread. */
+    @State(Scope.Thread)
+    public static class Registry {
+        final RequestRegistry<Long, Object> registry = new RequestRegistry<>("reply-round-trip");
+        final LinkedBlockingQueue<Long> requests = new LinkedBlockingQueue<>();
+        final RequestRegistry.Sender<Long, RuntimeException> send = requests::offer;
+        final Runnable batch = this::batch;
+        long nextKey;
+        Thread server;
+
+        @Setup(Level.Trial)
+        public void start(Threads t) {
+            server = t.kind.start("registry-server", this::serve);
+        }
+
+        private void serve() {
+            try {
+                Long key;
+                while ((key = requests.take()) != STOP) {
+                    registry.resolve(key, REPLY);
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("server interrupted", e);
+            }
+        }
+
+        private void batch() {
+            try {
+                for (int i = 0; i < ROUND_TRIPS; i++) {
+                    registry.request(++nextKey, send, TIMEOUT);
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("requester interrupted", e);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            requests.offer(STOP);
+            ThreadKind.join(server);
+        }
+    }
+
+    @Benchmark
+    public void ours(Threads t, Registry s) {
+        t.driver.run(s.batch);
     }
 
     @Benchmark
