@@ -1,0 +1,429 @@
+package io.microio;
+
+import io.microio.ServiceState.Phase;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadFactory;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A supervised thread: a {@link Service} that runs a {@linkplain Body body} on a thread of its own,
+ * knows whether the body really started, and stops it on request.
+ *
+ * <pre>{@code
+ * ServiceThread worker = ServiceThread.builder("worker").virtual(true).build(ctx -> {
+ *     try (Connection connection = connect()) { // fails? awaitStarted throws with this exception
+ *         ctx.started();                         // awaitStarted returns now
+ *         while (true) {
+ *             handle(connection, queue.take());  // stop() wakes take(): the service ends normally
+ *         }
+ *     }
+ * });
+ * worker.start().awaitStarted(Duration.ofSeconds(5));
+ * ...
+ * worker.stopJoin("shutdown", Duration.ofSeconds(2)); // a thread that does not stop is logged with its stack
+ * }</pre>
+ *
+ * <p><b>Starting.</b> {@link #start()} starts the thread, which runs the body with a
+ * {@link ServiceContext}. The body calls {@link ServiceContext#started()} once its resources are ready;
+ * {@link #awaitStarted(Duration)} returns then. A body that throws before that fails
+ * {@code awaitStarted} with its exception as the cause; a body that <em>returns</em> without calling
+ * {@code started()} is a startup failure too, not a success.
+ *
+ * <p><b>Stopping.</b> {@link #stop(String)} records the stop durably (the body can always see it with
+ * {@link ServiceContext#isStopping()}), runs the body's {@link ServiceContext#onStop(Runnable)}
+ * callbacks, and cancels the {@link CancelScope} the body runs in: a body blocked in a call that answers
+ * the interrupt wakes up. A body that ends by that cancellation, or returns, after a stop ends the
+ * service normally ({@code TERMINATED}); a body that throws anything else fails it ({@code FAILED}).
+ * A body that returns after {@code started()} without being stopped also ends it normally.
+ * Stopping a service that was never started makes it {@code TERMINATED} without running the body.
+ *
+ * <p><b>Failures are loud.</b> A failure is logged as an ERROR (through {@link System.Logger}, logger
+ * {@code io.microio.Service}), besides being reported by {@code awaitStarted} and {@link #state()}, and
+ * {@link #joinOrLog(Duration)} logs a thread that does not stop in time with its current stack trace.
+ *
+ * <p>The thread is a platform thread named after the service (non-daemon unless
+ * {@linkplain Builder#daemon(boolean) asked}), a virtual thread on {@linkplain Builder#virtual(boolean)
+ * request}, or one from a {@linkplain Builder#threadFactory(ThreadFactory) thread factory}.
+ *
+ * <p>Thread safety: every method may be called from any thread; {@link #state()} is lock-free.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@code start} happen-before the body
+ * begins. Actions of the body prior to {@code ctx.started()} happen-before {@code awaitStarted} returns
+ * in another thread; actions of the body happen-before {@code join} returns {@code true} and before
+ * {@code state()} returns a final state. Actions in a thread prior to {@code stop} happen-before the
+ * body observes the stop.
+ */
+public final class ServiceThread implements Service {
+    /*
+     * Design. The state machine is a ServiceLifecycle (one immutable snapshot in a volatile field,
+     * written under its lock, listeners called outside it). The transitions this class makes:
+     *
+     *   NEW      -> STARTING    start()
+     *   NEW      -> TERMINATED  stop() before start(); the body never runs
+     *   STARTING -> RUNNING     ctx.started()
+     *   STARTING -> STOPPING    stop() before ctx.started(); a later ctx.started() is ignored
+     *   STARTING -> FAILED      the body threw, or returned without ctx.started(), or the thread could not start
+     *   RUNNING  -> STOPPING    stop()
+     *   RUNNING  -> TERMINATED  the body returned by itself
+     *   RUNNING  -> FAILED      the body threw
+     *   STOPPING -> TERMINATED  the body returned, or ended by the stop's cancellation
+     *   STOPPING -> FAILED      the body threw something other than the stop's cancellation
+     *
+     * stop() makes its transition first (the durable request: from then on stopReason is non-null and
+     * ctx.isStopping() is true), then closes `stopScope` (running the onStop callbacks), then cancels
+     * `bodyScope`. So a body woken by the interrupt always finds isStopping() true. The body's thread
+     * closes `stopScope` itself when the body ends, so onStop callbacks run exactly once either way,
+     * before the final transition.
+     */
+
+    private static final System.Logger LOG = System.getLogger(Service.class.getName());
+
+    private static final Set<Phase> NEW = EnumSet.of(Phase.NEW);
+    private static final Set<Phase> STARTING = EnumSet.of(Phase.STARTING);
+    private static final Set<Phase> STOPPABLE = EnumSet.of(Phase.NEW, Phase.STARTING, Phase.RUNNING);
+    private static final Set<Phase> LIVE = EnumSet.of(Phase.STARTING, Phase.RUNNING, Phase.STOPPING);
+
+    private final String name;
+    private final Body body;
+    private final ThreadFactory threadFactory;
+    private final ServiceLifecycle lifecycle;
+    private final CloseScope stopScope;
+    private final CancelScope bodyScope = CancelScope.create();
+    private volatile @Nullable Thread thread; // set once, by start()
+
+    private ServiceThread(String name, ThreadFactory threadFactory, Body body) {
+        this.name = name;
+        this.body = body;
+        this.threadFactory = threadFactory;
+        this.lifecycle = new ServiceLifecycle("service", name);
+        this.stopScope = new CloseScope("service '" + name + "'");
+    }
+
+    /**
+     * {@return a service with default options (a non-daemon platform thread)} Not started.
+     *
+     * @param name the service's name, also its thread's name
+     * @param body what the thread runs
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public static ServiceThread of(String name, Body body) {
+        return builder(name).build(body);
+    }
+
+    /**
+     * {@return a builder for a service named {@code name}}
+     *
+     * @param name the service's name, also its thread's name
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public ServiceState state() {
+        return lifecycle.state();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Creates and starts the service's thread. If the thread cannot be created or started, the
+     * service becomes {@code FAILED} with that error, which {@code awaitStarted} reports.
+     *
+     * @return this service
+     * @throws IllegalStateException if the service is not {@code NEW}
+     */
+    @Override
+    public ServiceThread start() {
+        ServiceState before = lifecycle.transition(NEW, s -> new ServiceState(Phase.STARTING, null, null));
+        if (before == null) {
+            throw new IllegalStateException(
+                    lifecycle.describe() + " can be started only once, when NEW, but it is " + state());
+        }
+        lifecycle.dispatch();
+        try {
+            Thread t = threadFactory.newThread(this::runThread);
+            if (t == null) {
+                throw new IllegalStateException("the thread factory of " + lifecycle.describe() + " returned null");
+            }
+            t.setName(name);
+            thread = t; // before start(): join() must find it
+            t.start();
+        } catch (Throwable e) {
+            thread = null;
+            finish(e); // for example OutOfMemoryError "unable to create native thread"
+        }
+        return this;
+    }
+
+    @Override
+    public void awaitStarted(Duration timeout) throws InterruptedException {
+        lifecycle.awaitStarted(timeout);
+    }
+
+    @Override
+    public boolean stop(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        ServiceState before = lifecycle.transition(STOPPABLE, s -> s.phase() == Phase.NEW
+                ? new ServiceState(Phase.TERMINATED, reason, null)
+                : new ServiceState(Phase.STOPPING, reason, null));
+        if (before == null) {
+            return false;
+        }
+        lifecycle.dispatch();
+        stopScope.close(reason); // onStop callbacks, before the interrupt
+        bodyScope.cancel(reason);
+        return true;
+    }
+
+    @Override
+    public boolean join(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        Thread t = thread;
+        if (t == Thread.currentThread()) {
+            throw new IllegalStateException(lifecycle.describe() + " cannot be joined from its own thread");
+        }
+        long deadline = ServiceLifecycle.deadline(timeout);
+        if (!lifecycle.awaitEnded(timeout)) {
+            return false;
+        }
+        t = thread; // the service has ended: `thread` is final now
+        if (t == null) {
+            return true;
+        }
+        if (!t.isAlive()) {
+            return true;
+        }
+        CancelScope.checkpoint();
+        try {
+            return t.join(ServiceLifecycle.remaining(deadline));
+        } catch (InterruptedException e) {
+            CancelScope.checkpoint();
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean joinOrLog(Duration timeout) throws InterruptedException {
+        if (join(timeout)) {
+            return true;
+        }
+        ServiceState state = state();
+        Thread t = thread;
+        String where = t == null
+                ? "It has no thread: it was never started, nor stopped. Call stop() before joining."
+                : "It is stuck at " + ServiceLifecycle.stackOf(t)
+                        + "\nMake the body answer the stop: block only in calls that answer the interrupt,"
+                        + " or close the resource it blocks on from ctx.onStop(...).";
+        LOG.log(System.Logger.Level.ERROR, lifecycle.describe() + " did not stop within " + timeout
+                + "; it is " + state + ". " + where);
+        return false;
+    }
+
+    @Override
+    public void addListener(Listener listener) {
+        lifecycle.addListener(listener);
+    }
+
+    @Override
+    public String toString() {
+        return "ServiceThread[" + name + ", " + state() + "]";
+    }
+
+    // ---------------------------------------------------------------- the service's thread
+
+    private void runThread() {
+        Throwable failure = null;
+        if (!state().isStopRequested()) { // stopped between start() and now: do not run the body at all
+            Context ctx = new Context();
+            try {
+                bodyScope.run(() -> body.run(ctx));
+            } catch (Throwable t) {
+                failure = t;
+            }
+        }
+        finish(failure);
+    }
+
+    /** The body has ended (or never ran): make the final transition. */
+    private void finish(@Nullable Throwable failure) {
+        stopScope.close("service ended"); // runs onStop callbacks not run yet; no effect after stop()
+        ServiceState before = lifecycle.transition(LIVE, s -> {
+            if (failure != null && !(s.isStopRequested() && CancelScope.isCancellation(failure))) {
+                return new ServiceState(Phase.FAILED, s.stopReason(), failure);
+            }
+            if (s.phase() == Phase.STARTING) {
+                return new ServiceState(Phase.FAILED, null, new IllegalStateException(
+                        "the body of " + lifecycle.describe() + " returned without calling ctx.started()"));
+            }
+            return new ServiceState(Phase.TERMINATED, s.stopReason(), null);
+        });
+        ServiceState after = state();
+        if (before != null && after.failure() != null) {
+            Throwable cause = after.failure();
+            LOG.log(System.Logger.Level.ERROR, () -> lifecycle.describe() + " failed while " + before.phase()
+                    + (before.phase() == Phase.STARTING ? "; awaitStarted() reports it as the cause of a"
+                            + " ServiceFailedException" : "; it has stopped")
+                    + ". Fix the cause below, or handle it in the service's body.", cause);
+        }
+        lifecycle.dispatch();
+    }
+
+    /** The body's view of the service. */
+    private final class Context implements ServiceContext {
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public void started() {
+            if (lifecycle.transition(STARTING, s -> new ServiceState(Phase.RUNNING, null, null)) != null) {
+                lifecycle.dispatch();
+            }
+        }
+
+        @Override
+        public boolean isStopping() {
+            return state().isStopRequested();
+        }
+
+        @Override
+        public @Nullable String stopReason() {
+            return state().stopReason();
+        }
+
+        @Override
+        public void checkpoint() {
+            String reason = state().stopReason();
+            if (reason != null) {
+                throw new CancelledException(reason);
+            }
+            CancelScope.checkpoint();
+        }
+
+        @Override
+        public boolean awaitStop(Duration timeout) throws InterruptedException {
+            Objects.requireNonNull(timeout, "timeout");
+            if (isStopping()) {
+                return true;
+            }
+            stopScope.await(timeout);
+            return isStopping();
+        }
+
+        @Override
+        public void onStop(Runnable callback) {
+            stopScope.onClose(callback);
+        }
+
+        @Override
+        public String toString() {
+            return "ServiceContext[" + name + "]";
+        }
+    }
+
+    // ---------------------------------------------------------------- types
+
+    /** What a {@link ServiceThread} runs. */
+    @FunctionalInterface
+    public interface Body {
+        /**
+         * Runs the service on its thread: acquire resources, call {@link ServiceContext#started()}, work
+         * until stopped. Ending by the stop's cancellation, or returning after a stop, is a normal end.
+         *
+         * @param ctx the service's context
+         * @throws Exception on failure: the service becomes {@code FAILED} with it
+         */
+        void run(ServiceContext ctx) throws Exception;
+    }
+
+    /**
+     * Builds a {@link ServiceThread}. Not thread-safe; each {@link #build(Body)} makes a new,
+     * independent service. Bad options are rejected when they are set, or when they conflict, at
+     * {@code build}.
+     */
+    public static final class Builder {
+        private final String name;
+        private boolean virtual;
+        private boolean daemon;
+        private @Nullable ThreadFactory threadFactory;
+
+        private Builder(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank but was '" + name + "'");
+            }
+            this.name = name;
+        }
+
+        /**
+         * Sets whether the service runs on a virtual thread (default: a platform thread).
+         *
+         * @param virtual whether to use a virtual thread
+         * @return this builder
+         */
+        public Builder virtual(boolean virtual) {
+            this.virtual = virtual;
+            return this;
+        }
+
+        /**
+         * Sets whether the platform thread is a daemon thread (default: not, so a running service keeps
+         * the JVM alive until it is stopped). Virtual threads are always daemon threads.
+         *
+         * @param daemon whether to make the platform thread a daemon
+         * @return this builder
+         */
+        public Builder daemon(boolean daemon) {
+            this.daemon = daemon;
+            return this;
+        }
+
+        /**
+         * Makes the service's thread with {@code threadFactory} instead (it is then named after the
+         * service). Conflicts with {@link #virtual(boolean) virtual(true)} and
+         * {@link #daemon(boolean) daemon(true)}: the factory decides those.
+         *
+         * @param threadFactory where the thread comes from
+         * @return this builder
+         * @throws NullPointerException if {@code threadFactory} is {@code null}
+         */
+        public Builder threadFactory(ThreadFactory threadFactory) {
+            this.threadFactory = Objects.requireNonNull(threadFactory, "threadFactory");
+            return this;
+        }
+
+        /**
+         * {@return a new service that runs {@code body}, not started}
+         *
+         * @param body what the thread runs
+         * @throws NullPointerException if {@code body} is {@code null}
+         * @throws IllegalStateException if a thread factory was set together with {@code virtual(true)} or
+         *     {@code daemon(true)}
+         */
+        public ServiceThread build(Body body) {
+            Objects.requireNonNull(body, "body");
+            ThreadFactory factory = threadFactory;
+            if (factory != null && (virtual || daemon)) {
+                throw new IllegalStateException("a threadFactory decides the kind of thread, so virtual must be false"
+                        + " but was " + virtual + " and daemon must be false but was " + daemon);
+            }
+            if (factory == null) {
+                factory = virtual
+                        ? Thread.ofVirtual().name(name).factory()
+                        : Thread.ofPlatform().name(name).daemon(daemon).factory();
+            }
+            return new ServiceThread(name, factory, body);
+        }
+    }
+}

@@ -1,0 +1,568 @@
+package io.microio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static io.microio.testing.Awaits.await;
+
+import io.microio.ServiceState.Phase;
+import io.microio.testing.Delays;
+import io.microio.testing.LogCapture;
+import io.microio.testing.TrackingThreadFactory;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ServiceThreadTest {
+    /** The bound for anything that must happen; only waited out in full when something hangs. */
+    static final Duration LONG = Delays.LONG_DELAY;
+    /** A timeout or join budget that is meant to expire. */
+    static final Duration SHORT = Delays.SHORT_DELAY;
+
+    private final List<Service> services = new ArrayList<>();
+
+    private <S extends Service> S track(S service) {
+        services.add(service);
+        return service;
+    }
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        for (Service s : services) {
+            s.stop("test ended");
+        }
+        for (Service s : services) {
+            assertThat(s.join(LONG)).as("%s ended", s).isTrue();
+        }
+        assertThat(Thread.interrupted()).as("interrupt flag of the test thread").isFalse();
+    }
+
+    private static String transition(ServiceState from, ServiceState to) {
+        return from.phase() + "->" + to.phase();
+    }
+
+    /** A body that announces start and waits for the stop goes NEW, STARTING, RUNNING, STOPPING, TERMINATED. */
+    @Test
+    void startAwaitStopJoinHappyPath() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        ServiceThread svc = track(ServiceThread.of("happy", ctx -> {
+            ctx.started();
+            ctx.awaitStop(LONG);
+        }));
+        svc.addListener((from, to) -> seen.add(transition(from, to)));
+        assertThat(svc.state()).isEqualTo(ServiceState.NEW);
+
+        svc.start().awaitStarted(LONG);
+        assertThat(svc.state().phase()).isIn(Phase.RUNNING);
+
+        assertThat(svc.stop("done")).isTrue();
+        assertThat(svc.stop("again")).isFalse();
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state()).isEqualTo(new ServiceState(Phase.TERMINATED, "done", null));
+        await().until(() -> seen.size() == 4);
+        assertThat(seen).containsExactly("NEW->STARTING", "STARTING->RUNNING", "RUNNING->STOPPING", "STOPPING->TERMINATED");
+    }
+
+    /** A body that throws before started() fails awaitStarted with that very exception as the cause. */
+    @Test
+    void failingBodyMakesAwaitStartedThrowWithRealCause() throws Exception {
+        IOException boom = new IOException("cannot connect");
+        ServiceThread svc = track(ServiceThread.of("failing", ctx -> {
+            throw boom;
+        }));
+        try (LogCapture log = LogCapture.of(Service.class.getName())) {
+            svc.start();
+            assertThatThrownBy(() -> svc.awaitStarted(LONG))
+                    .isInstanceOf(ServiceFailedException.class)
+                    .hasCauseReference(boom)
+                    .hasMessageContaining("failing")
+                    .hasMessageContaining("STARTING")
+                    .satisfies(e -> assertThat(((ServiceFailedException) e).serviceName()).isEqualTo("failing"));
+            assertThat(svc.join(LONG)).isTrue();
+            assertThat(svc.state().phase()).isEqualTo(Phase.FAILED);
+            assertThat(svc.state().failure()).isSameAs(boom);
+            assertThat(svc.stop("late")).isFalse();
+            assertThat(log.records()).anySatisfy(r -> {
+                assertThat(r.getLevel()).isEqualTo(Level.SEVERE);
+                assertThat(r.getThrown()).isSameAs(boom);
+            });
+        }
+    }
+
+    /** A body that returns without calling started() is a startup failure, not a success. */
+    @Test
+    void returnWithoutStartedIsFailure() throws Exception {
+        ServiceThread svc = track(ServiceThread.of("quitter", ctx -> {}));
+        try (LogCapture ignored = LogCapture.of(Service.class.getName())) {
+            svc.start();
+            assertThatThrownBy(() -> svc.awaitStarted(LONG))
+                    .isInstanceOf(ServiceFailedException.class)
+                    .cause()
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("without calling ctx.started()");
+            assertThat(svc.join(LONG)).isTrue();
+            assertThat(svc.state().phase()).isEqualTo(Phase.FAILED);
+        }
+    }
+
+    /** A body that throws after it started makes the service FAILED; awaitStarted then reports the failure. */
+    @Test
+    void failureAfterStartIsReported() throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        IllegalArgumentException boom = new IllegalArgumentException("bad record");
+        ServiceThread svc = track(ServiceThread.of("late-failure", ctx -> {
+            ctx.started();
+            go.await();
+            throw boom;
+        }));
+        try (LogCapture ignored = LogCapture.of(Service.class.getName())) {
+            svc.start().awaitStarted(LONG);
+            go.countDown();
+            assertThat(svc.join(LONG)).isTrue();
+            assertThat(svc.state().phase()).isEqualTo(Phase.FAILED);
+            assertThatThrownBy(() -> svc.awaitStarted(LONG)).isInstanceOf(ServiceFailedException.class)
+                    .hasCauseReference(boom).hasMessageContaining("RUNNING");
+        }
+    }
+
+    /** stop() wakes a body blocked in BlockingQueue.take(), and ending by that cancellation is TERMINATED. */
+    @Test
+    void stopWakesBodyBlockedInTake() throws Exception {
+        BlockingQueue<String> queue = new ArrayBlockingQueue<>(1);
+        AtomicBoolean stoppingSeen = new AtomicBoolean();
+        ServiceThread svc = track(ServiceThread.of("taker", ctx -> {
+            ctx.started();
+            try {
+                queue.take();
+            } finally {
+                stoppingSeen.set(ctx.isStopping());
+            }
+        }));
+        svc.start().awaitStarted(LONG);
+        await().until(() -> svcThreadState("taker") == Thread.State.WAITING);
+
+        svc.stop("shutdown");
+
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state()).isEqualTo(new ServiceState(Phase.TERMINATED, "shutdown", null));
+        assertThat(stoppingSeen).isTrue();
+    }
+
+    /** stop() wakes a body in Thread.sleep and one in CancelScope.sleep. */
+    @Test
+    void stopWakesSleepingBodies() throws Exception {
+        ServiceThread threadSleep = track(ServiceThread.of("thread-sleep", ctx -> {
+            ctx.started();
+            Thread.sleep(LONG);
+        }));
+        ServiceThread scopeSleep = track(ServiceThread.builder("scope-sleep")
+                .threadFactory(TrackingThreadFactory.virtual("scope-sleep-")).build(ctx -> {
+            ctx.started();
+            CancelScope.sleep(LONG);
+        }));
+        threadSleep.start().awaitStarted(LONG);
+        scopeSleep.start().awaitStarted(LONG);
+
+        threadSleep.stop("stop");
+        scopeSleep.stop("stop");
+
+        assertThat(threadSleep.join(LONG)).isTrue();
+        assertThat(scopeSleep.join(LONG)).isTrue();
+        assertThat(threadSleep.state().phase()).isEqualTo(Phase.TERMINATED);
+        assertThat(scopeSleep.state().phase()).isEqualTo(Phase.TERMINATED);
+    }
+
+    /** A service that hangs in stop (ignores interrupts): joinOrLog returns false within its budget and logs its stack. */
+    @Test
+    void joinOrLogOnStuckServiceLogsItsStackAndReturnsFalse() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ServiceThread svc = track(ServiceThread.of("stubborn", ctx -> {
+            ctx.started();
+            ignoreInterruptsUntil(release);
+        }));
+        try (LogCapture log = LogCapture.of(Service.class.getName())) {
+            svc.start().awaitStarted(LONG);
+            svc.stop("shutdown");
+
+            long t0 = System.nanoTime();
+            boolean joined = svc.joinOrLog(SHORT);
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+
+            assertThat(joined).isFalse();
+            assertThat(took).isLessThan(LONG);
+            assertThat(svc.state().phase()).isEqualTo(Phase.STOPPING);
+            List<LogRecord> errors = log.records().stream().filter(r -> r.getLevel() == Level.SEVERE).toList();
+            assertThat(errors).singleElement().satisfies(r -> assertThat(r.getMessage())
+                    .contains("service 'stubborn' did not stop within " + SHORT)
+                    .contains("stop reason: shutdown")
+                    .contains("thread 'stubborn'")
+                    .contains("ignoreInterruptsUntil")
+                    .contains("CountDownLatch.await"));
+        } finally {
+            release.countDown();
+        }
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state().phase()).isEqualTo(Phase.TERMINATED);
+    }
+
+    /** Waits on the latch, swallowing every interrupt: the shape of a body that does not answer stop. */
+    static void ignoreInterruptsUntil(CountDownLatch release) {
+        while (true) {
+            try {
+                release.await();
+                return;
+            } catch (InterruptedException ignored) {
+                // deliberately deaf to the stop
+            }
+        }
+    }
+
+    /** Stopping a service that was never started makes it TERMINATED without running the body; start then fails. */
+    @Test
+    void stopBeforeStartTerminatesWithoutRunning() throws Exception {
+        AtomicBoolean ran = new AtomicBoolean();
+        ServiceThread svc = track(ServiceThread.of("never", ctx -> ran.set(true)));
+
+        assertThat(svc.stop("not needed")).isTrue();
+
+        assertThat(svc.state()).isEqualTo(new ServiceState(Phase.TERMINATED, "not needed", null));
+        assertThat(svc.join(Duration.ZERO)).isTrue();
+        assertThat(svc.joinOrLog(Duration.ZERO)).isTrue();
+        assertThatThrownBy(svc::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("TERMINATED");
+        assertThatThrownBy(() -> svc.awaitStarted(LONG)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("stopped before it started");
+        assertThat(ran).isFalse();
+    }
+
+    /** Starting twice throws IllegalStateException. */
+    @Test
+    void startTwiceThrows() throws Exception {
+        ServiceThread svc = track(ServiceThread.of("twice", ctx -> {
+            ctx.started();
+            ctx.awaitStop(LONG);
+        }));
+        svc.start();
+        assertThatThrownBy(svc::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("only once");
+    }
+
+    /** A stop while the body is starting wins over a later started(): awaitStarted says it was stopped before it started. */
+    @Test
+    void stopDuringStartup() throws Exception {
+        CountDownLatch inStartup = new CountDownLatch(1);
+        ServiceThread svc = track(ServiceThread.of("slow-start", ctx -> {
+            inStartup.countDown();
+            try {
+                Thread.sleep(LONG); // "connecting"
+            } finally {
+                ctx.started(); // too late: ignored
+            }
+        }));
+        svc.start();
+        inStartup.await();
+        svc.stop("abort");
+        assertThatThrownBy(() -> svc.awaitStarted(LONG)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("stopped before it started");
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state()).isEqualTo(new ServiceState(Phase.TERMINATED, "abort", null));
+    }
+
+    /** awaitStarted times out with DeadlineExceededException while the body has not started. */
+    @Test
+    void awaitStartedTimesOut() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ServiceThread svc = track(ServiceThread.of("sluggish", ctx -> {
+            release.await();
+            ctx.started();
+        }));
+        svc.start();
+        try {
+            assertThatThrownBy(() -> svc.awaitStarted(SHORT)).isInstanceOf(DeadlineExceededException.class)
+                    .hasMessageContaining("did not start within " + SHORT).hasMessageContaining("STARTING");
+            assertThat(svc.state().phase()).isEqualTo(Phase.STARTING);
+        } finally {
+            release.countDown();
+        }
+        svc.awaitStarted(LONG);
+    }
+
+    /** Listeners see every transition in order, also when stop comes from another thread; a throwing listener is logged. */
+    @Test
+    void listenersSeeTransitionsInOrder() throws Exception {
+        List<String> first = new CopyOnWriteArrayList<>();
+        List<String> second = new CopyOnWriteArrayList<>();
+        ServiceThread svc = track(ServiceThread.builder("observed")
+                .threadFactory(TrackingThreadFactory.virtual("observed-")).build(ctx -> {
+            ctx.started();
+            ctx.awaitStop(LONG);
+        }));
+        svc.addListener((from, to) -> first.add(transition(from, to)));
+        svc.addListener((from, to) -> {
+            throw new IllegalStateException("listener bug");
+        });
+        svc.addListener((from, to) -> second.add(transition(from, to)));
+        try (LogCapture log = LogCapture.of(Service.class.getName())) {
+            svc.start().awaitStarted(LONG);
+            Thread stopper = Thread.ofPlatform().name("stopper").start(() -> svc.stop("bye"));
+            stopper.join();
+            assertThat(svc.join(LONG)).isTrue();
+            List<String> expected = List.of("NEW->STARTING", "STARTING->RUNNING", "RUNNING->STOPPING", "STOPPING->TERMINATED");
+            await().untilAsserted(() -> {
+                assertThat(first).containsExactlyElementsOf(expected);
+                assertThat(second).containsExactlyElementsOf(expected);
+            });
+            assertThat(log.records()).filteredOn(r -> r.getLevel() == Level.SEVERE).hasSize(4)
+                    .allSatisfy(r -> assertThat(r.getThrown()).hasMessage("listener bug"));
+        }
+    }
+
+    /** A listener may call stop() from inside a callback; it is delivered after the current one, in order. */
+    @Test
+    void listenerMayStopTheService() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        AtomicReference<ServiceThread> self = new AtomicReference<>();
+        ServiceThread svc = track(ServiceThread.of("stopped-by-listener", ctx -> {
+            ctx.started();
+            ctx.awaitStop(LONG);
+        }));
+        self.set(svc);
+        svc.addListener((from, to) -> {
+            seen.add(transition(from, to));
+            if (to.phase() == Phase.RUNNING) {
+                self.get().stop("stopped by listener");
+            }
+        });
+        svc.start();
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state()).isEqualTo(new ServiceState(Phase.TERMINATED, "stopped by listener", null));
+        await().until(() -> seen.size() == 4);
+        assertThat(seen).containsExactly("NEW->STARTING", "STARTING->RUNNING", "RUNNING->STOPPING", "STOPPING->TERMINATED");
+    }
+
+    /** A listener added later sees only the transitions made after it was added. */
+    @Test
+    void listenerAddedLaterSeesOnlyLaterTransitions() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        ServiceThread svc = track(ServiceThread.of("late-listener", ctx -> {
+            ctx.started();
+            ctx.awaitStop(LONG);
+        }));
+        svc.start().awaitStarted(LONG);
+        svc.addListener((from, to) -> seen.add(transition(from, to)));
+        svc.stop("bye");
+        assertThat(svc.join(LONG)).isTrue();
+        await().until(() -> seen.size() == 2);
+        assertThat(seen).containsExactly("RUNNING->STOPPING", "STOPPING->TERMINATED");
+    }
+
+    /**
+     * virtual(true) runs the body on a virtual thread named after the service; the default is a non-daemon platform
+     * thread. (The leak check cannot see this virtual thread; the test joins it itself.)
+     */
+    @Test
+    void threadKindAndName() throws Exception {
+        AtomicReference<Thread> virtualThread = new AtomicReference<>();
+        AtomicReference<Thread> platformThread = new AtomicReference<>();
+        ServiceThread v = track(ServiceThread.builder("v-service").virtual(true).build(ctx -> {
+            virtualThread.set(Thread.currentThread());
+            ctx.started();
+        }));
+        ServiceThread p = track(ServiceThread.of("p-service", ctx -> {
+            platformThread.set(Thread.currentThread());
+            ctx.started();
+        }));
+        v.start().awaitStarted(LONG);
+        p.start().awaitStarted(LONG);
+        assertThat(v.join(LONG)).isTrue();
+        assertThat(p.join(LONG)).isTrue();
+
+        assertThat(virtualThread.get().isVirtual()).isTrue();
+        assertThat(virtualThread.get().getName()).isEqualTo("v-service");
+        assertThat(platformThread.get().isVirtual()).isFalse();
+        assertThat(platformThread.get().isDaemon()).isFalse();
+        assertThat(platformThread.get().getName()).isEqualTo("p-service");
+        // a body that returns by itself after started() ends the service normally, without a stop reason
+        assertThat(v.state()).isEqualTo(new ServiceState(Phase.TERMINATED, null, null));
+    }
+
+    /** A thread factory is used and the thread named after the service; a factory that fails makes the service FAILED. */
+    @Test
+    void threadFactory() throws Exception {
+        AtomicInteger made = new AtomicInteger();
+        ServiceThread svc = track(ServiceThread.builder("factory-made")
+                .threadFactory(r -> {
+                    made.incrementAndGet();
+                    return new Thread(r, "whatever");
+                })
+                .build(ctx -> {
+                    assertThat(Thread.currentThread().getName()).isEqualTo("factory-made");
+                    ctx.started();
+                }));
+        svc.start().awaitStarted(LONG);
+        assertThat(made).hasValue(1);
+
+        RuntimeException refused = new RuntimeException("no threads today");
+        ServiceThread broken = track(ServiceThread.builder("no-thread").threadFactory(r -> {
+            throw refused;
+        }).build(ctx -> ctx.started()));
+        try (LogCapture ignored = LogCapture.of(Service.class.getName())) {
+            broken.start();
+            assertThatThrownBy(() -> broken.awaitStarted(LONG)).isInstanceOf(ServiceFailedException.class)
+                    .hasCauseReference(refused);
+            assertThat(broken.join(Duration.ZERO)).isTrue();
+        }
+    }
+
+    /** The builder rejects a blank name and a thread factory combined with virtual or daemon, naming the values. */
+    @Test
+    void builderRejectsBadConfiguration() {
+        assertThatThrownBy(() -> ServiceThread.builder(" ")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("name must not be blank but was ' '");
+        assertThatThrownBy(() -> ServiceThread.builder("x").virtual(true).threadFactory(Thread::new).build(ctx -> {}))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("virtual must be false but was true");
+        assertThatThrownBy(() -> ServiceThread.builder("x").build(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    /** ctx.checkpoint() ends a busy body when it is stopped, normally; awaitStop drives a periodic loop. */
+    @Test
+    void checkpointAndAwaitStop() throws Exception {
+        AtomicInteger spins = new AtomicInteger();
+        ServiceThread busy = track(ServiceThread.of("busy", ctx -> {
+            ctx.started();
+            while (true) {
+                ctx.checkpoint();
+                spins.incrementAndGet();
+                Thread.onSpinWait();
+            }
+        }));
+        AtomicInteger ticks = new AtomicInteger();
+        ServiceThread periodic = track(ServiceThread.of("periodic", ctx -> {
+            ctx.started();
+            while (!ctx.awaitStop(Duration.ofMillis(1))) {
+                ticks.incrementAndGet();
+            }
+        }));
+        busy.start().awaitStarted(LONG);
+        periodic.start().awaitStarted(LONG);
+        await().until(() -> spins.get() > 0 && ticks.get() > 2);
+
+        busy.stop("enough");
+        periodic.stop("enough");
+
+        assertThat(busy.join(LONG)).isTrue();
+        assertThat(periodic.join(LONG)).isTrue();
+        assertThat(busy.state().phase()).isEqualTo(Phase.TERMINATED);
+        assertThat(periodic.state().phase()).isEqualTo(Phase.TERMINATED);
+    }
+
+    /** onStop callbacks run once, before the body is interrupted, and also when the body ends by itself. */
+    @Test
+    void onStopCallbacks() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        BlockingQueue<String> queue = new ArrayBlockingQueue<>(1);
+        ServiceThread svc = track(ServiceThread.of("callbacks", ctx -> {
+            ctx.onStop(() -> events.add("onStop:" + ctx.stopReason()));
+            ctx.started();
+            try {
+                queue.take();
+            } catch (InterruptedException e) {
+                events.add("interrupted");
+                throw e;
+            }
+        }));
+        svc.start().awaitStarted(LONG);
+        svc.stop("bye");
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(events).containsExactly("onStop:bye", "interrupted");
+
+        List<String> selfEnded = new CopyOnWriteArrayList<>();
+        ServiceThread once = track(ServiceThread.of("self-ending", ctx -> {
+            ctx.onStop(() -> selfEnded.add("cleanup"));
+            ctx.started();
+        }));
+        once.start();
+        assertThat(once.join(LONG)).isTrue();
+        once.stop("late");
+        assertThat(selfEnded).containsExactly("cleanup");
+    }
+
+    /** An exception other than the stop's cancellation while stopping fails the service; a foreign interrupt is a failure too. */
+    @Test
+    void failuresWhileStoppingAndForeignInterrupts() throws Exception {
+        IOException cleanupFailed = new IOException("flush failed");
+        ServiceThread svc = track(ServiceThread.of("bad-cleanup", ctx -> {
+            ctx.started();
+            try {
+                ctx.awaitStop(LONG);
+            } finally {
+                throw cleanupFailed;
+            }
+        }));
+        ServiceThread interrupted = track(ServiceThread.of("foreign-interrupt", ctx -> {
+            Thread.currentThread().interrupt(); // not a stop: someone else interrupted the thread
+            Thread.sleep(LONG);
+        }));
+        try (LogCapture ignored = LogCapture.of(Service.class.getName())) {
+            svc.start().awaitStarted(LONG);
+            svc.stop("stop");
+            assertThat(svc.join(LONG)).isTrue();
+            assertThat(svc.state()).isEqualTo(new ServiceState(Phase.FAILED, "stop", cleanupFailed));
+
+            interrupted.start();
+            assertThatThrownBy(() -> interrupted.awaitStarted(LONG)).isInstanceOf(ServiceFailedException.class)
+                    .cause().isInstanceOf(InterruptedException.class);
+        }
+    }
+
+    /** A body may stop its own service; join from the service's own thread is refused. */
+    @Test
+    void selfStopAndSelfJoin() throws Exception {
+        AtomicReference<Throwable> joinFromInside = new AtomicReference<>();
+        AtomicReference<ServiceThread> self = new AtomicReference<>();
+        ServiceThread svc = track(ServiceThread.of("self", ctx -> {
+            ctx.started();
+            try {
+                self.get().join(Duration.ZERO);
+            } catch (IllegalStateException e) {
+                joinFromInside.set(e);
+            }
+            self.get().stop("done with myself");
+            ctx.awaitStop(LONG);
+            Thread.sleep(LONG); // the stop's cancellation wakes this
+        }));
+        self.set(svc);
+        svc.start();
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state()).isEqualTo(new ServiceState(Phase.TERMINATED, "done with myself", null));
+        assertThat(joinFromInside.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("own thread");
+    }
+
+    /** join and joinOrLog of a service that was never started nor stopped wait, then report it (logged). */
+    @Test
+    void joinOfNewService() throws Exception {
+        ServiceThread svc = track(ServiceThread.of("idle", ctx -> ctx.started()));
+        assertThat(svc.join(Duration.ZERO)).isFalse();
+        try (LogCapture log = LogCapture.of(Service.class.getName())) {
+            assertThat(svc.joinOrLog(Duration.ofMillis(1))).isFalse();
+            assertThat(log.messages()).singleElement().asString().contains("never started, nor stopped");
+        }
+    }
+
+    private static Thread.State svcThreadState(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(name))
+                .map(Thread::getState)
+                .findFirst()
+                .orElse(Thread.State.NEW);
+    }
+}

@@ -1,0 +1,872 @@
+package io.microio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static io.microio.testing.Awaits.await;
+import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.testing.Delays.SHORT_DELAY;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
+import io.microio.testing.TrackingThreadFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class TaskGroupTest {
+    /** Makes the children's virtual threads, so that the leak checker and these tests see them. */
+    private final TrackingThreadFactory tracking = TrackingThreadFactory.virtual("unnamed-");
+    private final List<Thread> helpers = new ArrayList<>();
+    private final AtomicReference<Throwable> helperFailure = new AtomicReference<>();
+
+    private TaskGroup.Builder group() {
+        return TaskGroup.builder().name("tg").threadFactory(tracking);
+    }
+
+    /** Starts a platform helper thread whose failure fails the test. */
+    private Thread helper(String name, ThrowingRunnable body) {
+        Thread t = TrackingThreadFactory.platform(name + "-").newThread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                helperFailure.compareAndSet(null, e);
+            }
+        });
+        helpers.add(t);
+        t.start();
+        return t;
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    private void assertNoChildThreadAlive() {
+        assertThat(tracking.threads()).allSatisfy(t -> assertThat(t.isAlive()).as("%s alive", t).isFalse());
+    }
+
+    @AfterEach
+    void joinHelpersAndCheckLeaks() throws Throwable {
+        for (Thread t : helpers) {
+            t.join(LONG_DELAY);
+            assertThat(t.isAlive()).as("helper %s still alive", t.getName()).isFalse();
+        }
+        if (helperFailure.get() != null) {
+            throw helperFailure.get();
+        }
+        assertNoChildThreadAlive(); // at once, without the leak checker's grace period
+    }
+
+    private static void awaitBlocked(Thread t) {
+        await("thread blocked").until(() -> t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING);
+    }
+
+    // ---------------------------------------------------------------- basics
+
+    /** The group returns only after every child has ended and its thread has terminated. */
+    @Test
+    void groupWaitsForEveryChild() {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Task<Integer>> tasks = new ArrayList<>();
+        group().run(g -> {
+            for (int i = 0; i < 5; i++) {
+                int n = i;
+                tasks.add(g.startSoon(() -> {
+                    release.await();
+                    return n * 10;
+                }));
+            }
+            release.countDown(); // the owner returns at once; the group still waits
+        });
+        assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.SUCCESS));
+        assertThat(tasks).extracting(Task::result).containsExactly(0, 10, 20, 30, 40);
+        assertThat(tracking.threads()).hasSize(5);
+        assertNoChildThreadAlive();
+    }
+
+    /** call returns the owner's result; void children get their own startSoon form. */
+    @Test
+    void callReturnsOwnersResult() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        Optional<String> r = group().call(g -> {
+            Task<Void> t = g.startSoon(() -> {
+                ran.incrementAndGet();
+            });
+            t.join();
+            return "done";
+        });
+        assertThat(r).contains("done");
+        assertThat(ran).hasValue(1);
+    }
+
+    /** Child threads are virtual by default and named after the group and their index. */
+    @Test
+    void childThreadsAreNamedAndVirtualByDefault() throws Exception {
+        List<String> names = new CopyOnWriteArrayList<>();
+        AtomicBoolean allVirtual = new AtomicBoolean(true);
+        TaskGroup.builder().name("fetchers").run(g -> {
+            for (int i = 0; i < 3; i++) {
+                g.startSoon(() -> {
+                    names.add(Thread.currentThread().getName());
+                    allVirtual.compareAndSet(true, Thread.currentThread().isVirtual());
+                });
+            }
+        });
+        assertThat(names).containsExactlyInAnyOrder("fetchers-0", "fetchers-1", "fetchers-2");
+        assertThat(allVirtual).isTrue();
+    }
+
+    /** An injected thread factory is used for every child, and its threads are all terminated at return. */
+    @Test
+    void injectedThreadFactoryIsUsed() {
+        List<Thread> platform = new CopyOnWriteArrayList<>();
+        ThreadFactory factory = r -> {
+            Thread t = Thread.ofPlatform().unstarted(r);
+            platform.add(t);
+            return t;
+        };
+        AtomicInteger onPlatform = new AtomicInteger();
+        TaskGroup.builder().name("p").threadFactory(factory).run(g -> {
+            for (int i = 0; i < 4; i++) {
+                g.startSoon(() -> {
+                    if (!Thread.currentThread().isVirtual()) {
+                        onPlatform.incrementAndGet();
+                    }
+                });
+            }
+        });
+        assertThat(onPlatform).hasValue(4);
+        assertThat(platform).hasSize(4).allSatisfy(t -> assertThat(t.isAlive()).isFalse());
+        assertThat(platform).extracting(Thread::getName).containsExactly("p-0", "p-1", "p-2", "p-3");
+    }
+
+    /** Starting a task in a group that has ended is an error. */
+    @Test
+    void startSoonAfterTheGroupEndedIsRejected() {
+        AtomicReference<TaskGroup> escaped = new AtomicReference<>();
+        group().run(escaped::set);
+        assertThatThrownBy(() -> escaped.get().startSoon(() -> 1))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("has ended");
+        assertThat(escaped.get().cancel("late")).isFalse();
+    }
+
+    /** The builder rejects a bad bound at once, naming the value. */
+    @Test
+    void builderRejectsBadConfiguration() {
+        assertThatThrownBy(() -> TaskGroup.builder().maxConcurrency(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxConcurrency must be positive but was 0");
+        assertThatThrownBy(() -> TaskGroup.builder().name(" "))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** A TaskGroup of 100,000 virtual-thread children completes, and every result is delivered. */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void hundredThousandChildrenComplete() throws Exception {
+        int n = 100_000;
+        AtomicInteger ran = new AtomicInteger();
+        long start = System.nanoTime();
+        long sum = TaskGroup.builder().name("many").call(g -> {
+            List<Task<Integer>> tasks = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                int v = i;
+                tasks.add(g.startSoon(() -> {
+                    ran.incrementAndGet();
+                    return v;
+                }));
+            }
+            long s = 0;
+            for (Task<Integer> t : tasks) {
+                s += t.join();
+            }
+            return s;
+        }).orElseThrow();
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        System.out.printf("TaskGroup with %,d virtual-thread children completed in %d ms%n", n, millis);
+        assertThat(ran).hasValue(n);
+        assertThat(sum).isEqualTo((long) n * (n - 1) / 2);
+    }
+
+    // ---------------------------------------------------------------- cancellation
+
+    /** Seed scenario: cancelling the group ends looping workers, and their finally blocks run. */
+    @Test
+    void cancelEndsLoopingWorkersAndRunsTheirFinally() throws Exception {
+        int workers = 4;
+        CountDownLatch looping = new CountDownLatch(workers);
+        AtomicInteger finallyRan = new AtomicInteger();
+        AtomicInteger iterations = new AtomicInteger();
+        List<Task<Void>> tasks = new ArrayList<>();
+        group().run(g -> {
+            for (int i = 0; i < workers; i++) {
+                tasks.add(g.startSoon(() -> {
+                    looping.countDown();
+                    try {
+                        while (true) {
+                            iterations.incrementAndGet();
+                            CancelScope.sleep(Duration.ofMillis(1));
+                        }
+                    } finally {
+                        finallyRan.incrementAndGet();
+                    }
+                }));
+            }
+            looping.await();
+            assertThat(g.cancel("shutdown")).isTrue();
+        });
+        assertThat(finallyRan).hasValue(workers);
+        assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.CANCELLED));
+        assertThat(tasks.get(0).toString()).contains("CANCELLED: shutdown");
+    }
+
+    /**
+     * Upstream gap b: cancel from another thread while the owner is blocked in BlockingQueue.take wakes
+     * the owner and the group returns normally, with the owner's interrupt flag clean.
+     */
+    @Test
+    void crossThreadCancelOfBlockedOwnerReturnsNormally() throws Exception {
+        BlockingQueue<String> never = new LinkedBlockingQueue<>();
+        AtomicReference<TaskGroup> groupRef = new AtomicReference<>();
+        CountDownLatch childBlocked = new CountDownLatch(1);
+        AtomicBoolean childFinally = new AtomicBoolean();
+        Thread owner = Thread.currentThread();
+        CountDownLatch ownerReady = new CountDownLatch(1);
+        helper("canceller", () -> {
+            ownerReady.await();
+            childBlocked.await();
+            awaitBlocked(owner);
+            groupRef.get().cancel("from outside");
+        });
+        Optional<String> result = group().call(g -> {
+            groupRef.set(g);
+            g.startSoon(() -> {
+                try {
+                    childBlocked.countDown();
+                    return never.take();
+                } finally {
+                    childFinally.set(true);
+                }
+            });
+            ownerReady.countDown();
+            return never.take(); // blocked here until the cancel
+        });
+        assertThat(result).isEmpty();
+        assertThat(childFinally).isTrue();
+        assertThat(groupRef.get().isCancelled()).isTrue();
+        assertThat(groupRef.get().cancelReason()).contains("from outside");
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    /** A group cancelled before it starts children starts them cancelled: the first checkpoint throws. */
+    @Test
+    void groupCancelledBeforeStartingChildrenCancelsThemAsTheyStart() {
+        AtomicInteger entered = new AtomicInteger();
+        AtomicInteger pastCheckpoint = new AtomicInteger();
+        AtomicInteger pastBlockingCall = new AtomicInteger();
+        List<Task<Void>> tasks = new ArrayList<>();
+        group().run(g -> {
+            g.cancel("early");
+            tasks.add(g.startSoon(() -> {
+                entered.incrementAndGet();
+                CancelScope.checkpoint();
+                pastCheckpoint.incrementAndGet();
+            }));
+            tasks.add(g.startSoon(() -> {
+                entered.incrementAndGet();
+                new LinkedBlockingQueue<String>().take();
+                pastBlockingCall.incrementAndGet();
+            }));
+        });
+        assertThat(entered).hasValue(2);
+        assertThat(pastCheckpoint).hasValue(0);
+        assertThat(pastBlockingCall).hasValue(0);
+        assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.CANCELLED));
+    }
+
+    /** A group cancelled from another thread before the owner starts any child starts them all cancelled. */
+    @Test
+    void groupCancelledFromOutsideBeforeChildrenStart() throws Exception {
+        AtomicReference<TaskGroup> ref = new AtomicReference<>();
+        CountDownLatch haveGroup = new CountDownLatch(1);
+        CountDownLatch cancelled = new CountDownLatch(1);
+        helper("canceller", () -> {
+            haveGroup.await();
+            ref.get().cancel("before children");
+            cancelled.countDown();
+        });
+        AtomicInteger pastCheckpoint = new AtomicInteger();
+        List<Task<Void>> tasks = new ArrayList<>();
+        group().run(g -> {
+            ref.set(g);
+            haveGroup.countDown();
+            // the owner is cancelled too; wait without a blocking call so the owner gets to start children
+            while (cancelled.getCount() > 0) {
+                Thread.onSpinWait();
+            }
+            for (int i = 0; i < 3; i++) {
+                tasks.add(g.startSoon(() -> {
+                    CancelScope.checkpoint();
+                    pastCheckpoint.incrementAndGet();
+                }));
+            }
+        });
+        assertThat(pastCheckpoint).hasValue(0);
+        assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.CANCELLED));
+    }
+
+    /** A deadline on an enclosing scope cancels the owner and the children; the scope catches it. */
+    @Test
+    void enclosingScopeDeadlineCancelsTheGroup() throws Exception {
+        AtomicBoolean childFinally = new AtomicBoolean();
+        AtomicReference<Task<String>> task = new AtomicReference<>();
+        CancelScope scope = CancelScope.moveOnAfter(SHORT_DELAY, () -> group().run(g -> {
+            task.set(g.startSoon(() -> {
+                try {
+                    return new LinkedBlockingQueue<String>().take();
+                } finally {
+                    childFinally.set(true);
+                }
+            }));
+            new LinkedBlockingQueue<String>().take();
+        }));
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(scope.timedOut()).isTrue();
+        assertThat(childFinally).isTrue();
+        assertThat(task.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
+    /** A deadline that hits while the owner waits for its children (its body done) cancels them too. */
+    @Test
+    void enclosingScopeDeadlineWhileOwnerWaitsForChildren() {
+        AtomicBoolean childFinally = new AtomicBoolean();
+        CancelScope scope = CancelScope.moveOnAfter(SHORT_DELAY, () -> group().run(g -> {
+            g.startSoon(() -> {
+                try {
+                    new LinkedBlockingQueue<String>().take();
+                } finally {
+                    childFinally.set(true);
+                }
+            });
+        }));
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(childFinally).isTrue();
+    }
+
+    /** Cancelling a group reaches the children of a group nested in one of its children. */
+    @Test
+    void cancellationReachesNestedGroups() throws Exception {
+        CountDownLatch grandchildBlocked = new CountDownLatch(1);
+        AtomicBoolean grandchildFinally = new AtomicBoolean();
+        AtomicReference<Task<Void>> child = new AtomicReference<>();
+        group().run(outer -> {
+            child.set(outer.startSoon(() -> group().run(inner -> {
+                inner.startSoon(() -> {
+                    try {
+                        grandchildBlocked.countDown();
+                        new LinkedBlockingQueue<String>().take();
+                    } finally {
+                        grandchildFinally.set(true);
+                    }
+                });
+            })));
+            grandchildBlocked.await();
+            outer.cancel("stop all");
+        });
+        assertThat(grandchildFinally).isTrue();
+        assertThat(child.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
+    /**
+     * An interrupt of the owner while it waits for its children (not from a scope) cancels them; the
+     * group returns with the owner's interrupt status set.
+     */
+    @Test
+    void foreignInterruptOfWaitingOwnerCancelsChildrenAndIsKept() throws Exception {
+        Thread owner = Thread.currentThread();
+        CountDownLatch bodyDone = new CountDownLatch(1);
+        CountDownLatch childBlocked = new CountDownLatch(1);
+        helper("interrupter", () -> {
+            bodyDone.await();
+            childBlocked.await();
+            awaitBlocked(owner);
+            owner.interrupt();
+        });
+        AtomicReference<Task<String>> task = new AtomicReference<>();
+        group().run(g -> {
+            task.set(g.startSoon(() -> {
+                childBlocked.countDown();
+                return new LinkedBlockingQueue<String>().take();
+            }));
+            bodyDone.countDown();
+        });
+        assertThat(Thread.interrupted()).as("interrupt status kept").isTrue();
+        assertThat(task.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
+    /** Task.cancel cancels only that task; siblings and the group go on; joining it reports the cancellation. */
+    @Test
+    void cancellingOneTaskLeavesTheGroupRunning() throws Exception {
+        CountDownLatch blocked = new CountDownLatch(1);
+        Optional<Integer> r = group().call(g -> {
+            Task<Integer> victim = g.startSoon(() -> {
+                blocked.countDown();
+                new LinkedBlockingQueue<String>().take();
+                return 0;
+            });
+            Task<Integer> other = g.startSoon(() -> 5);
+            blocked.await();
+            assertThat(victim.cancel("not needed")).isTrue();
+            assertThatThrownBy(victim::join).isInstanceOf(CancellationException.class).hasMessageContaining("not needed");
+            assertThat(victim.state()).isEqualTo(Task.State.CANCELLED);
+            assertThat(victim.cancel("again")).isFalse();
+            return other.join();
+        });
+        assertThat(r).contains(5);
+    }
+
+    // ---------------------------------------------------------------- start / TaskStatus
+
+    /** Seed scenario: start returns the value the child passes to started, and the child goes on running. */
+    @Test
+    void startReturnsTheStartedValue() throws Exception {
+        CountDownLatch goOn = new CountDownLatch(1);
+        AtomicBoolean childFinished = new AtomicBoolean();
+        Optional<Integer> port = group().call(g -> {
+            int p = g.start((TaskStatus<Integer> status) -> {
+                status.started(8080);
+                goOn.await();
+                childFinished.set(true);
+            });
+            assertThat(childFinished).isFalse();
+            goOn.countDown();
+            return p;
+        });
+        assertThat(port).contains(8080);
+        assertThat(childFinished).isTrue();
+    }
+
+    /** A child failure before started is thrown to start (the same exception), and fails the group. */
+    @Test
+    void startThrowsTheChildsFailure() {
+        IllegalStateException boom = new IllegalStateException("bind failed");
+        AtomicReference<Throwable> seenByStart = new AtomicReference<>();
+        assertThatThrownBy(() -> group().run(g -> {
+            try {
+                g.start(status -> {
+                    throw boom;
+                });
+            } catch (IllegalStateException e) {
+                seenByStart.set(e);
+                throw e;
+            }
+        })).isSameAs(boom);
+        assertThat(seenByStart.get()).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+    }
+
+    /** A checked child failure before started reaches start as the cause of a CompletionException. */
+    @Test
+    void startWrapsACheckedChildFailure() {
+        IOException io = new IOException("no route");
+        AtomicReference<Throwable> seenByStart = new AtomicReference<>();
+        assertThatThrownBy(() -> group().run(g -> {
+            try {
+                g.start(status -> {
+                    throw io;
+                });
+            } catch (CompletionException e) {
+                seenByStart.set(e);
+            }
+        })).isInstanceOf(TaskGroupException.class).hasCauseReference(io)
+                .satisfies(e -> assertThat(((TaskGroupException) e).failures()).containsExactly(io));
+        assertThat(seenByStart.get()).isInstanceOf(CompletionException.class).hasCauseReference(io);
+    }
+
+    /** A child that returns without calling started is an error thrown to start. */
+    @Test
+    void returningWithoutStartedIsAnError() throws Exception {
+        AtomicReference<Throwable> seenByStart = new AtomicReference<>();
+        group().run(g -> {
+            try {
+                g.start(status -> { });
+            } catch (IllegalStateException e) {
+                seenByStart.set(e);
+            }
+        });
+        assertThat(seenByStart.get()).hasMessageContaining("returned without calling TaskStatus.started()");
+        // uncaught, it fails the group
+        assertThatThrownBy(() -> group().run(g -> g.start(status -> { })))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("returned without calling TaskStatus.started()");
+    }
+
+    /** Calling started twice is an error in the child. */
+    @Test
+    void startedTwiceIsAnError() throws Exception {
+        AtomicReference<Throwable> second = new AtomicReference<>();
+        Optional<String> v = group().call(g -> g.start((TaskStatus<String> status) -> {
+            status.started("first");
+            try {
+                status.started("second");
+            } catch (IllegalStateException e) {
+                second.set(e);
+            }
+        }));
+        assertThat(v).contains("first");
+        assertThat(second.get()).hasMessageContaining("already called");
+    }
+
+    // ---------------------------------------------------------------- failures
+
+    /**
+     * Seed scenario: a child error fails the group, cancels the siblings (their finally runs) and the
+     * blocked owner, and is rethrown; the siblings' cancellations are not reported.
+     */
+    @Test
+    void childErrorFailsTheGroupAndCancelsSiblingsAndOwner() {
+        RuntimeException boom = new RuntimeException("boom");
+        CountDownLatch siblingsBlocked = new CountDownLatch(3);
+        AtomicInteger siblingFinally = new AtomicInteger();
+        AtomicBoolean ownerCancelled = new AtomicBoolean();
+        List<Task<String>> siblings = new ArrayList<>();
+        AtomicReference<Task<String>> failing = new AtomicReference<>();
+        assertThatThrownBy(() -> group().run(g -> {
+            for (int i = 0; i < 3; i++) {
+                siblings.add(g.startSoon(() -> {
+                    try {
+                        siblingsBlocked.countDown();
+                        return new LinkedBlockingQueue<String>().take();
+                    } finally {
+                        siblingFinally.incrementAndGet();
+                    }
+                }));
+            }
+            siblingsBlocked.await();
+            failing.set(g.startSoon(() -> {
+                throw boom;
+            }));
+            try {
+                new LinkedBlockingQueue<String>().take();
+            } catch (InterruptedException e) {
+                ownerCancelled.set(true);
+                throw e;
+            }
+        })).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+        assertThat(siblingFinally).hasValue(3);
+        assertThat(ownerCancelled).isTrue();
+        assertThat(siblings).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.CANCELLED));
+        assertThat(failing.get().state()).isEqualTo(Task.State.FAILED);
+        assertThat(failing.get().exception()).isSameAs(boom);
+    }
+
+    /** A sibling blocked joining the failed task ends cancelled; the failure is reported once. */
+    @Test
+    void joiningAFailedSiblingIsNotASecondFailure() {
+        RuntimeException boom = new RuntimeException("boom");
+        CountDownLatch fail = new CountDownLatch(1);
+        AtomicReference<Task<Integer>> joiner = new AtomicReference<>();
+        AtomicReference<Thread> joinerThread = new AtomicReference<>();
+        assertThatThrownBy(() -> group().run(g -> {
+            Task<Integer> failing = g.startSoon(() -> {
+                fail.await();
+                throw boom;
+            });
+            joiner.set(g.startSoon(() -> {
+                joinerThread.set(Thread.currentThread());
+                return failing.join() + 1;
+            }));
+            await().until(() -> joinerThread.get() != null);
+            awaitBlocked(joinerThread.get());
+            fail.countDown();
+        })).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+        assertThat(joiner.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
+    private static void awaitRunning(Task<?> task) {
+        await("task running").until(() -> task.state() != Task.State.WAITING);
+    }
+
+    /** Two failures: the first is thrown, the second attached to it as suppressed. */
+    @Test
+    void laterFailuresAreSuppressed() {
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
+        Throwable t = catchGroup(group(), thrown);
+        assertThat(thrown).hasSize(2);
+        assertThat(t).isSameAs(thrown.get(0)).isNotInstanceOf(TaskGroupException.class);
+        assertThat(t.getSuppressed()).containsExactly(thrown.get(1));
+    }
+
+    /** The aggregate option throws all failures together as one TaskGroupException. */
+    @Test
+    void aggregateOptionThrowsAllFailuresTogether() {
+        List<Throwable> thrown = new CopyOnWriteArrayList<>();
+        Throwable t = catchGroup(group().aggregateFailures(true), thrown);
+        assertThat(t).isInstanceOf(TaskGroupException.class);
+        TaskGroupException e = (TaskGroupException) t;
+        assertThat(e.failures()).containsExactlyElementsOf(thrown);
+        assertThat(e.getCause()).isSameAs(thrown.get(0));
+        assertThat(e.getSuppressed()).containsExactly(thrown.get(1));
+        assertThat(e.getMessage()).contains("tg", "failed 2 times");
+    }
+
+    /**
+     * Two children that both fail for real: the first at once, the second (which does not block, so it
+     * cannot end by the cancellation) once the first failure has cancelled it.
+     */
+    private static Throwable catchGroup(TaskGroup.Builder builder, List<Throwable> thrown) {
+        try {
+            builder.run(g -> {
+                g.startSoon(() -> {
+                    RuntimeException e = new IllegalArgumentException("first failure");
+                    thrown.add(e);
+                    throw e;
+                });
+                g.startSoon(() -> {
+                    while (!CancelScope.isCurrentCancelled()) {
+                        Thread.onSpinWait();
+                    }
+                    RuntimeException e = new IllegalStateException("second failure, after the cancellation");
+                    thrown.add(e);
+                    throw e;
+                });
+            });
+        } catch (RuntimeException e) {
+            return e;
+        }
+        throw new AssertionError("the group did not fail");
+    }
+
+    /** A checked child failure is wrapped in a TaskGroupException, since the caller did not declare it. */
+    @Test
+    void checkedChildFailureIsWrapped() {
+        IOException io = new IOException("disk");
+        assertThatThrownBy(() -> group().run(g -> g.startSoon(() -> {
+            throw io;
+        }))).isInstanceOf(TaskGroupException.class).hasCauseReference(io);
+    }
+
+    /** The owner's own (checked) failure cancels the children and is thrown as it is. */
+    @Test
+    void ownerFailureCancelsChildrenAndIsRethrown() {
+        IOException io = new IOException("owner failed");
+        AtomicBoolean childFinally = new AtomicBoolean();
+        CountDownLatch blocked = new CountDownLatch(1);
+        assertThatThrownBy(() -> group().run(g -> {
+            g.startSoon(() -> {
+                try {
+                    blocked.countDown();
+                    new LinkedBlockingQueue<String>().take();
+                } finally {
+                    childFinally.set(true);
+                }
+            });
+            blocked.await();
+            throw io;
+        })).isSameAs(io);
+        assertThat(childFinally).isTrue();
+    }
+
+    /** A thread factory that fails fails the group with its exception. */
+    @Test
+    void failingThreadFactoryFailsTheGroup() {
+        RuntimeException refused = new RuntimeException("no threads today");
+        assertThatThrownBy(() -> TaskGroup.builder().threadFactory(r -> {
+            throw refused;
+        }).run(g -> g.startSoon(() -> 1))).isSameAs(refused);
+    }
+
+    // ---------------------------------------------------------------- joining
+
+    /** tinyio's diamond: several tasks wait for the same task and all get its result. */
+    @Test
+    void diamondJoin() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Optional<Integer> total = group().call(g -> {
+            Task<Integer> root = g.startSoon(() -> {
+                release.await();
+                return 7;
+            });
+            Task<Integer> left = g.startSoon(() -> root.join() + 1);
+            Task<Integer> right = g.startSoon(() -> root.join() + 2);
+            Task<Integer> middle = g.startSoon(() -> root.join() + 3);
+            awaitRunning(left);
+            release.countDown();
+            Task<Integer> bottom = g.startSoon(() -> left.join() + right.join() + middle.join() + root.join());
+            return bottom.join();
+        });
+        assertThat(total).contains(8 + 9 + 10 + 7);
+    }
+
+    /** join with a timeout throws TimeoutException while the task runs; result() is only for a success. */
+    @Test
+    void joinWithTimeout() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        group().run(g -> {
+            Task<Integer> t = g.startSoon(() -> {
+                release.await();
+                return 1;
+            });
+            assertThatThrownBy(() -> t.join(SHORT_DELAY)).isInstanceOf(TimeoutException.class);
+            assertThatThrownBy(t::result).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(t::exception).isInstanceOf(IllegalStateException.class);
+            release.countDown();
+            assertThat(t.join(LONG_DELAY)).isEqualTo(1);
+            assertThat(t.result()).isEqualTo(1);
+        });
+    }
+
+    /** A task that joins itself gets an error instead of waiting forever. */
+    @Test
+    void selfJoinIsAnError() {
+        AtomicReference<Task<Integer>> self = new AtomicReference<>();
+        CountDownLatch published = new CountDownLatch(1);
+        assertThatThrownBy(() -> group().run(g -> {
+            self.set(g.startSoon(() -> {
+                published.await();
+                return self.get().join();
+            }));
+            published.countDown();
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("cannot join itself");
+    }
+
+    // ---------------------------------------------------------------- bounded concurrency, map, asCompleted
+
+    /** With maxConcurrency(n) at most n children run at once, and n do; the others wait. */
+    @Test
+    void boundedConcurrencyNeverExceedsTheBound() {
+        int bound = 3;
+        AtomicInteger runningNow = new AtomicInteger();
+        AtomicInteger maxSeen = new AtomicInteger();
+        CyclicBarrier firstWave = new CyclicBarrier(bound);
+        List<Task<Void>> tasks = new ArrayList<>();
+        group().maxConcurrency(bound).run(g -> {
+            for (int i = 0; i < 40; i++) {
+                int n = i;
+                tasks.add(g.startSoon(() -> {
+                    int now = runningNow.incrementAndGet();
+                    maxSeen.accumulateAndGet(now, Math::max);
+                    if (n < bound) {
+                        firstWave.await(); // proves `bound` run together
+                    } else {
+                        LockSupport.parkNanos(100_000); // a little work
+                    }
+                    runningNow.decrementAndGet();
+                }));
+            }
+            assertThat(tasks.get(bound).state()).isIn(Task.State.WAITING, Task.State.RUNNING, Task.State.SUCCESS);
+        });
+        assertThat(maxSeen).hasValue(bound);
+        assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.SUCCESS));
+        assertThat(tracking.threads()).hasSize(40);
+    }
+
+    /** A task waiting for a slot is WAITING; cancelling it ends it without running; so does a group cancel. */
+    @Test
+    void waitingTasksAreCancelledWithoutRunning() throws Exception {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger bodiesRun = new AtomicInteger();
+        List<Task<Void>> tasks = new ArrayList<>();
+        group().maxConcurrency(1).run(g -> {
+            tasks.add(g.startSoon(() -> {
+                blocked.countDown();
+                // keeps the only slot until `late` is started, cancellation or not
+                CancelScope.builder().shield().build().run(release::await);
+                CancelScope.checkpoint();
+            }));
+            for (int i = 0; i < 3; i++) {
+                tasks.add(g.startSoon(() -> {
+                    bodiesRun.incrementAndGet();
+                }));
+            }
+            blocked.await();
+            assertThat(tasks.get(1).state()).isEqualTo(Task.State.WAITING);
+            assertThat(tasks.get(1).cancel("skip")).isTrue();
+            assertThat(tasks.get(1).state()).isEqualTo(Task.State.CANCELLED);
+            assertThatThrownBy(() -> tasks.get(1).join()).isInstanceOf(CancellationException.class);
+            assertThat(g.activeCount()).isEqualTo(3);
+            g.cancel("stop");
+            assertThat(tasks.get(2).state()).isEqualTo(Task.State.CANCELLED);
+            Task<Void> late = g.startSoon(() -> {
+                bodiesRun.incrementAndGet();
+            });
+            tasks.add(late);
+            assertThat(late.state()).isEqualTo(Task.State.CANCELLED);
+            release.countDown();
+        });
+        assertThat(bodiesRun).hasValue(0);
+        assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.CANCELLED));
+        assertThat(tracking.threads()).hasSize(1);
+    }
+
+    /** map returns the results in input order, whatever order the children finish in. */
+    @Test
+    void mapReturnsResultsInInputOrder() throws Exception {
+        List<Integer> items = IntStream.range(0, 50).boxed().toList();
+        Optional<List<Integer>> out = group().maxConcurrency(8).call(g -> g.map(items, i -> {
+            LockSupport.parkNanos((50 - i) * 20_000L); // later items finish sooner
+            return i * i;
+        }));
+        assertThat(out.orElseThrow()).containsExactlyElementsOf(items.stream().map(i -> i * i).toList());
+    }
+
+    /** A failing item fails map's group with that item's failure. */
+    @Test
+    void mapFailureFailsTheGroup() {
+        IllegalStateException bad = new IllegalStateException("item 3");
+        assertThatThrownBy(() -> group().call(g -> g.map(List.of(1, 2, 3, 4), i -> {
+            if (i == 3) {
+                throw bad;
+            }
+            return i;
+        }))).isSameAs(bad);
+    }
+
+    /** asCompleted hands tasks out in the order they finish. */
+    @Test
+    void asCompletedYieldsTasksInCompletionOrder() throws Exception {
+        List<CountDownLatch> gates = List.of(new CountDownLatch(1), new CountDownLatch(1), new CountDownLatch(1));
+        List<String> order = new ArrayList<>();
+        group().run(g -> {
+            List<Task<String>> tasks = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int n = i;
+                tasks.add(g.startSoon(() -> {
+                    gates.get(n).await();
+                    return "t" + n;
+                }));
+            }
+            TaskGroup.Completions<String> done = g.asCompleted(tasks);
+            assertThat(done.poll(SHORT_DELAY)).isNull();
+            for (int n : new int[] {2, 0, 1}) {
+                gates.get(n).countDown();
+                order.add(done.take().result());
+            }
+            assertThat(done.hasNext()).isFalse();
+            assertThatThrownBy(done::take).isInstanceOf(java.util.NoSuchElementException.class);
+        });
+        assertThat(order).containsExactly("t2", "t0", "t1");
+    }
+}
