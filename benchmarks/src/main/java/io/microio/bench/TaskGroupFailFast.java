@@ -1,5 +1,6 @@
 package io.microio.bench;
 
+import io.microio.TaskGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * sleep) and one fails at once: from the start of the group until its owner has the failure in
  * hand and every sibling has been cancelled and has ended.
  *
- * <p>Peers: the JDK 21 idiom, an executor with a completion service, the first failure taken, every
+ * <p>Ours: {@code TaskGroup.run} starting the {@value #CHILDREN} children with {@code startSoon}; the
+ * failure cancels the siblings and {@code run} throws it once they have ended. Peers: the JDK 21 idiom, an executor with a completion service, the first failure taken, every
  * future cancelled with interruption and the executor closed (which waits for the children); and, on
  * JDK 25, {@code StructuredTaskScope}, which fails fast by itself (in {@code
  * TaskGroupFailFastPreview}). Score: microseconds per group.
@@ -42,6 +44,23 @@ public class TaskGroupFailFast {
     static final Callable<Object> FAILS = () -> {
         throw new IllegalStateException("child failed");
     };
+
+    static final TaskGroup.Action<RuntimeException> ONE_FAILS = group -> {
+        for (int i = 0; i < CHILDREN - 1; i++) {
+            group.startSoon(BLOCKS);
+        }
+        group.startSoon(FAILS);
+    };
+
+    @Benchmark
+    public Throwable ours() {
+        try {
+            TaskGroup.run(ONE_FAILS);
+        } catch (IllegalStateException e) {
+            return e;
+        }
+        throw new IllegalStateException("no child failed");
+    }
 
     @Benchmark
     public Throwable executorManualCancel() throws InterruptedException {

@@ -1,5 +1,6 @@
 package io.microio.bench;
 
+import io.microio.TaskGroup;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * A structured fork and join of {@value #CHILDREN} children that do nothing, each on its own virtual
  * thread: the overhead a task group adds per child.
  *
- * <p>Peers: raw virtual threads started and joined one by one; {@code invokeAll} on a fresh
+ * <p>Ours: {@code TaskGroup.run(group -> ...)} with {@value #CHILDREN} {@code startSoon} calls (virtual
+ * threads, the default). Peers: raw virtual threads started and joined one by one; {@code invokeAll} on a fresh
  * virtual-thread-per-task executor closed at the end (the JDK 21 structured idiom); and, on JDK 25,
  * {@code StructuredTaskScope} (in {@code TaskGroupForkJoinPreview}). Score: microseconds per group.
  */
@@ -35,6 +37,18 @@ public class TaskGroupForkJoin {
     static final Runnable NOTHING = () -> {};
     static final List<Callable<Object>> NOTHING_TASKS =
             Collections.nCopies(CHILDREN, Executors.callable(NOTHING));
+    static final TaskGroup.Work NOTHING_WORK = () -> {};
+    static final TaskGroup.Action<RuntimeException> FORK_NOTHING = group -> {
+        for (int i = 0; i < CHILDREN; i++) {
+            group.startSoon(NOTHING_WORK);
+        }
+    };
+
+    @Benchmark
+    public TaskGroup.Action<RuntimeException> ours() {
+        TaskGroup.run(FORK_NOTHING);
+        return FORK_NOTHING;
+    }
 
     @Benchmark
     public Thread[] virtualThreads() throws InterruptedException {
