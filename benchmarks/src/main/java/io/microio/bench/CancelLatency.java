@@ -55,8 +55,8 @@ public class CancelLatency {
         long rounds;
         boolean parked;
         Thread target;
-        /** Work between checkpoints, so the loop is not only the check. */
-        long sink;
+        /** Where the work between checkpoints goes: its own object, away from the fields polled across threads. */
+        final Sink sink = new Sink();
 
         /** Waits, parked, until cancelled. */
         abstract void parkUntilCancelled();
@@ -88,7 +88,6 @@ public class CancelLatency {
                 if (parked) {
                     parkUntilCancelled();
                 } else {
-                    inPosition = true;
                     loopUntilCancelled();
                     inPosition = false;
                 }
@@ -96,12 +95,19 @@ public class CancelLatency {
             }
         }
 
+        /** Called by the target once it is where it will be cancelled (inside the scope, for ours). */
+        final void inPosition() {
+            inPosition = true;
+        }
+
+        /** A small piece of work between two checks. */
         final void work() {
-            long x = sink;
+            Sink s = sink;
+            long x = s.value;
             for (int i = 0; i < 16; i++) {
                 x = x * 31 + i;
             }
-            sink = x;
+            s.value = x;
         }
 
         @Setup(Level.Invocation)
@@ -138,6 +144,13 @@ public class CancelLatency {
         }
     }
 
+    /** Padded on both sides so that the target's writes share no cache line with polled fields. */
+    static final class Sink {
+        long p0, p1, p2, p3, p4, p5, p6, p7;
+        long value;
+        long q0, q1, q2, q3, q4, q5, q6, q7;
+    }
+
     public static class Interrupt extends Target {
         @Override
         void parkUntilCancelled() {
@@ -148,6 +161,7 @@ public class CancelLatency {
 
         @Override
         void loopUntilCancelled() {
+            inPosition();
             while (!Thread.currentThread().isInterrupted()) {
                 work();
             }
@@ -182,6 +196,7 @@ public class CancelLatency {
         @Override
         void loopUntilCancelled() {
             scope.run(() -> {
+                inPosition();
                 while (true) {
                     work();
                     CancelScope.checkpoint();
