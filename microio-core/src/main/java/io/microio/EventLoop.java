@@ -275,17 +275,40 @@ final class EventLoop implements Loop {
 
     private void failGuest(Throwable cause) {
         // the host will not run us again: refuse what is queued, so no submitter waits forever
-        state = STOPPED;
+        refuseQueued("the host rejected the loop's work.");
+        endWatchdog();
+        termination.completeExceptionally(cause);
+    }
+
+    /**
+     * Own-thread mode: gives up a loop that was never run and never will be, because the service that
+     * owned its thread ended first. Stops the loop and refuses what it had accepted: {@code submit} and
+     * {@code callSync} tasks fail with {@link ClosedResourceException}, {@code execute} tasks are logged
+     * as not run, due timers are dropped. Does nothing once {@link #run()} was called.
+     *
+     * @return whether this call gave the loop up
+     */
+    boolean abandon(String reason) {
+        if (host != null || !ran.compareAndSet(false, true)) {
+            return false;
+        }
+        stop(reason);
+        refuseQueued("the service that owns it ended before the loop ran.");
+        termination.complete(null);
+        return true;
+    }
+
+    /** Closes the loop for good, then refuses every queued task instead of running it. */
+    private void refuseQueued(String why) {
+        state = STOPPED; // final state; must precede the polls, as in finishStop
         for (Runnable task; (task = queue.poll()) != null; ) {
             if (task instanceof LoopTask<?> loopTask) {
                 loopTask.completeExceptionally(closed());
             } else if (!(task instanceof TimerTask)) {
-                LOG.log(System.Logger.Level.ERROR, "Task " + task + " accepted by guest loop " + name
-                        + " was not run: the host rejected the loop's work.");
+                LOG.log(System.Logger.Level.ERROR, "Task " + task + " accepted by " + (host != null ? "guest loop " : "loop ")
+                        + name + " was not run: " + why);
             }
         }
-        endWatchdog();
-        termination.completeExceptionally(cause);
     }
 
     /** Runner, with the queue found empty while stopping: close for good, then run what raced in. */

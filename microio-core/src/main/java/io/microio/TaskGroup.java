@@ -387,6 +387,15 @@ public final class TaskGroup {
         return true;
     }
 
+    /**
+     * Runs {@code callback} once when the group is cancelled (by {@link #cancel(String)}, a failure, or at
+     * once if it already was), on the cancelling thread; see {@link CancelScope#onCancel(Runnable)}. For
+     * owners in this package that must learn of the cancellation without being interrupted.
+     */
+    void onCancel(Runnable callback) {
+        ownerScope.onCancel(callback);
+    }
+
     /** {@return whether the group was cancelled, by {@link #cancel(String)} or by a failure} Lock-free. */
     public boolean isCancelled() {
         return cancelled;

@@ -1,0 +1,78 @@
+package io.microio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.microio.testing.Delays;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class SystemTimeSourceTest {
+    private final TimeSource time = TimeSource.system();
+
+    /** A scheduled action runs once, not before its deadline. */
+    @Test
+    void actionRunsAtOrAfterDeadline() throws Exception {
+        CountDownLatch ran = new CountDownLatch(1);
+        long[] ranAt = new long[1];
+        long deadline = time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(30);
+        time.schedule(deadline, () -> {
+            ranAt[0] = time.nanoTime();
+            ran.countDown();
+        });
+        assertThat(ran.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(ranAt[0] - deadline).isGreaterThanOrEqualTo(0);
+    }
+
+    /** An earlier deadline scheduled while the timer thread sleeps towards a later one still fires first. */
+    @Test
+    void earlierDeadlineWakesSleepingTimer() throws Exception {
+        CountDownLatch late = new CountDownLatch(1);
+        CountDownLatch early = new CountDownLatch(1);
+        TimeSource.Timer laterTimer = time.schedule(time.nanoTime() + Duration.ofSeconds(60).toNanos(), late::countDown);
+        TimeSource.Timer lateTimer = time.schedule(time.nanoTime() + Duration.ofSeconds(50).toNanos(), late::countDown);
+        time.schedule(time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5), early::countDown);
+        assertThat(early.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(late.getCount()).isEqualTo(1);
+        lateTimer.cancel();
+        laterTimer.cancel();
+    }
+
+    /** A cancelled action never runs; many cancelled timers are purged without affecting live ones. */
+    @Test
+    void cancelledActionsNeverRun() throws Exception {
+        AtomicInteger cancelledRan = new AtomicInteger();
+        List<TimeSource.Timer> timers = new ArrayList<>();
+        long soon = time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+        for (int i = 0; i < 5_000; i++) {
+            timers.add(time.schedule(soon, cancelledRan::incrementAndGet));
+        }
+        timers.forEach(TimeSource.Timer::cancel);
+        CountDownLatch live = new CountDownLatch(1);
+        time.schedule(soon + TimeUnit.MILLISECONDS.toNanos(10), live::countDown);
+        assertThat(live.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(cancelledRan).hasValue(0);
+    }
+
+    /** Deadlines from many threads all fire, each once. */
+    @Test
+    void concurrentSchedulesAllFire() throws Exception {
+        int n = 4 * 2_000;
+        CountDownLatch all = new CountDownLatch(n);
+        AtomicInteger runs = new AtomicInteger();
+        io.microio.testing.ConcurrentHarness.run(4, i -> {
+            for (int k = 0; k < n / 4; k++) {
+                time.schedule(time.nanoTime() + TimeUnit.MICROSECONDS.toNanos(k % 500), () -> {
+                    runs.incrementAndGet();
+                    all.countDown();
+                });
+            }
+        });
+        assertThat(all.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(runs).hasValue(n);
+    }
+}
