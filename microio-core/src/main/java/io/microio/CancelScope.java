@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -372,8 +373,15 @@ public final class CancelScope {
     /** Canceller: interrupt the owner if it is inside and no shield blocks this scope. */
     private void deliverFromCanceller() {
         Thread target = owner;
-        if (target == null || !interruptOwner) {
+        if (target == null) {
             return; // not entered yet: entry reads `cancellation` after opening delivery
+        }
+        if (!interruptOwner) {
+            // No interrupt, but a microio wait parked in the region must notice: unpark it. Every such
+            // wait re-checks `checkpoint()` when it returns from park, and a spurious unpark is harmless
+            // to any other parker (LockSupport allows spurious returns).
+            LockSupport.unpark(target);
+            return;
         }
         for (;;) {
             if (!DELIVERY.compareAndSet(this, IDLE, DELIVERING)) {
@@ -772,7 +780,9 @@ public final class CancelScope {
         /**
          * Sets whether cancellation interrupts the owner (the default). Without it, only
          * {@link #checkpoint()}, microio blocking calls and {@link #onCancel(Runnable)} callbacks see it:
-         * use that around NIO channels that an interrupt would close.
+         * use that around NIO channels that an interrupt would close. A microio call blocked inside
+         * such a scope (a channel receive, for example) is woken with
+         * {@link java.util.concurrent.locks.LockSupport#unpark(Thread)} instead of an interrupt.
          *
          * @param interrupt whether to interrupt
          * @return this builder

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import io.microio.testing.ConcurrentHarness;
 import io.microio.testing.ThreadKind;
+import io.microio.testing.Worker;
 import io.microio.testing.TrackingThreadFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -380,7 +381,7 @@ class RequestRegistryTest {
             }
         });
         waiter.awaitBlocked();
-        waiter.thread.interrupt();
+        waiter.thread().interrupt();
         assertThat(waiter.join()).as("InterruptedException with the flag cleared").isTrue();
         assertThat(registry.pending()).isZero();
         assertThat(registry.resolve(1L, "late")).isFalse();
@@ -655,65 +656,4 @@ class RequestRegistryTest {
 
     // ---------------------------------------------------------------- helpers
 
-    /** A thread running a body, made by a tracking factory; join() rethrows what it threw. */
-    private static final class Worker<T> {
-        final Thread thread;
-        final AtomicReference<T> result = new AtomicReference<>();
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-        private Worker(ThreadKind kind, String name, Callable<T> body) {
-            thread = TrackingThreadFactory.of(kind, name).newThread(() -> {
-                try {
-                    result.set(body.call());
-                } catch (Throwable t) {
-                    failure.set(t);
-                }
-            });
-        }
-
-        static <T> Worker<T> start(String name, Callable<T> body) {
-            return start(ThreadKind.PLATFORM, name, body);
-        }
-
-        static <T> Worker<T> start(ThreadKind kind, String name, Callable<T> body) {
-            Worker<T> worker = new Worker<>(kind, name, body);
-            worker.thread.start();
-            return worker;
-        }
-
-        void awaitBlocked() {
-            await(thread.getName() + " blocked").until(() -> {
-                Thread.State s = thread.getState();
-                return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
-            });
-        }
-
-        private void joinThread() throws InterruptedException {
-            if (!thread.join(LONG_DELAY)) {
-                AssertionError stuck = new AssertionError(thread.getName() + " did not finish");
-                stuck.setStackTrace(thread.getStackTrace());
-                thread.interrupt();
-                thread.join(LONG_DELAY);
-                throw stuck;
-            }
-        }
-
-        T join() throws InterruptedException {
-            joinThread();
-            Throwable t = failure.get();
-            if (t != null) {
-                throw new AssertionError(thread.getName() + " failed", t);
-            }
-            return result.get();
-        }
-
-        Throwable joinFailure() throws InterruptedException {
-            joinThread();
-            Throwable t = failure.get();
-            if (t == null) {
-                throw new AssertionError(thread.getName() + " returned " + result.get() + " instead of failing");
-            }
-            return t;
-        }
-    }
 }

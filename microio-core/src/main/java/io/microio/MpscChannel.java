@@ -1,0 +1,1216 @@
+package io.microio;
+
+import io.microio.MpscChannelFields.End;
+import io.microio.MpscChannelFields.EndKind;
+import io.microio.MpscChannelFields.Node;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The one {@link Channel} implementation: a multi-producer, single-consumer linked queue.
+ */
+final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> {
+    /*
+     * Design.
+     *
+     * The queue. A singly linked list from `head` (a consumed node, the stub) to `tail`. Every node has a
+     * sequence number: the n-th item ever queued is in the node with seq n; the initial stub has 0. A
+     * sender links a node with
+     *
+     *     t = tail; node.seq = t.seq + 1; CAS(tail, t, node); t.next = node (release)
+     *
+     * The tail CAS is the linearization point of a send: it orders the item against every other send
+     * and against close. Between the CAS and the link the item is queued but not yet reachable (a
+     * "bubble"); a consumer that sees `tail != head` and `head.next == null` spins for the few
+     * instructions it takes. A consumer takes the item of head.next and makes that node the new head
+     * (release store), so `head.seq` is the number of nodes ever dequeued and
+     *
+     *     queued = tail.seq - head.seq                              exactly, at any instant.
+     *
+     * Per message: one node allocation; the sender does one CAS and one release store (the link) and
+     * reads `waiter`; the receiver takes the consumer lock (below), stores the head (release), and
+     * unlocks. No counter is touched on the way (see "Counters").
+     *
+     * The end. close, fail and cancel append an End node with the same CAS (its seq is its
+     * predecessor's, it holds no item). Once the tail is an End no send can succeed: a send and a close
+     * race on one CAS, so every send is either ordered before the End (it is delivered before the end of
+     * the stream, or discarded by cancel and handed to onUndelivered) or sees the End (a late send).
+     * The consumer reaching the End makes it the head and keeps throwing from it: the end is sticky.
+     * The receiver's cancel installs a fresh End as the head, after discarding everything before the
+     * chain's End.
+     *
+     * Lifecycle, forward only:
+     *
+     *     OPEN -> CLOSED | FAILED        close() / fail(): an End is appended after the items sent so far
+     *     CLOSED | FAILED -> ENDED       the consumer reaches the End; every receive throws from it
+     *     (any but CANCELLED) -> CANCELLED   the receiver's cancel(): an End is appended if there is
+     *                                    none, the queue is discarded, a CANCELLED End becomes the head
+     *                                    // final
+     *
+     * Bounds. A bounded channel admits a node only while `t.seq + 1 <= head.seq + capacity`. The check
+     * reads the head after the tail it CASes from; the head only moves forward, so a stale head can only
+     * make the channel look fuller: the bound is never exceeded. `producerLimit` caches a known bound so
+     * that senders rarely read the consumer's cache line.
+     *
+     * The consumer lock. Taking items is serialized by a tiny spin lock (`consumerLock`), held only for
+     * the few instructions of a take, never while parked and never while user code runs. The normal
+     * receiver pays one uncontended CAS per take. It lets the other consumers act safely: a DROP_OLDEST
+     * sender evicting the oldest item, a sender handing an item to a pending receiveAsync future, the
+     * receiver's cancel discarding the queue, receives from a second thread, and the fallback of stats().
+     *
+     * Waking the receiver without a wasted unpark (Dekker). The receiver, finding nothing, publishes
+     * itself in `waiter` (volatile CAS) and then re-reads `tail`; a sender CASes `tail` and then reads
+     * `waiter`. Both are volatile, so at least one sees the other: either the receiver sees the new tail
+     * and does not park, or the sender sees the receiver and unparks it, clearing `waiter` by CAS so that
+     * exactly one sender unparks. While the receiver is busy `waiter` is null and a sender's whole cost
+     * is that one volatile read. (A receiver that sees the new tail but not the link spins instead of
+     * parking: the sender that swung the tail may have read `waiter` before the receiver published it.)
+     * `waiter` may also hold a pending receiveAsync future or a binding to an executor; a sender then
+     * completes the future (under the consumer lock) or schedules the binding's drain task, and both stay
+     * registered until they are done, so a second waiter is refused.
+     *
+     * Waking blocked senders (BLOCK). A sender that finds the channel full adds its thread to
+     * `sendWaiters` (a CAS, so a full fence) and then re-checks the bound; the consumer, after moving the
+     * head, issues a full fence and then looks at `sendWaiters`: again one of them sees the other. The
+     * consumer wakes one waiter per slot it frees by polling it off the queue; a woken sender that leaves
+     * without retrying (cancelled, interrupted) passes the wake-up on. close and cancel wake all.
+     *
+     * Counters and the snapshot. sent = tail.seq + droppedAtEntry; dropped = droppedAtEntry +
+     * droppedFromQueue; received = head.seq - droppedFromQueue; queued = tail.seq - head.seq; closed =
+     * tail is an End. So there are no per-message counters at all: the sequence numbers are the counters.
+     * `droppedFromQueue` changes only together with the head, under the consumer lock, bracketed by
+     * `dropVersion` (odd while changing, a seqlock); a plain take changes only the head. stats() reads
+     * dropVersion, head, droppedFromQueue, droppedAtEntry, then tail, then re-reads head,
+     * droppedAtEntry and dropVersion: when nothing moved, the values all held at the instant tail was
+     * read. If the receiver keeps moving, stats() takes the consumer lock (freezing head and
+     * droppedFromQueue) and reads droppedAtEntry before tail: a drop counted by then but not reflected
+     * in the tail read would need room to be made in between, which the held lock excludes.
+     */
+
+    private static final System.Logger LOG = System.getLogger(Channel.class.getName());
+
+    private static final VarHandle TAIL;
+    private static final VarHandle HEAD;
+    private static final VarHandle NEXT;
+    private static final VarHandle PRODUCER_LIMIT;
+    private static final VarHandle DROPPED_AT_ENTRY;
+    private static final VarHandle DROPPED_FROM_QUEUE;
+    private static final VarHandle DROP_VERSION;
+    private static final VarHandle CONSUMER_LOCK;
+    private static final VarHandle WAITER;
+    private static final VarHandle CANCELLED;
+    private static final VarHandle ASYNC_STATE;
+    private static final VarHandle BINDING_STATE;
+    private static final VarHandle RUNNER;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            TAIL = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "tail", Node.class);
+            PRODUCER_LIMIT = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "producerLimit", long.class);
+            DROPPED_AT_ENTRY = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "droppedAtEntry", long.class);
+            HEAD = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "head", Node.class);
+            CONSUMER_LOCK = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "consumerLock", int.class);
+            DROP_VERSION = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "dropVersion", int.class);
+            DROPPED_FROM_QUEUE = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "droppedFromQueue", long.class);
+            NEXT = lookup.findVarHandle(Node.class, "next", Node.class);
+            WAITER = lookup.findVarHandle(MpscChannel.class, "waiter", Object.class);
+            CANCELLED = lookup.findVarHandle(MpscChannel.class, "cancelled", boolean.class);
+            ASYNC_STATE = lookup.findVarHandle(MpscChannel.AsyncReceive.class, "state", int.class);
+            BINDING_STATE = lookup.findVarHandle(MpscChannel.Binding.class, "state", int.class);
+            RUNNER = lookup.findVarHandle(MpscChannel.Binding.class, "runner", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** pollLocked: nothing is queued. */
+    private static final Object EMPTY = new Object();
+
+    // tryEnqueue outcomes
+    private static final int QUEUED = 0;
+    private static final int FULL = 1;
+    private static final int CLOSED = 2;
+
+    // offer outcomes
+    private static final int SENT = 0;
+    private static final int DROPPED = 1;
+    private static final int MUST_WAIT = 2;
+
+    /** Spins on an empty channel before parking: a handoff that is about to happen costs no park. */
+    private static final int SPINS_BEFORE_PARK = Runtime.getRuntime().availableProcessors() > 1 ? 128 : 0;
+
+    /** Items a bound handler takes before its task gives the executor back. */
+    private static final int BATCH = 64;
+
+    private final String name;
+    private final boolean bounded;
+    private final long capacity; // Long.MAX_VALUE when unbounded
+    private final OverflowPolicy overflow;
+    private final LateSend lateSend;
+    private final @Nullable Consumer<? super T> onUndelivered;
+    private final @Nullable ConcurrentLinkedQueue<Thread> sendWaiters; // bounded BLOCK channels only
+
+    /** The parked receiver Thread, a pending AsyncReceive, a Binding, or null. Read by every send. */
+    private volatile @Nullable Object waiter;
+
+    private volatile boolean cancelled; // the receiver's cancel ran; set once by CAS
+
+    MpscChannel(String name, int capacity, OverflowPolicy overflow, LateSend lateSend,
+            @Nullable Consumer<? super T> onUndelivered) {
+        super(new Node(null));
+        this.name = name;
+        this.bounded = capacity > 0;
+        this.capacity = bounded ? capacity : Long.MAX_VALUE;
+        this.overflow = overflow;
+        this.lateSend = lateSend;
+        this.onUndelivered = onUndelivered;
+        this.sendWaiters = bounded && overflow == OverflowPolicy.BLOCK ? new ConcurrentLinkedQueue<>() : null;
+        this.producerLimit = this.capacity;
+    }
+
+    // ------------------------------------------------------------------------------------------ sending
+
+    @Override
+    public boolean send(T item) throws InterruptedException {
+        Objects.requireNonNull(item, "item");
+        if (sendWaiters != null) {
+            CancelScope.checkpoint(); // a blocking call on a BLOCK channel: level-triggered
+        }
+        Node node = new Node(item);
+        for (;;) {
+            int outcome = offer(item, node);
+            if (outcome != MUST_WAIT) {
+                return outcome == SENT;
+            }
+            awaitRoom();
+        }
+    }
+
+    @Override
+    public boolean trySend(T item) {
+        Objects.requireNonNull(item, "item");
+        int outcome = offer(item, new Node(item));
+        if (outcome == MUST_WAIT) {
+            throw full();
+        }
+        return outcome == SENT;
+    }
+
+    /** Queues the node, or applies the overflow or late-send policy. */
+    private int offer(Object item, Node node) {
+        for (;;) {
+            int r = tryEnqueue(node);
+            if (r == QUEUED) {
+                Object w = waiter; // after the tail CAS: the sender's half of the handshake
+                if (w != null) {
+                    wake(w);
+                }
+                return SENT;
+            }
+            if (r == CLOSED) {
+                return lateSend(item);
+            }
+            switch (overflow) {
+                case BLOCK:
+                    return MUST_WAIT;
+                case DROP_NEWEST:
+                    DROPPED_AT_ENTRY.getAndAdd(this, 1L);
+                    undelivered(item);
+                    return DROPPED;
+                case DROP_OLDEST:
+                    evictOldest();
+                    continue;
+                case FAIL:
+                default:
+                    throw full();
+            }
+        }
+    }
+
+    private int tryEnqueue(Node node) {
+        for (;;) {
+            Node t = tail;
+            if (t instanceof End) {
+                return CLOSED;
+            }
+            long seq = t.seq + 1;
+            if (seq > producerLimit && seq > refreshProducerLimit()) {
+                return FULL;
+            }
+            node.seq = seq;
+            if (TAIL.compareAndSet(this, t, node)) {
+                NEXT.setRelease(t, node); // publishes the item to the consumer
+                return QUEUED;
+            }
+        }
+    }
+
+    private long refreshProducerLimit() {
+        long limit = head.seq + capacity; // read after the tail: see "Bounds"
+        PRODUCER_LIMIT.setOpaque(this, limit); // a racing stale write only costs another refresh
+        return limit;
+    }
+
+    private int lateSend(Object item) {
+        if (lateSend == LateSend.DROP) {
+            DROPPED_AT_ENTRY.getAndAdd(this, 1L);
+            undelivered(item);
+            return DROPPED;
+        }
+        End end = (End) tail; // an End stays the tail forever
+        String message = "channel " + name
+                + switch (end.kind) {
+                    case CLOSED -> " is closed";
+                    case FAILED -> " failed";
+                    case CANCELLED -> " was cancelled by its receiver";
+                }
+                + "; it accepts no more items";
+        throw end.kind == EndKind.FAILED
+                ? new BrokenResourceException(message, end.cause)
+                : new ClosedResourceException(message);
+    }
+
+    private ChannelFullException full() {
+        return new ChannelFullException("channel " + name + " is full (capacity " + capacity + ")");
+    }
+
+    /** BLOCK: waits until the channel may have room, or is closed. The caller retries. */
+    private void awaitRoom() throws InterruptedException {
+        ConcurrentLinkedQueue<Thread> waiters = Objects.requireNonNull(sendWaiters);
+        CancelScope.checkpoint();
+        Thread me = Thread.currentThread();
+        waiters.add(me); // a CAS: a full fence before the re-check
+        boolean wokenByConsumer;
+        try {
+            if (!roomOrEnd()) {
+                LockSupport.park(this);
+            }
+        } finally {
+            wokenByConsumer = !waiters.remove(me); // false: someone polled us off to wake us
+        }
+        boolean interrupted = Thread.interrupted();
+        if (interrupted || CancelScope.isCurrentCancelled()) {
+            if (wokenByConsumer) {
+                wakeOneSender(); // we will not take the room we were woken for
+            }
+            CancelScope.checkpoint();
+            if (interrupted) {
+                throw new InterruptedException();
+            }
+        }
+    }
+
+    private boolean roomOrEnd() {
+        Node t = tail;
+        return t instanceof End || t.seq < head.seq + capacity;
+    }
+
+    /** After the head moved `slots` times on a BLOCK channel: wake that many waiting senders. */
+    private void roomMade(int slots) {
+        ConcurrentLinkedQueue<Thread> waiters = sendWaiters;
+        if (waiters == null) {
+            return;
+        }
+        VarHandle.fullFence(); // the head store before the read of `waiters`: the consumer's half
+        for (int i = 0; i < slots && !waiters.isEmpty(); i++) {
+            wakeOneSender();
+        }
+    }
+
+    private void wakeOneSender() {
+        ConcurrentLinkedQueue<Thread> waiters = sendWaiters;
+        Thread t = waiters == null ? null : waiters.poll();
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    private void wakeAllSenders() {
+        ConcurrentLinkedQueue<Thread> waiters = sendWaiters;
+        if (waiters == null) {
+            return;
+        }
+        for (Thread t; (t = waiters.poll()) != null; ) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** DROP_OLDEST on a full channel: drop the oldest queued item. The caller retries its send. */
+    private void evictOldest() {
+        Object evicted = null;
+        lockConsumer();
+        try {
+            Node h = head;
+            Node n = h instanceof End ? null : nextOf(h);
+            if (n != null && !(n instanceof End)) {
+                evicted = n.item;
+                n.item = null;
+                beginDropWrite();
+                DROPPED_FROM_QUEUE.setVolatile(this, droppedFromQueue + 1);
+                HEAD.setVolatile(this, n);
+                endDropWrite();
+                NEXT.set(h, h); // unlink the old head, so it holds no live node (GC nepotism)
+            }
+        } finally {
+            unlockConsumer();
+        }
+        if (evicted != null) {
+            undelivered(evicted);
+        }
+    }
+
+    @Override
+    public boolean close() {
+        return end(new End(EndKind.CLOSED, null));
+    }
+
+    @Override
+    public boolean fail(Throwable cause) {
+        Objects.requireNonNull(cause, "cause");
+        return end(new End(EndKind.FAILED, cause));
+    }
+
+    private boolean end(End end) {
+        for (;;) {
+            Node t = tail;
+            if (t instanceof End) {
+                return false;
+            }
+            end.seq = t.seq;
+            if (TAIL.compareAndSet(this, t, end)) { // the same CAS as a send: no send slips past
+                NEXT.setRelease(t, end);
+                break;
+            }
+        }
+        Object w = waiter;
+        if (w != null) {
+            wake(w);
+        }
+        wakeAllSenders();
+        return true;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return tail instanceof End;
+    }
+
+    // ---------------------------------------------------------------------------------------- receiving
+
+    @Override
+    public T receive() throws InterruptedException {
+        CancelScope.checkpoint();
+        requireNotBound();
+        for (;;) {
+            Object x = pollOnce();
+            if (x != EMPTY) {
+                return itemOrThrow(x);
+            }
+            awaitItem(false, 0L, 0L);
+        }
+    }
+
+    @Override
+    public Optional<T> receive(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        CancelScope.checkpoint();
+        requireNotBound();
+        long start = System.nanoTime();
+        long nanos = saturatedNanos(timeout);
+        for (;;) {
+            Object x = pollOnce();
+            if (x != EMPTY) {
+                return Optional.of(itemOrThrow(x));
+            }
+            if (nanos <= 0 || !awaitItem(true, start, nanos)) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    @Override
+    public Optional<T> poll() {
+        requireNotBound();
+        Object x = pollOnce();
+        return x == EMPTY ? Optional.empty() : Optional.of(itemOrThrow(x));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public List<T> drain(int max) {
+        if (max <= 0) {
+            throw new IllegalArgumentException("max must be positive but was " + max);
+        }
+        requireNotBound();
+        List<T> out = new ArrayList<>(Math.min(max, 16));
+        End end = null;
+        lockConsumer();
+        try {
+            while (out.size() < max) {
+                Object x = pollLocked();
+                if (x == EMPTY) {
+                    break;
+                }
+                if (x instanceof End e) {
+                    end = e;
+                    break;
+                }
+                out.add((T) x);
+            }
+        } finally {
+            unlockConsumer();
+        }
+        roomMade(out.size());
+        if (out.isEmpty() && end != null) {
+            throw endOfStream(end);
+        }
+        return out;
+    }
+
+    @Override
+    public Iterator<T> iterator() {
+        requireNotBound();
+        return new Iterator<>() {
+            private @Nullable T next;
+            private boolean ended;
+
+            @Override
+            public boolean hasNext() {
+                if (next != null) {
+                    return true;
+                }
+                if (ended) {
+                    return false;
+                }
+                try {
+                    next = receive();
+                    return true;
+                } catch (EndOfStreamException e) {
+                    ended = true;
+                    return false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CancelledException("interrupted while iterating over channel " + name);
+                }
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("channel " + name + " is closed and drained");
+                }
+                T item = Objects.requireNonNull(next);
+                next = null;
+                return item;
+            }
+        };
+    }
+
+    @Override
+    public Stream<T> stream() {
+        return StreamSupport.stream(
+                Spliterators.spliteratorUnknownSize(iterator(), Spliterator.ORDERED | Spliterator.NONNULL), false);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public CompletableFuture<T> receiveAsync() {
+        Object w = waiter;
+        if (w != null) {
+            throw busy(w);
+        }
+        Object x = pollOnce();
+        if (x instanceof End e) {
+            return CompletableFuture.failedFuture(endOfStream(e));
+        }
+        if (x != EMPTY) {
+            return CompletableFuture.completedFuture((T) x);
+        }
+        AsyncReceive future = new AsyncReceive();
+        if (!WAITER.compareAndSet(this, null, future)) {
+            throw busy(Objects.requireNonNullElse(waiter, "?"));
+        }
+        deliverAsync(future); // an item sent before we registered would wake no one
+        return future;
+    }
+
+    @Override
+    public CompletionStage<Void> bind(Executor executor, Consumer<? super T> handler) {
+        Objects.requireNonNull(executor, "executor");
+        Objects.requireNonNull(handler, "handler");
+        Binding binding = new Binding(executor, handler);
+        if (!WAITER.compareAndSet(this, null, binding)) {
+            throw busy(Objects.requireNonNullElse(waiter, "?"));
+        }
+        binding.submit(); // items may be queued already
+        return binding.done.minimalCompletionStage();
+    }
+
+    @Override
+    public boolean cancel() {
+        if (!CANCELLED.compareAndSet(this, false, true)) {
+            return false;
+        }
+        end(new End(EndKind.CANCELLED, null)); // no-op if already closed or failed
+        List<Object> discarded = new ArrayList<>();
+        lockConsumer();
+        try {
+            Node n = head;
+            while (!(n instanceof End)) { // the tail is an End now: every node before it gets linked
+                Node next = Objects.requireNonNull(nextOf(n));
+                if (!(next instanceof End)) {
+                    discarded.add(Objects.requireNonNull(next.item));
+                    next.item = null;
+                }
+                n = next;
+            }
+            End marker = new End(EndKind.CANCELLED, null);
+            marker.seq = n.seq;
+            beginDropWrite();
+            DROPPED_FROM_QUEUE.setVolatile(this, droppedFromQueue + discarded.size());
+            HEAD.setVolatile(this, marker);
+            endDropWrite();
+        } finally {
+            unlockConsumer();
+        }
+        for (Object item : discarded) {
+            undelivered(item);
+        }
+        wakeAllSenders();
+        Object w = waiter;
+        if (w != null) {
+            wake(w);
+        }
+        return true;
+    }
+
+    /** Waits for an item; false if the timeout passed. A parked-flag handshake with senders (see Design). */
+    private boolean awaitItem(boolean timed, long start, long nanos) throws InterruptedException {
+        for (int i = 0; i < SPINS_BEFORE_PARK; i++) {
+            if (hasAvailable()) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        Thread me = Thread.currentThread();
+        if (!WAITER.compareAndSet(this, null, me)) {
+            throw busy(Objects.requireNonNullElse(waiter, "?"));
+        }
+        try {
+            if (!hasAvailable()) { // re-read the tail after publishing ourselves
+                if (timed) {
+                    long left = nanos - (System.nanoTime() - start);
+                    if (left <= 0) {
+                        return false;
+                    }
+                    LockSupport.parkNanos(this, left);
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+        } finally {
+            if (waiter == me) {
+                WAITER.compareAndSet(this, me, null);
+            }
+        }
+        if (Thread.interrupted()) {
+            CancelScope.checkpoint();
+            throw new InterruptedException();
+        }
+        CancelScope.checkpoint(); // a scope that does not interrupt wakes us with unpark
+        return true;
+    }
+
+    /** Whether a take would not find the channel empty (an item, possibly still being linked, or the end). */
+    private boolean hasAvailable() {
+        Node h = head;
+        return h instanceof End || tail != h;
+    }
+
+    private void requireNotBound() {
+        if (waiter instanceof MpscChannel<?>.Binding) {
+            throw new IllegalStateException("channel " + name + " is bound to an executor; only its handler receives");
+        }
+    }
+
+    private IllegalStateException busy(Object w) {
+        String who;
+        if (w instanceof Thread t) {
+            who = "thread " + t.getName() + " is waiting to receive";
+        } else if (w instanceof MpscChannel<?>.AsyncReceive) {
+            who = "a receiveAsync future is pending";
+        } else {
+            who = "it is bound to an executor";
+        }
+        return new IllegalStateException("cannot wait on channel " + name + ": " + who
+                + "; a channel has one receiver at a time");
+    }
+
+    // ----------------------------------------------------------------------------- taking, under the lock
+
+    private void lockConsumer() {
+        if (!CONSUMER_LOCK.compareAndSet(this, 0, 1)) {
+            lockConsumerContended();
+        }
+    }
+
+    private void lockConsumerContended() {
+        for (int spins = 0; ; spins++) {
+            if (consumerLock == 0 && CONSUMER_LOCK.compareAndSet(this, 0, 1)) {
+                return;
+            }
+            if (spins < 64) {
+                Thread.onSpinWait(); // held for a few instructions only
+            } else {
+                Thread.yield(); // the holder was descheduled
+            }
+        }
+    }
+
+    private void unlockConsumer() {
+        CONSUMER_LOCK.setRelease(this, 0);
+    }
+
+    private void beginDropWrite() {
+        DROP_VERSION.setVolatile(this, dropVersion + 1); // odd
+    }
+
+    private void endDropWrite() {
+        DROP_VERSION.setVolatile(this, dropVersion + 1); // even
+    }
+
+    /** Takes one item: the item, EMPTY, or the End. Wakes a blocked sender if it made room. */
+    private Object pollOnce() {
+        Object x;
+        lockConsumer();
+        try {
+            x = pollLocked();
+        } finally {
+            unlockConsumer();
+        }
+        if (sendWaiters != null && x != EMPTY && !(x instanceof End)) {
+            roomMade(1);
+        }
+        return x;
+    }
+
+    private Object pollLocked() {
+        Node n = peekLocked();
+        return n == null ? EMPTY : takeLocked(n);
+    }
+
+    /** The node holding the next item, the End, or null if nothing is queued. */
+    private @Nullable Node peekLocked() {
+        Node h = head;
+        return h instanceof End ? h : nextOf(h);
+    }
+
+    /** Removes {@code n}, a result of {@link #peekLocked()}: returns its item, or the End. */
+    private Object takeLocked(Node n) {
+        Node h = head;
+        if (n == h) {
+            return n; // the End is already the head
+        }
+        Object item = n instanceof End ? n : Objects.requireNonNull(n.item);
+        n.item = null;
+        HEAD.setRelease(this, n); // publishes head.seq to senders and stats
+        NEXT.set(h, h); // unlink the old head, so it holds no live node (GC nepotism)
+        return item;
+    }
+
+    /** The node after {@code h}, waiting out a sender between its tail CAS and its link; null if none. */
+    private @Nullable Node nextOf(Node h) {
+        Node n = h.next;
+        if (n != null || tail == h) {
+            return n;
+        }
+        for (int spins = 0; (n = h.next) == null; spins++) {
+            if (spins < 64) {
+                Thread.onSpinWait(); // a few instructions, unless the sender was descheduled
+            } else {
+                Thread.yield();
+            }
+        }
+        return n;
+    }
+
+    @SuppressWarnings("unchecked")
+    private T itemOrThrow(Object x) {
+        if (x instanceof End e) {
+            throw endOfStream(e);
+        }
+        return (T) x;
+    }
+
+    /** What a receive throws at the end {@code e}. */
+    private RuntimeException endOfStream(End e) {
+        return switch (e.kind) {
+            case CLOSED -> new EndOfStreamException("channel " + name + " is closed");
+            case FAILED -> new BrokenResourceException("channel " + name + " failed: " + e.cause, e.cause);
+            case CANCELLED -> new ClosedResourceException("channel " + name + " was cancelled by its receiver");
+        };
+    }
+
+    // ------------------------------------------------------------------------------- waking the receiver
+
+    private void wake(Object w) {
+        if (w instanceof Thread t) {
+            if (WAITER.compareAndSet(this, t, null)) { // one sender unparks; the rest see null
+                LockSupport.unpark(t);
+            }
+        } else if (w instanceof MpscChannel<?>.AsyncReceive) {
+            deliverAsync((AsyncReceive) w);
+        } else {
+            ((Binding) w).signal();
+        }
+    }
+
+    /** Hands the next item (or the end) to a pending future, if there is one and it is still pending. */
+    private void deliverAsync(AsyncReceive future) {
+        if (future.state != AsyncReceive.PENDING) {
+            return;
+        }
+        Object x;
+        lockConsumer();
+        try {
+            Node n = peekLocked();
+            if (n == null || !future.claim()) {
+                return; // nothing yet (the next send will call again), or the future's user completed it
+            }
+            x = takeLocked(n); // only after the claim: an unclaimed item stays in the channel
+        } finally {
+            unlockConsumer();
+        }
+        WAITER.compareAndSet(this, future, null); // before completing: dependents may receive again
+        if (x instanceof End e) {
+            future.handOverFailure(endOfStream(e));
+        } else {
+            roomMade(1);
+            future.handOver(x);
+        }
+    }
+
+    private void undelivered(Object item) {
+        Consumer<? super T> hook = onUndelivered;
+        if (hook == null) {
+            return;
+        }
+        try {
+            @SuppressWarnings("unchecked")
+            T t = (T) item;
+            hook.accept(t);
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError vme) {
+                throw vme;
+            }
+            LOG.log(System.Logger.Level.ERROR, "The onUndelivered hook of channel " + name
+                    + " threw; the item still counts as dropped. The hook must not throw.", e);
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------- stats
+
+    @Override
+    public ChannelStats stats() {
+        for (int attempt = 0; attempt < 4; attempt++) {
+            int version = dropVersion;
+            if ((version & 1) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            Node h = head;
+            long fromQueue = droppedFromQueue;
+            long atEntry = droppedAtEntry;
+            Node t = tail;
+            if (head == h && droppedAtEntry == atEntry && dropVersion == version) {
+                return snapshot(h, fromQueue, atEntry, t);
+            }
+        }
+        lockConsumer(); // the receiver keeps moving: freeze it for four reads
+        try {
+            Node h = head;
+            long fromQueue = droppedFromQueue;
+            long atEntry = droppedAtEntry; // before the tail: see Design
+            Node t = tail;
+            return snapshot(h, fromQueue, atEntry, t);
+        } finally {
+            unlockConsumer();
+        }
+    }
+
+    private static ChannelStats snapshot(Node head, long droppedFromQueue, long droppedAtEntry, Node tail) {
+        return new ChannelStats(
+                tail.seq + droppedAtEntry,
+                head.seq - droppedFromQueue,
+                droppedAtEntry + droppedFromQueue,
+                tail.seq - head.seq,
+                tail instanceof End);
+    }
+
+    // -------------------------------------------------------------------------------------------- misc
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public SendChannel<T> sender() {
+        return new SenderView<>(this);
+    }
+
+    @Override
+    public ReceiveChannel<T> receiver() {
+        return new ReceiverView<>(this);
+    }
+
+    @Override
+    public String toString() {
+        return "Channel[" + name + (bounded ? ", capacity " + capacity + " " + overflow : ", unbounded")
+                + (isClosed() ? ", closed" : ", open") + "]";
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ receiveAsync
+
+    /**
+     * The future of {@link #receiveAsync()}. Its {@code state} decides, by one CAS, whether the channel
+     * hands it an item (CLAIMED, done under the consumer lock before the item is taken) or its user
+     * completes it first (RELEASED, by cancel or any other completion): never both, so an item is never
+     * taken for a future that cannot hold it. Every public way to complete it goes through the state;
+     * the JDK's own completion paths call these overridden methods.
+     */
+    private final class AsyncReceive extends CompletableFuture<T> {
+        static final int PENDING = 0;
+        static final int CLAIMED = 1;
+        static final int RELEASED = 2;
+
+        volatile int state;
+
+        boolean claim() {
+            return ASYNC_STATE.compareAndSet(this, PENDING, CLAIMED);
+        }
+
+        @SuppressWarnings("unchecked")
+        void handOver(Object item) {
+            super.complete((T) item);
+        }
+
+        void handOverFailure(Throwable failure) {
+            super.completeExceptionally(failure);
+        }
+
+        /** The user completes the future: withdraw it from the channel. */
+        private boolean release() {
+            if (ASYNC_STATE.compareAndSet(this, PENDING, RELEASED)) {
+                WAITER.compareAndSet(MpscChannel.this, this, null);
+                return true;
+            }
+            return false;
+        }
+
+        @Override
+        public boolean complete(T value) {
+            return release() && super.complete(value);
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            Objects.requireNonNull(ex, "ex");
+            return release() && super.completeExceptionally(ex);
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            if (release()) {
+                return super.cancel(mayInterruptIfRunning);
+            }
+            return isCancelled(); // CLAIMED: an item is being handed over
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
+            Objects.requireNonNull(supplier, "supplier");
+            Objects.requireNonNull(executor, "executor");
+            executor.execute(() -> {
+                try {
+                    complete(supplier.get());
+                } catch (Throwable t) {
+                    completeExceptionally(t);
+                }
+            });
+            return this;
+        }
+
+        @Override
+        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier) {
+            return completeAsync(supplier, defaultExecutor());
+        }
+
+        @Override
+        public void obtrudeValue(T value) {
+            throw new UnsupportedOperationException("a receiveAsync future cannot be obtruded");
+        }
+
+        @Override
+        public void obtrudeException(Throwable ex) {
+            throw new UnsupportedOperationException("a receiveAsync future cannot be obtruded");
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new CompletableFuture<>(); // dependents are plain futures
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- bind
+
+    /**
+     * A receiver bound to an executor. {@code state}: IDLE (no task; a send schedules one by CAS),
+     * SCHEDULED (one task submitted or running), ENDED. The task, finding the channel empty, sets IDLE
+     * and then re-reads the tail; a sender CASes the tail and then tries IDLE -> SCHEDULED: one of them
+     * sees the other, so an item never waits without a task, and there is never more than one task.
+     */
+    private final class Binding implements Runnable {
+        static final int IDLE = 0;
+        static final int SCHEDULED = 1;
+        static final int ENDED = 2;
+
+        final Executor executor;
+        final Consumer<? super T> handler;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        volatile int state = SCHEDULED;
+        // Executors that run tasks inline (Runnable::run, CallerRunsPolicy) would recurse at every batch:
+        // run() called from inside run() on the same thread only asks the outer call to go on.
+        private volatile @Nullable Thread runner; // the thread in run()
+        private volatile @Nullable Thread rerunFor; // the runner whose submit() ran the next task inline
+
+        Binding(Executor executor, Consumer<? super T> handler) {
+            this.executor = executor;
+            this.handler = handler;
+        }
+
+        void signal() {
+            if (state == IDLE && BINDING_STATE.compareAndSet(this, IDLE, SCHEDULED)) {
+                submit();
+            }
+        }
+
+        /** Submits the task; if the executor refuses, the binding ends. */
+        void submit() {
+            try {
+                executor.execute(this);
+            } catch (RuntimeException | Error e) {
+                if (e instanceof VirtualMachineError vme) {
+                    throw vme;
+                }
+                fail("its executor rejected the handler task", e);
+            }
+        }
+
+        @Override
+        public void run() {
+            Thread me = Thread.currentThread();
+            if (runner == me) {
+                rerunFor = me; // inline: let the outer run() go on instead of recursing
+                return;
+            }
+            runner = me;
+            try {
+                drain(me);
+            } finally {
+                RUNNER.compareAndSet(this, me, null); // a task on another thread may have started already
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        private void drain(Thread me) {
+            int budget = BATCH;
+            for (;;) {
+                Object x = pollOnce();
+                if (x == EMPTY) {
+                    state = IDLE;
+                    if (!hasAvailable() || !BINDING_STATE.compareAndSet(this, IDLE, SCHEDULED)) {
+                        return; // a sender that saw IDLE submits the next task
+                    }
+                    continue;
+                }
+                if (x instanceof End e) {
+                    state = ENDED;
+                    WAITER.compareAndSet(MpscChannel.this, this, null);
+                    if (e.kind == EndKind.CLOSED) {
+                        done.complete(null);
+                    } else {
+                        done.completeExceptionally(endOfStream(e));
+                    }
+                    return;
+                }
+                try {
+                    handler.accept((T) x);
+                } catch (Throwable t) {
+                    fail("its handler threw", t);
+                    if (t instanceof VirtualMachineError vme) {
+                        throw vme;
+                    }
+                    return;
+                }
+                if (--budget == 0) {
+                    rerunFor = null;
+                    submit(); // give the executor back; continue in a fresh task
+                    if (rerunFor != me) {
+                        return; // the fresh task runs elsewhere (or the binding ended)
+                    }
+                    budget = BATCH;
+                }
+            }
+        }
+
+        private void fail(String what, Throwable t) {
+            state = ENDED;
+            WAITER.compareAndSet(MpscChannel.this, this, null);
+            LOG.log(System.Logger.Level.ERROR, "The binding of channel " + name + " ended: " + what
+                    + ". The channel is cancelled and its queued items go to onUndelivered."
+                    + " Catch exceptions in the handler to keep receiving.", t);
+            cancel();
+            done.completeExceptionally(t);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ views
+
+    private record SenderView<T>(MpscChannel<T> channel) implements SendChannel<T> {
+        @Override
+        public boolean send(T item) throws InterruptedException {
+            return channel.send(item);
+        }
+
+        @Override
+        public boolean trySend(T item) {
+            return channel.trySend(item);
+        }
+
+        @Override
+        public boolean close() {
+            return channel.close();
+        }
+
+        @Override
+        public boolean fail(Throwable cause) {
+            return channel.fail(cause);
+        }
+
+        @Override
+        public boolean isClosed() {
+            return channel.isClosed();
+        }
+
+        @Override
+        public ChannelStats stats() {
+            return channel.stats();
+        }
+
+        @Override
+        public String name() {
+            return channel.name();
+        }
+
+        @Override
+        public String toString() {
+            return "SendChannel[" + channel.name() + "]";
+        }
+    }
+
+    private record ReceiverView<T>(MpscChannel<T> channel) implements ReceiveChannel<T> {
+        @Override
+        public T receive() throws InterruptedException {
+            return channel.receive();
+        }
+
+        @Override
+        public Optional<T> receive(Duration timeout) throws InterruptedException {
+            return channel.receive(timeout);
+        }
+
+        @Override
+        public Optional<T> poll() {
+            return channel.poll();
+        }
+
+        @Override
+        public List<T> drain(int max) {
+            return channel.drain(max);
+        }
+
+        @Override
+        public Iterator<T> iterator() {
+            return channel.iterator();
+        }
+
+        @Override
+        public Stream<T> stream() {
+            return channel.stream();
+        }
+
+        @Override
+        public CompletableFuture<T> receiveAsync() {
+            return channel.receiveAsync();
+        }
+
+        @Override
+        public CompletionStage<Void> bind(Executor executor, Consumer<? super T> handler) {
+            return channel.bind(executor, handler);
+        }
+
+        @Override
+        public boolean cancel() {
+            return channel.cancel();
+        }
+
+        @Override
+        public boolean isClosed() {
+            return channel.isClosed();
+        }
+
+        @Override
+        public ChannelStats stats() {
+            return channel.stats();
+        }
+
+        @Override
+        public String name() {
+            return channel.name();
+        }
+
+        @Override
+        public String toString() {
+            return "ReceiveChannel[" + channel.name() + "]";
+        }
+    }
+}

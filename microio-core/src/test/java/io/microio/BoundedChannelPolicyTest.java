@@ -1,0 +1,279 @@
+package io.microio;
+
+import static io.microio.testing.Delays.SHORT_DELAY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.ThreadKind;
+import io.microio.testing.Worker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** What a bounded channel does when it is full, per {@link OverflowPolicy}. */
+class BoundedChannelPolicyTest {
+
+    // ------------------------------------------------------------------------------------------ BLOCK
+
+    /** A BLOCK sender waits while the channel is full and goes on when the receiver makes room. */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void blockSenderWaitsForRoom(ThreadKind kind) throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(2).build();
+        ch.send(1);
+        ch.send(2);
+        Worker<Boolean> sender = Worker.start(kind, "sender", () -> ch.send(3));
+        sender.awaitBlocked();
+        assertThat(sender.thread().isAlive()).isTrue();
+        assertThat(ch.stats().queued()).isEqualTo(2);
+        assertThat(ch.receive()).isEqualTo(1);
+        assertThat(sender.join()).isTrue();
+        assertThat(ch.drain(10)).containsExactly(2, 3);
+    }
+
+    /** trySend on a full BLOCK channel throws ChannelFullException, takes nothing and counts nothing. */
+    @Test
+    void trySendOnFullBlockChannelThrows() throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).name("jobs").build();
+        ch.send(1);
+        assertThatThrownBy(() -> ch.trySend(2)).isInstanceOf(ChannelFullException.class)
+                .hasMessageContaining("jobs").hasMessageContaining("capacity 1");
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(1, 0, 0, 1, false));
+    }
+
+    /** close wakes a sender waiting for room; its send is then a late send and raises. */
+    @Test
+    void closeWakesBlockedSender() throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).build();
+        ch.send(1);
+        Worker<Boolean> sender = Worker.start("sender", () -> ch.send(2));
+        sender.awaitBlocked();
+        ch.close();
+        assertThat(sender.joinFailure()).isInstanceOf(ClosedResourceException.class);
+        assertThat(ch.receive()).isEqualTo(1);
+        assertThatThrownBy(ch::receive).isInstanceOf(EndOfStreamException.class);
+    }
+
+    /** The receiver's cancel wakes a sender waiting for room; with LateSend.DROP its item goes to the hook. */
+    @Test
+    void cancelWakesBlockedSenderWhoseItemIsDropped() throws Exception {
+        List<Integer> undelivered = new CopyOnWriteArrayList<>();
+        Channel<Integer> ch = Channel.builder().capacity(1).lateSend(LateSend.DROP)
+                .<Integer>onUndelivered(undelivered::add).build();
+        ch.send(1);
+        Worker<Boolean> sender = Worker.start("sender", () -> ch.send(2));
+        sender.awaitBlocked();
+        ch.cancel();
+        assertThat(sender.join()).isFalse();
+        assertThat(undelivered).containsExactlyInAnyOrder(1, 2); // the woken sender may drop first
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(2, 0, 2, 0, true));
+    }
+
+    /** A scope cancelled from another thread wakes a sender waiting for room; its item is not taken. */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void scopeCancelWakesBlockedSender(ThreadKind kind) throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).build();
+        ch.send(1);
+        CancelScope scope = CancelScope.create();
+        Worker<Boolean> sender = Worker.start(kind, "sender", () -> {
+            scope.run(() -> ch.send(2));
+            return Thread.currentThread().isInterrupted();
+        });
+        sender.awaitBlocked();
+        scope.cancel("stop");
+        assertThat(sender.join()).as("interrupted after the scope").isFalse();
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(1, 0, 0, 1, false));
+    }
+
+    /** Inside a cancelled scope, send on a BLOCK channel fails at once even when there is room. */
+    @Test
+    void blockSendInCancelledScopeFailsAtOnce() throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(4).build();
+        CancelScope scope = CancelScope.create();
+        scope.cancel("stop");
+        scope.run(() -> {
+            assertThatThrownBy(() -> ch.send(1)).isInstanceOf(CancelledException.class);
+            assertThat(ch.trySend(2)).isTrue(); // never blocks, so it does not look at the scope
+        });
+        assertThat(ch.stats().sent()).isEqualTo(1);
+    }
+
+    /** The deadline of an enclosing scope bounds a sender waiting for room. */
+    @Test
+    void enclosingDeadlineBoundsBlockedSender() throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).build();
+        ch.send(1);
+        CancelScope scope = CancelScope.moveOnAfter(SHORT_DELAY, () -> ch.send(2));
+        assertThat(scope.timedOut()).isTrue();
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+        assertThat(ch.stats().sent()).isEqualTo(1);
+    }
+
+    /** An interrupt that is not a scope's makes a waiting sender throw InterruptedException; its item is not taken. */
+    @Test
+    void interruptedBlockedSenderThrowsInterruptedException() throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).build();
+        ch.send(1);
+        Worker<Boolean> sender = Worker.start("sender", () -> {
+            try {
+                ch.send(2);
+                return null;
+            } catch (InterruptedException e) {
+                return Thread.currentThread().isInterrupted();
+            }
+        });
+        sender.awaitBlocked();
+        sender.thread().interrupt();
+        assertThat(sender.join()).as("interrupt status after InterruptedException").isFalse();
+        assertThat(ch.stats().sent()).isEqualTo(1);
+    }
+
+    /**
+     * No wake-up is lost with many senders waiting on a channel of capacity 1, half of them under short
+     * deadlines that cancel them before or while they wait: every send that is not cancelled gets through.
+     */
+    @Test
+    void manyBlockedSendersAllGetThrough() throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).build();
+        int senders = 8;
+        int perSender = 2_000;
+        AtomicLong received = new AtomicLong();
+        AtomicLong sentOk = new AtomicLong();
+        AtomicInteger cancelled = new AtomicInteger();
+        long expected = (long) senders * perSender;
+        ConcurrentHarness.run(senders + 1, index -> {
+            if (index == senders) { // the receiver
+                while (received.get() + cancelled.get() < expected) {
+                    if (ch.receive(SHORT_DELAY).isPresent()) {
+                        received.incrementAndGet();
+                    }
+                }
+                return;
+            }
+            boolean cancels = index % 2 == 0;
+            for (int i = 0; i < perSender; i++) {
+                // deadlines land at random points: before the send, while it waits, or after it
+                CancelScope scope = cancels
+                        ? CancelScope.withTimeout(Duration.ofNanos(ThreadLocalRandom.current().nextLong(200_000)))
+                        : CancelScope.create();
+                scope.run(() -> {
+                    ch.send(1);
+                    sentOk.incrementAndGet();
+                });
+                if (scope.cancelledCaught()) {
+                    cancelled.incrementAndGet();
+                }
+            }
+        });
+        received.addAndGet(ch.drain(10).size());
+        assertThat(received.get()).isEqualTo(sentOk.get());
+        assertThat(received.get() + cancelled.get()).isEqualTo((long) senders * perSender);
+    }
+
+    // ------------------------------------------------------------------------------------ the drops
+
+    /** DROP_NEWEST on a full channel returns false, counts the new item as dropped and hands it to the hook. */
+    @Test
+    void dropNewestDropsTheNewItem() throws Exception {
+        List<String> undelivered = new CopyOnWriteArrayList<>();
+        Channel<String> ch = Channel.builder().capacity(2, OverflowPolicy.DROP_NEWEST)
+                .<String>onUndelivered(undelivered::add).build();
+        assertThat(ch.send("a")).isTrue();
+        assertThat(ch.send("b")).isTrue();
+        assertThat(ch.send("c")).isFalse();
+        assertThat(ch.trySend("d")).isFalse();
+        assertThat(undelivered).containsExactly("c", "d");
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(4, 0, 2, 2, false));
+        assertThat(ch.drain(10)).containsExactly("a", "b");
+        assertThat(ch.send("e")).isTrue();
+    }
+
+    /** DROP_OLDEST on a full channel queues the new item, and the oldest goes to the hook. */
+    @Test
+    void dropOldestDropsTheOldestItem() throws Exception {
+        List<Integer> undelivered = new CopyOnWriteArrayList<>();
+        Channel<Integer> ch = Channel.builder().capacity(3, OverflowPolicy.DROP_OLDEST)
+                .<Integer>onUndelivered(undelivered::add).build();
+        for (int i = 0; i < 10; i++) {
+            assertThat(ch.send(i)).isTrue();
+        }
+        assertThat(undelivered).containsExactly(0, 1, 2, 3, 4, 5, 6);
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(10, 0, 7, 3, false));
+        assertThat(ch.drain(10)).containsExactly(7, 8, 9);
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(10, 3, 7, 0, false));
+    }
+
+    /** FAIL on a full channel throws ChannelFullException; the item is not taken or counted. */
+    @Test
+    void failPolicyThrows() throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1, OverflowPolicy.FAIL).build();
+        ch.send(1);
+        assertThatThrownBy(() -> ch.send(2)).isInstanceOf(ChannelFullException.class);
+        assertThatThrownBy(() -> ch.trySend(2)).isInstanceOf(ChannelFullException.class);
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(1, 0, 0, 1, false));
+    }
+
+    /**
+     * Under concurrent senders and a receiver, no policy ever lets the channel hold more than its
+     * capacity, and every item is received, dropped to the hook, or refused.
+     */
+    @ParameterizedTest
+    @EnumSource(OverflowPolicy.class)
+    void capacityIsNeverExceededAndNothingIsLost(OverflowPolicy policy) throws Exception {
+        int capacity = 16;
+        int senders = 3;
+        int perSender = 30_000;
+        Set<Long> undelivered = ConcurrentHashMap.newKeySet();
+        Channel<Long> ch = Channel.builder().capacity(capacity, policy).<Long>onUndelivered(undelivered::add).build();
+        Set<Long> refused = ConcurrentHashMap.newKeySet();
+        Set<Long> received = ConcurrentHashMap.newKeySet();
+        AtomicBoolean sendersDone = new AtomicBoolean();
+        Worker<Void> receiver = Worker.start("receiver", () -> {
+            for (long x : ch) {
+                assertThat(received.add(x)).isTrue();
+            }
+            return null;
+        });
+        Worker<Void> monitor = Worker.start("monitor", () -> {
+            while (!sendersDone.get()) {
+                assertThat(ch.stats().queued()).isBetween(0L, (long) capacity);
+            }
+            return null;
+        });
+        ConcurrentHarness.run(senders, index -> {
+            long base = (long) index * perSender;
+            for (long id = base; id < base + perSender; id++) {
+                try {
+                    ch.send(id);
+                } catch (ChannelFullException e) {
+                    refused.add(id);
+                }
+            }
+        });
+        sendersDone.set(true);
+        ch.close();
+        receiver.join();
+        monitor.join();
+        long attempted = (long) senders * perSender;
+        assertThat(received.size() + undelivered.size() + refused.size()).isEqualTo(attempted);
+        assertThat(received.stream().filter(undelivered::contains)).isEmpty();
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(
+                attempted - refused.size(), received.size(), undelivered.size(), 0, true));
+        if (policy == OverflowPolicy.BLOCK) {
+            assertThat(received).hasSize((int) attempted);
+        }
+    }
+}
