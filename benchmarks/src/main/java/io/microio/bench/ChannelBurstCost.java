@@ -1,5 +1,7 @@
 package io.microio.bench;
 
+import io.microio.Channel;
+import io.microio.EndOfStreamException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -27,7 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The producer (the benchmark thread) sends the burst without blocking, then waits (spin, yield,
  * park) until the receiver has counted it; so the queue never grows across bursts and the number
- * measures the queue, not the garbage collector. Peers: JCTools {@code
+ * measures the queue, not the garbage collector. Ours: an unbounded {@code Channel} ({@code
+ * Channel.create()}), {@code trySend} and a receiver in {@code receive()}. Peers: JCTools {@code
  * MpscBlockingConsumerArrayQueue}, {@code ArrayBlockingQueue}, {@code LinkedBlockingQueue},
  * {@code LinkedTransferQueue}. Score: nanoseconds per burst.
  */
@@ -42,27 +45,35 @@ public class ChannelBurstCost {
     static final Object ITEM = new Object();
     static final Object STOP = new Object();
 
-    /** A JDK or JCTools blocking queue drained by a platform receiver thread. */
+    /** One endpoint drained by a platform receiver thread; the producer is the benchmark thread. */
     @State(Scope.Thread)
-    public abstract static class QueueState {
-        BlockingQueue<Object> queue;
+    public abstract static class Burst {
         /** Messages the receiver has taken, published once per burst. */
         final AtomicLong taken = new AtomicLong();
         long sent;
         Thread receiver;
 
-        abstract BlockingQueue<Object> newQueue();
+        abstract void create();
+
+        /** Sends one item without blocking (there is always room: capacity exceeds a burst). */
+        abstract void sendOne();
+
+        /** Blocks for the next item; returns {@code false} at the end of the stream. */
+        abstract boolean receiveOne() throws InterruptedException;
+
+        /** Ends the stream, so that the receiver returns. */
+        abstract void end();
 
         @Setup(Level.Trial)
         public void start() {
-            queue = newQueue();
+            create();
             receiver = ThreadKind.PLATFORM.start("burst-receiver", this::receive);
         }
 
         private void receive() {
             long n = 0;
             try {
-                while (queue.take() != STOP) {
+                while (receiveOne()) {
                     if (++n % BURST == 0) {
                         taken.lazySet(n);
                     }
@@ -73,9 +84,8 @@ public class ChannelBurstCost {
         }
 
         long burst() {
-            BlockingQueue<Object> q = queue;
             for (int i = 0; i < BURST; i++) {
-                q.offer(ITEM);
+                sendOne();
             }
             long target = sent += BURST;
             for (int i = 0; taken.get() != target; i++) {
@@ -86,8 +96,65 @@ public class ChannelBurstCost {
 
         @TearDown(Level.Trial)
         public void stop() {
-            queue.offer(STOP);
+            end();
             ThreadKind.join(receiver);
+        }
+    }
+
+    /** A JDK or JCTools blocking queue; a poison pill ends it. */
+    public abstract static class QueueState extends Burst {
+        BlockingQueue<Object> queue;
+
+        abstract BlockingQueue<Object> newQueue();
+
+        @Override
+        void create() {
+            queue = newQueue();
+        }
+
+        @Override
+        void sendOne() {
+            queue.offer(ITEM);
+        }
+
+        @Override
+        boolean receiveOne() throws InterruptedException {
+            return queue.take() != STOP;
+        }
+
+        @Override
+        void end() {
+            queue.offer(STOP);
+        }
+    }
+
+    /** An unbounded microio channel; closing it ends it. */
+    public static class ChannelState extends Burst {
+        Channel<Object> channel;
+
+        @Override
+        void create() {
+            channel = Channel.create();
+        }
+
+        @Override
+        void sendOne() {
+            channel.trySend(ITEM);
+        }
+
+        @Override
+        boolean receiveOne() throws InterruptedException {
+            try {
+                channel.receive();
+                return true;
+            } catch (EndOfStreamException end) {
+                return false;
+            }
+        }
+
+        @Override
+        void end() {
+            channel.close();
         }
     }
 
@@ -117,6 +184,11 @@ public class ChannelBurstCost {
         BlockingQueue<Object> newQueue() {
             return new LinkedTransferQueue<>();
         }
+    }
+
+    @Benchmark
+    public long ours(ChannelState s) {
+        return s.burst();
     }
 
     @Benchmark

@@ -1,5 +1,7 @@
 package io.microio.bench;
 
+import io.microio.Channel;
+import io.microio.EndOfStreamException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Before each operation a fresh endpoint is made and a long-lived receiver thread (platform or
  * virtual) is seen blocked on it; the operation closes it and waits (spin, then yield) until the
- * receiver has returned. Sampled: wake-ups are bimodal, read the median. Peers: raw unpark of a
+ * receiver has returned. Sampled: wake-ups are bimodal, read the median. Ours: {@code close()} of a
+ * {@code Channel} whose receiver waits in {@code receive()}, which ends with {@code
+ * EndOfStreamException}. Peers: raw unpark of a
  * thread parked on a volatile flag (the floor), and the JDK idiom for closing a queue, a poison pill
  * put into a {@code LinkedBlockingQueue}.
  */
@@ -155,6 +159,35 @@ public class ChannelCloseWake {
         void close(LinkedBlockingQueue<Object> queue) {
             queue.offer(STOP);
         }
+    }
+
+    public static class ChannelClose extends Receiver<Channel<Object>> {
+        @Override
+        Channel<Object> newEndpoint() {
+            return Channel.create();
+        }
+
+        @Override
+        void block(Channel<Object> channel) {
+            try {
+                channel.receive();
+                throw new IllegalStateException("expected the end of the stream");
+            } catch (EndOfStreamException expected) {
+                // closed
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("receiver interrupted", e);
+            }
+        }
+
+        @Override
+        void close(Channel<Object> channel) {
+            channel.close();
+        }
+    }
+
+    @Benchmark
+    public long ours(ChannelClose r) {
+        return r.closeAndAwait();
     }
 
     @Benchmark

@@ -1,5 +1,7 @@
 package io.microio.bench;
 
+import io.microio.Channel;
+import io.microio.EndOfStreamException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -24,8 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>One operation is a batch of {@value #ROUND_TRIPS} round trips (the score is per round trip);
  * with {@code threads=virtual} both ends are virtual threads (see {@link Driver}). Sampled, so the
- * report shows the median batch: platform wake-ups are bimodal. Peers: raw park/unpark on a volatile
- * counter (the floor for any blocking hand-over) and a pair of {@code SynchronousQueue}s.
+ * report shows the median batch: platform wake-ups are bimodal. Ours: two unbounded {@code Channel}s,
+ * {@code trySend} and {@code receive()}. Peers: raw park/unpark on a volatile counter (the floor for
+ * any blocking hand-over) and a pair of {@code SynchronousQueue}s.
  */
 @Fork(2)
 @Warmup(iterations = 5, time = 1)
@@ -150,6 +153,54 @@ public class ChannelPingPong {
             there.put(STOP);
             ThreadKind.join(echo);
         }
+    }
+
+    /** Two microio channels, there and back, with an echo thread; closing the first ends it. */
+    @State(Scope.Thread)
+    public static class Channels {
+        final Channel<Integer> there = Channel.create();
+        final Channel<Integer> back = Channel.create();
+        Thread echo;
+        final Runnable batch = this::batch;
+
+        @Setup(Level.Trial)
+        public void start(Threads t) {
+            echo = t.kind.start("channel-echo", this::echo);
+        }
+
+        private void echo() {
+            try {
+                while (true) {
+                    back.trySend(there.receive());
+                }
+            } catch (EndOfStreamException end) {
+                // closed: done
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("echo interrupted", e);
+            }
+        }
+
+        private void batch() {
+            try {
+                for (int i = 0; i < ROUND_TRIPS; i++) {
+                    there.trySend(BALL);
+                    back.receive();
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("pinger interrupted", e);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            there.close();
+            ThreadKind.join(echo);
+        }
+    }
+
+    @Benchmark
+    public void ours(Threads t, Channels s) {
+        t.driver.run(s.batch);
     }
 
     @Benchmark

@@ -1,5 +1,7 @@
 package io.microio.bench;
 
+import io.microio.Channel;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -28,7 +30,8 @@ import org.openjdk.jmh.infra.Control;
  * <p>Credit-bounded: the sender never has more than {@value #CREDIT} messages in flight (the
  * receiver hands credit back every {@value #CREDIT_BATCH} messages), so the queue never grows and
  * unbounded queues are measured on the same footing as bounded ones. Each group is one sender and
- * one receiver thread (this machine has two cores). Peers: JCTools {@code MpscArrayQueue}, {@code
+ * one receiver thread (this machine has two cores). Ours: an unbounded {@code Channel}, {@code
+ * trySend} and {@code poll}. Peers: JCTools {@code MpscArrayQueue}, {@code
  * ArrayBlockingQueue}, {@code LinkedBlockingQueue}. Score: nanoseconds per message per thread
  * (send and receive are each one operation).
  */
@@ -46,19 +49,21 @@ public class ChannelThroughput {
     /** The queue, shared by the sender and receiver of one group, with the credit bookkeeping. */
     @State(Scope.Group)
     public abstract static class Pipe {
-        Queue<Object> queue;
         /** Messages received, published by the receiver every CREDIT_BATCH messages. */
         final AtomicLong received = new AtomicLong();
         long sent; // sender only
         long creditLimit; // sender only: may send while sent < creditLimit
         long receivedCount; // receiver only
 
-        abstract Queue<Object> newQueue();
-
+        /** Makes the endpoint. */
         @Setup(Level.Trial)
-        public void create() {
-            queue = newQueue();
-        }
+        public abstract void create();
+
+        /** Offers one item without blocking; {@code false} if there is no room. */
+        abstract boolean offer(Object item);
+
+        /** Takes the next item without blocking, or {@code null}. */
+        abstract Object poll();
 
         void send(Control control) {
             if (sent == creditLimit) {
@@ -69,7 +74,7 @@ public class ChannelThroughput {
                     Backoff.pause(i);
                 }
             }
-            if (!queue.offer(ITEM)) {
+            if (!offer(ITEM)) {
                 throw new IllegalStateException("queue refused within its credit");
             }
             sent++;
@@ -77,7 +82,7 @@ public class ChannelThroughput {
 
         Object receive(Control control) {
             Object item;
-            for (int i = 0; (item = queue.poll()) == null; i++) {
+            for (int i = 0; (item = poll()) == null; i++) {
                 if (control.stopMeasurement) {
                     return null;
                 }
@@ -90,25 +95,82 @@ public class ChannelThroughput {
         }
     }
 
-    public static class JctoolsPipe extends Pipe {
+    /** A JDK or JCTools queue. */
+    public abstract static class QueuePipe extends Pipe {
+        Queue<Object> queue;
+
+        abstract Queue<Object> newQueue();
+
+        @Override
+        public void create() {
+            queue = newQueue();
+        }
+
+        @Override
+        boolean offer(Object item) {
+            return queue.offer(item);
+        }
+
+        @Override
+        Object poll() {
+            return queue.poll();
+        }
+    }
+
+    /** An unbounded microio channel. */
+    public static class ChannelPipe extends Pipe {
+        Channel<Object> channel;
+
+        @Override
+        public void create() {
+            channel = Channel.create();
+        }
+
+        @Override
+        boolean offer(Object item) {
+            return channel.trySend(item);
+        }
+
+        @Override
+        Object poll() {
+            Optional<Object> item = channel.poll();
+            return item.isPresent() ? item.get() : null;
+        }
+    }
+
+    public static class JctoolsPipe extends QueuePipe {
         @Override
         Queue<Object> newQueue() {
             return new MpscArrayQueue<>(CAPACITY);
         }
     }
 
-    public static class ArrayBlockingQueuePipe extends Pipe {
+    public static class ArrayBlockingQueuePipe extends QueuePipe {
         @Override
         Queue<Object> newQueue() {
             return new ArrayBlockingQueue<>(CAPACITY);
         }
     }
 
-    public static class LinkedBlockingQueuePipe extends Pipe {
+    public static class LinkedBlockingQueuePipe extends QueuePipe {
         @Override
         Queue<Object> newQueue() {
             return new LinkedBlockingQueue<>();
         }
+    }
+
+    @Benchmark
+    @Group("ours")
+    @GroupThreads(1)
+    public void oursSend(ChannelPipe p, Control c) {
+        p.send(c);
+    }
+
+    @Benchmark
+    @Group("ours")
+    @GroupThreads(1)
+    public Object oursReceive(ChannelPipe p, Control c) {
+        return p.receive(c);
     }
 
     @Benchmark
