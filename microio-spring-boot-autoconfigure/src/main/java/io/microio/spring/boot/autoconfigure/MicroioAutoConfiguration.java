@@ -1,0 +1,46 @@
+package io.microio.spring.boot.autoconfigure;
+
+import io.microio.ServiceGroup;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Auto-configuration that runs microio services with the application context.
+ *
+ * <p>Every {@link io.microio.Service} bean, and every bean annotated with {@link MicroioService}, joins
+ * a service group; each group is a {@link ServiceGroupLifecycle} bean named
+ * {@code microioServiceGroup.<group>}. A group that fails while the application runs switches its
+ * readiness to refusing traffic, unless {@code microio.readiness.refuse-traffic-on-failure} is
+ * {@code false}.
+ */
+@AutoConfiguration(afterName = "org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration")
+@ConditionalOnClass(ServiceGroup.class)
+@EnableConfigurationProperties(MicroioProperties.class)
+public final class MicroioAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    static ServiceGroupRegistrar microioServiceGroupRegistrar() {
+        return new ServiceGroupRegistrar();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBooleanProperty(name = "microio.readiness.refuse-traffic-on-failure", matchIfMissing = true)
+    static class ReadinessConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        ServiceReadinessUpdater microioReadinessUpdater(ApplicationEventPublisher publisher,
+                ObjectProvider<ApplicationAvailability> availability, ObjectProvider<ServiceGroupLifecycle> groups) {
+            return new ServiceReadinessUpdater(publisher, availability, groups);
+        }
+    }
+}

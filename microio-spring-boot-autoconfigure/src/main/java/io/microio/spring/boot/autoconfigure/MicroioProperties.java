@@ -1,0 +1,154 @@
+package io.microio.spring.boot.autoconfigure;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for microio services run by the application context.
+ *
+ * <p>Instances are mutable beans bound once at startup; they are not meant to be changed afterwards.
+ */
+@ConfigurationProperties("microio")
+public class MicroioProperties {
+
+    private final Startup startup = new Startup();
+
+    private final Shutdown shutdown = new Shutdown();
+
+    private final Readiness readiness = new Readiness();
+
+    private final Restart restart = new Restart();
+
+    /** {@return the settings that apply while service groups start} */
+    public Startup getStartup() {
+        return this.startup;
+    }
+
+    /** {@return the settings that apply while service groups stop} */
+    public Shutdown getShutdown() {
+        return this.shutdown;
+    }
+
+    /** {@return the settings that tie the application's readiness to its services} */
+    public Readiness getReadiness() {
+        return this.readiness;
+    }
+
+    /** {@return the settings for starting a failed service group again} */
+    public Restart getRestart() {
+        return this.restart;
+    }
+
+    /** Settings that apply while service groups start. */
+    public static class Startup {
+
+        /**
+         * Maximum time a service group waits for all of its services to report that they have
+         * started. A service that has not started by then fails the application startup.
+         */
+        private Duration timeout = Duration.ofSeconds(30);
+
+        public Duration getTimeout() {
+            return this.timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
+        }
+    }
+
+    /** Settings that apply while service groups stop. */
+    public static class Shutdown {
+
+        /**
+         * Maximum time a service group waits for its services to end once they have been asked to
+         * stop. Services still running after that are logged with their stack traces. Never longer
+         * than "spring.lifecycle.timeout-per-shutdown-phase".
+         */
+        private Duration timeout = Duration.ofSeconds(30);
+
+        /**
+         * Whether to latch every ScopeGroup bean when shutdown begins, so that regions entered from
+         * then on start cancelled and regions in flight are cancelled.
+         */
+        private boolean latchScopeGroups = true;
+
+        public Duration getTimeout() {
+            return this.timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
+        }
+
+        public boolean isLatchScopeGroups() {
+            return this.latchScopeGroups;
+        }
+
+        public void setLatchScopeGroups(boolean latchScopeGroups) {
+            this.latchScopeGroups = latchScopeGroups;
+        }
+    }
+
+    /** Settings that tie the application's readiness to its services. */
+    public static class Readiness {
+
+        /**
+         * Whether a service that fails after startup switches the application's readiness state to
+         * refusing traffic, until no service is failed any more.
+         */
+        private boolean refuseTrafficOnFailure = true;
+
+        public boolean isRefuseTrafficOnFailure() {
+            return this.refuseTrafficOnFailure;
+        }
+
+        public void setRefuseTrafficOnFailure(boolean refuseTrafficOnFailure) {
+            this.refuseTrafficOnFailure = refuseTrafficOnFailure;
+        }
+    }
+
+    /** Settings for starting a failed service group again. */
+    public static class Restart {
+
+        /**
+         * Whether to start a service group again after one of its services failed. Applies only to
+         * groups whose services all come from @MicroioService ServiceThread.Body beans.
+         */
+        private boolean enabled;
+
+        /**
+         * Time to wait before the first attempt to start a failed service group again.
+         */
+        private Duration initialBackoff = Duration.ofSeconds(1);
+
+        /**
+         * Longest time to wait between two attempts; the wait doubles after each failed attempt.
+         */
+        private Duration maxBackoff = Duration.ofMinutes(1);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getInitialBackoff() {
+            return this.initialBackoff;
+        }
+
+        public void setInitialBackoff(Duration initialBackoff) {
+            this.initialBackoff = initialBackoff;
+        }
+
+        public Duration getMaxBackoff() {
+            return this.maxBackoff;
+        }
+
+        public void setMaxBackoff(Duration maxBackoff) {
+            this.maxBackoff = maxBackoff;
+        }
+    }
+}

@@ -1,0 +1,523 @@
+package io.microio.spring.boot.autoconfigure;
+
+import io.microio.CloseScope;
+import io.microio.DeadlineExceededException;
+import io.microio.ScopeGroup;
+import io.microio.Service;
+import io.microio.ServiceFailedException;
+import io.microio.ServiceGroup;
+import io.microio.ServiceState;
+import io.microio.ServiceState.Phase;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * One microio {@link ServiceGroup} run by the application context: started when the context is
+ * refreshed, stopped when it closes.
+ *
+ * <p><b>Start.</b> {@link #start()} starts the group's services in order and waits, within
+ * {@code microio.startup.timeout}, until each has reported that it started. If one fails, or is late,
+ * the group stops the others and {@code start} throws a {@link MicroioStartupException} naming it,
+ * with the service's own exception as the cause, which fails the application startup.
+ *
+ * <p><b>Stop.</b> {@link #stop(Runnable)} returns at once. It latches every {@link ScopeGroup} bean (so
+ * that regions entered from then on start cancelled), asks the services to stop in reverse order, and
+ * on a thread of its own waits for them within the shutdown budget ({@code microio.shutdown.timeout},
+ * kept within {@code spring.lifecycle.timeout-per-shutdown-phase}); each service still running then is
+ * logged with its stack. The callback runs when the services have ended or the budget is spent,
+ * whichever comes first.
+ *
+ * <p><b>Phase.</b> {@link #PHASE} is below the web server's phases: the services are running before
+ * the web server starts accepting requests, and are stopped only after the web server has finished its
+ * graceful shutdown (and has stopped), so requests in flight can still use them.
+ *
+ * <p><b>Failure while running.</b> One service failing fails its group, which stops its other services
+ * (put services that should not fail together in different groups). If {@code microio.restart.enabled}
+ * is set and every service of the group comes from a {@link io.microio.ServiceThread.Body} bean, the
+ * group is started again with fresh threads after a back-off that doubles after each failed attempt.
+ *
+ * <p>Thread safety: every method may be called from any thread; the queries are lock-free.
+ *
+ * <p>Memory consistency effects: actions of each service prior to its {@code started()} happen-before
+ * {@link #start()} returns; actions of each service happen-before the {@link #stop(Runnable)} callback
+ * runs, unless the service was still running when the budget ran out.
+ */
+public final class ServiceGroupLifecycle implements SmartLifecycle {
+
+    /**
+     * The phase of every service group: {@code 3072} below {@link SmartLifecycle#DEFAULT_PHASE}, that is
+     * {@code 1024} below the phase in which Spring Boot starts and stops the web server, which is itself
+     * {@code 1024} below the phase of its graceful shutdown.
+     */
+    public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 3 * 1024;
+
+    private static final Log logger = LogFactory.getLog(ServiceGroupLifecycle.class);
+
+    /*
+     * A run is one pass from start() to stop(). Within a run the ServiceGroup may be replaced by
+     * restarts; run, run.group and run.restarter change only under `lock`, and are volatile so that the
+     * queries read them without it. Nothing under `lock` calls a service or a listener.
+     */
+    private final String name;
+    private final List<GroupMember> members;
+    private final Settings settings;
+    private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
+    private final Object lock = new Object();
+    private volatile @Nullable Run run;
+    private int runs; // guarded by lock
+
+    ServiceGroupLifecycle(String name, List<GroupMember> members, Settings settings) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.members = List.copyOf(members);
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    /** {@return the group's name} */
+    public String name() {
+        return name;
+    }
+
+    /** {@return the names of the group's services, in start order} */
+    public List<String> serviceNames() {
+        return members.stream().map(GroupMember::serviceName).toList();
+    }
+
+    /**
+     * {@return the state of the group}: {@code NEW} before the first start, and for a group without
+     * services, which has no state of its own, {@code RUNNING} while it runs and {@code TERMINATED} after.
+     */
+    public ServiceState state() {
+        Run r = run;
+        if (r == null) {
+            return ServiceState.NEW;
+        }
+        ServiceGroup group = r.group;
+        if (group != null) {
+            return group.state();
+        }
+        return r.stopRequested.isClosed() ? new ServiceState(Phase.TERMINATED, r.stopRequested.reason(), null)
+                : new ServiceState(Phase.RUNNING, null, null);
+    }
+
+    /**
+     * {@return the state of each service, by name, in start order} Unmodifiable. Before the first start
+     * every service is {@code NEW}; after a restart these are the new services' states.
+     */
+    public Map<String, ServiceState> states() {
+        Run r = run;
+        ServiceGroup group = r == null ? null : r.group;
+        if (group != null) {
+            return group.states();
+        }
+        Map<String, ServiceState> states = new LinkedHashMap<>();
+        for (GroupMember member : members) {
+            states.put(member.serviceName(), ServiceState.NEW);
+        }
+        return Collections.unmodifiableMap(states);
+    }
+
+    /** {@return how many times the group was started again after a failure, in the current run} */
+    public int restarts() {
+        Run r = run;
+        return r == null ? 0 : r.restarts;
+    }
+
+    /**
+     * {@return whether the group is failed while the context runs}: it was started with the context and
+     * has failed since, and is not running again yet (it may be waiting to be restarted). A group that
+     * is stopping with the context is not failed.
+     */
+    public boolean isFailed() {
+        Run r = run;
+        if (r == null || !r.started || r.stopRequested.isClosed()) {
+            return false;
+        }
+        ServiceGroup group = r.group;
+        return r.restarter != null || (group != null && group.state().phase() == Phase.FAILED);
+    }
+
+    /** Calls {@code listener}, without arguments and from any thread, after the group changes state. */
+    void addChangeListener(Runnable listener) {
+        changeListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    @Override
+    public boolean isAutoStartup() {
+        return true;
+    }
+
+    /** Services cannot be paused: they are stopped only when the context stops. */
+    @Override
+    public boolean isPauseable() {
+        return false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        Run r = run;
+        return r != null && r.started && !r.stopRequested.isClosed();
+    }
+
+    /**
+     * Starts the services and waits until each has started, within {@code microio.startup.timeout}.
+     * Blocks. Does nothing if the group is running.
+     *
+     * @throws MicroioStartupException if a service failed or did not start in time; the other services
+     *     have been stopped by then
+     * @throws IllegalStateException if the group ran before and one of its services cannot run again
+     */
+    @Override
+    public void start() {
+        Run r;
+        synchronized (lock) {
+            if (isRunning()) {
+                return;
+            }
+            r = new Run();
+            r.group = members.isEmpty() ? null : newGroup(r, runs == 0); // may throw: then nothing changed
+            runs++;
+            run = r;
+        }
+        ServiceGroup group = r.group;
+        if (group != null) {
+            group.start();
+            try {
+                group.awaitStarted(settings.startupTimeout());
+            } catch (ServiceFailedException e) {
+                abort(r, group, "a service failed to start");
+                throw startupFailure(e);
+            } catch (DeadlineExceededException e) {
+                List<String> late = notStarted(group);
+                abort(r, group, "services did not start in time");
+                throw new MicroioStartupException(name, late.isEmpty() ? null : late.getFirst(),
+                        "microio service group '" + name + "' did not start within " + settings.startupTimeout()
+                                + ": " + describeLate(late) + " (microio.startup.timeout)", e);
+            } catch (InterruptedException e) {
+                abort(r, group, "startup was interrupted");
+                Thread.currentThread().interrupt();
+                throw new MicroioStartupException(name, null,
+                        "microio service group '" + name + "' was interrupted while starting", e);
+            } catch (RuntimeException e) { // stopped before it started, or cancelled by a scope
+                abort(r, group, "startup was cancelled");
+                throw new MicroioStartupException(name, null,
+                        "microio service group '" + name + "' could not start: " + oneLine(e), e);
+            }
+        }
+        r.started = true;
+        if (group != null && group.state().phase() == Phase.FAILED && settings.restart().enabled()) {
+            startRestarter(r, group); // failed between awaitStarted and now: its transition saw started false
+        }
+        if (logger.isDebugEnabled()) {
+            logger.debug("microio service group '" + name + "' started: " + serviceNames());
+        }
+        fireChange();
+    }
+
+    /** Stops the group and waits for it within the shutdown budget. Blocks; prefer {@link #stop(Runnable)}. */
+    @Override
+    public void stop() {
+        Thread waiter = stopAsync(() -> {});
+        if (waiter != null) {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    waiter.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the waiter ends within the budget: finish waiting for it
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Latches every {@link ScopeGroup} bean, asks the services to stop in reverse order, and returns;
+     * {@code callback} runs, on another thread, when they have ended or the shutdown budget is spent.
+     * Never blocks on a service.
+     */
+    @Override
+    public void stop(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        stopAsync(callback);
+    }
+
+    private @Nullable Thread stopAsync(Runnable callback) {
+        String reason = "the application context is stopping";
+        Run r;
+        ServiceGroup group;
+        Thread restarter;
+        synchronized (lock) {
+            r = run;
+            if (r == null || !r.stopRequested.close(reason)) {
+                r = null;
+                group = null;
+                restarter = null;
+            } else {
+                group = r.group;
+                restarter = r.restarter;
+            }
+        }
+        if (r == null) { // never started, or stopped before
+            callback.run();
+            return null;
+        }
+        latchScopeGroups(reason);
+        if (group != null) {
+            group.stop(reason);
+        }
+        fireChange();
+        Duration budget = settings.shutdownBudget();
+        return Thread.ofPlatform().name("microio-stop-" + name).daemon(true).start(() -> {
+            try {
+                awaitEnd(group, restarter, budget);
+            } finally {
+                fireChange();
+                callback.run();
+            }
+        });
+    }
+
+    private void awaitEnd(@Nullable ServiceGroup group, @Nullable Thread restarter, Duration budget) {
+        long deadline = System.nanoTime() + budget.toNanos();
+        try {
+            boolean ended = group == null || group.joinOrLog(budget);
+            if (restarter != null) {
+                ended &= restarter.join(remaining(deadline));
+            }
+            if (!ended) {
+                logger.error("microio service group '" + name + "' did not stop within " + budget
+                        + "; still running: " + stillRunning(group)
+                        + ". Each is logged with its stack by the 'io.microio' loggers. The application"
+                        + " context continues to close; raise microio.shutdown.timeout or make the services"
+                        + " answer stop().");
+            } else if (logger.isDebugEnabled()) {
+                logger.debug("microio service group '" + name + "' stopped");
+            }
+        } catch (InterruptedException e) {
+            logger.warn("microio service group '" + name + "': stopped waiting for its services, interrupted");
+        }
+    }
+
+    private void latchScopeGroups(String reason) {
+        for (ScopeGroup scopes : settings.scopeGroups().get()) {
+            int cancelled = scopes.cancel(reason, true);
+            if (cancelled > 0 && logger.isDebugEnabled()) {
+                logger.debug("cancelled " + cancelled + " regions of " + scopes);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- starting
+
+    private ServiceGroup newGroup(Run r, boolean first) {
+        List<Service> services = new ArrayList<>(members.size());
+        for (GroupMember member : members) {
+            services.add(member.newService(first));
+        }
+        ServiceGroup group = ServiceGroup.of(name, services);
+        group.addListener((from, to) -> groupChanged(r, group, to));
+        return group;
+    }
+
+    private void abort(Run r, ServiceGroup group, String why) {
+        r.stopRequested.close(why);
+        group.stop("microio service group '" + name + "' could not start: " + why);
+        try {
+            group.joinOrLog(settings.shutdownBudget());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        fireChange();
+    }
+
+    private MicroioStartupException startupFailure(ServiceFailedException e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        return new MicroioStartupException(name, e.serviceName(), "microio service '" + e.serviceName()
+                + "' in group '" + name + "' failed to start: " + oneLine(cause), cause);
+    }
+
+    private static List<String> notStarted(ServiceGroup group) {
+        List<String> late = new ArrayList<>();
+        group.states().forEach((service, state) -> {
+            if (state.phase() == Phase.NEW || state.phase() == Phase.STARTING) {
+                late.add(service);
+            }
+        });
+        return late;
+    }
+
+    private static String describeLate(List<String> late) {
+        if (late.isEmpty()) {
+            return "every service has started meanwhile";
+        }
+        if (late.size() == 1) {
+            return "service '" + late.getFirst() + "' has not reported started()";
+        }
+        return "services " + late + " have not reported started()";
+    }
+
+    private static List<String> stillRunning(@Nullable ServiceGroup group) {
+        List<String> running = new ArrayList<>();
+        if (group != null) {
+            group.states().forEach((service, state) -> {
+                if (!state.isTerminal()) {
+                    running.add(service);
+                }
+            });
+        }
+        return running;
+    }
+
+    static String oneLine(Throwable e) {
+        String text = e.toString();
+        int eol = text.indexOf('\n');
+        return eol < 0 ? text : text.substring(0, eol).stripTrailing() + " ...";
+    }
+
+    // ----------------------------------------------------------------------------- while running
+
+    /** Called by the services' group on each of its transitions; must be quick. */
+    private void groupChanged(Run r, ServiceGroup group, ServiceState to) {
+        if (to.phase() == Phase.FAILED && r.started && settings.restart().enabled()) {
+            startRestarter(r, group);
+        }
+        fireChange();
+    }
+
+    private void startRestarter(Run r, ServiceGroup failed) {
+        synchronized (lock) {
+            if (r.restarter != null || r.stopRequested.isClosed() || r.group != failed) {
+                return; // being restarted already, or stopping, or an older group
+            }
+            if (!members.stream().allMatch(GroupMember::renewable)) {
+                logger.warn("microio service group '" + name + "' failed and is not restarted: "
+                        + "only groups whose services all come from @MicroioService ServiceThread.Body beans"
+                        + " can be restarted");
+                return;
+            }
+            r.restarter = Thread.ofPlatform().name("microio-restart-" + name).daemon(true).unstarted(
+                    () -> restartLoop(r, failed));
+            r.restarter.start();
+        }
+    }
+
+    private void restartLoop(Run r, ServiceGroup failed) {
+        Restart restart = settings.restart();
+        Duration backoff = restart.initialBackoff();
+        ServiceGroup previous = failed;
+        try {
+            while (true) {
+                previous.joinOrLog(settings.shutdownBudget()); // its services were stopped when it failed
+                logger.warn("microio service group '" + name + "' failed; starting it again in " + backoff);
+                if (r.stopRequested.await(backoff)) {
+                    return;
+                }
+                ServiceGroup next;
+                synchronized (lock) {
+                    if (r.stopRequested.isClosed()) {
+                        return;
+                    }
+                    next = newGroup(r, false);
+                    r.group = next;
+                    r.restarts++;
+                }
+                fireChange();
+                try {
+                    next.start();
+                    next.awaitStarted(settings.startupTimeout());
+                    logger.info("microio service group '" + name + "' is running again");
+                    return;
+                } catch (ServiceFailedException | DeadlineExceededException e) {
+                    next.stop("microio service group '" + name + "' did not start again: " + oneLine(e));
+                    previous = next;
+                    backoff = min(backoff.multipliedBy(2), restart.maxBackoff());
+                } catch (IllegalStateException e) {
+                    return; // stopped with the context before it could start
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            logger.error("microio service group '" + name + "' could not be started again and stays failed", e);
+        } finally {
+            synchronized (lock) {
+                r.restarter = null;
+            }
+            fireChange();
+        }
+    }
+
+    private void fireChange() {
+        for (Runnable listener : changeListeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                logger.warn("a listener of microio service group '" + name + "' failed", e);
+            }
+        }
+    }
+
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    @Override
+    public String toString() {
+        return "ServiceGroupLifecycle[" + name + ", " + state().phase() + ", " + serviceNames() + "]";
+    }
+
+    /** One pass from start to stop. */
+    private final class Run {
+        final CloseScope stopRequested = new CloseScope("microio service group '" + name + "'");
+        volatile @Nullable ServiceGroup group; // written under lock
+        volatile @Nullable Thread restarter; // written under lock
+        volatile boolean started;
+        volatile int restarts; // written under lock
+    }
+
+    /**
+     * What a group needs to know from the configuration.
+     *
+     * @param startupTimeout how long a start may take
+     * @param shutdownBudget how long a stop may take
+     * @param scopeGroups the scope groups to latch when the group stops
+     * @param restart whether and how a failed group is started again
+     */
+    record Settings(Duration startupTimeout, Duration shutdownBudget,
+            Supplier<Collection<ScopeGroup>> scopeGroups, Restart restart) {}
+
+    /**
+     * Whether and how a failed group is started again.
+     *
+     * @param enabled whether to restart at all
+     * @param initialBackoff the wait before the first attempt
+     * @param maxBackoff the longest wait between attempts
+     */
+    record Restart(boolean enabled, Duration initialBackoff, Duration maxBackoff) {
+        static final Restart DISABLED = new Restart(false, Duration.ofSeconds(1), Duration.ofMinutes(1));
+    }
+}

@@ -1,0 +1,97 @@
+package io.microio.spring.boot.autoconfigure;
+
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationListener;
+
+/**
+ * Switches the application's readiness to {@link ReadinessState#REFUSING_TRAFFIC} while a service group
+ * that started with the context is failed, and back to {@link ReadinessState#ACCEPTING_TRAFFIC} when no
+ * group is failed any more (after a restart), unless something else changed the readiness meanwhile.
+ *
+ * <p>Groups report changes on their own threads; the events are published from one thread of this
+ * updater, so a group is never held up by the application's listeners, and changes are applied in order.
+ */
+final class ServiceReadinessUpdater
+        implements SmartInitializingSingleton, ApplicationListener<AvailabilityChangeEvent<?>>, DisposableBean {
+
+    private static final Log logger = LogFactory.getLog(ServiceReadinessUpdater.class);
+
+    private final ApplicationEventPublisher publisher;
+    private final ObjectProvider<ApplicationAvailability> availability;
+    private final ObjectProvider<ServiceGroupLifecycle> groups;
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("microio-readiness").daemon(true).factory());
+    private boolean refused; // only touched by the executor's thread
+
+    ServiceReadinessUpdater(ApplicationEventPublisher publisher, ObjectProvider<ApplicationAvailability> availability,
+            ObjectProvider<ServiceGroupLifecycle> groups) {
+        this.publisher = publisher;
+        this.availability = availability;
+        this.groups = groups;
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        groups.orderedStream().forEach(group -> group.addChangeListener(this::schedule));
+    }
+
+    /** Another readiness change, such as the application becoming ready, may need to be overruled. */
+    @Override
+    public void onApplicationEvent(AvailabilityChangeEvent<?> event) {
+        if (event.getSource() != this && event.getState() == ReadinessState.ACCEPTING_TRAFFIC) {
+            schedule();
+        }
+    }
+
+    private void schedule() {
+        try {
+            executor.execute(this::update);
+        } catch (RejectedExecutionException e) {
+            // the context is closing: readiness no longer matters
+        }
+    }
+
+    private void update() {
+        List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailed)
+                .map(ServiceGroupLifecycle::name).toList();
+        ReadinessState current = currentReadiness();
+        if (!failed.isEmpty() && (current == null ? !refused : current == ReadinessState.ACCEPTING_TRAFFIC)) {
+            logger.warn("microio service group(s) " + failed + " failed: readiness is now REFUSING_TRAFFIC");
+            refused = true;
+            AvailabilityChangeEvent.publish(publisher, this, ReadinessState.REFUSING_TRAFFIC);
+        } else if (failed.isEmpty() && refused) {
+            refused = false;
+            if (current == null || current == ReadinessState.REFUSING_TRAFFIC) {
+                logger.info("no microio service group is failed any more: readiness is now ACCEPTING_TRAFFIC");
+                AvailabilityChangeEvent.publish(publisher, this, ReadinessState.ACCEPTING_TRAFFIC);
+            }
+        }
+    }
+
+    private @Nullable ReadinessState currentReadiness() {
+        ApplicationAvailability a = availability.getIfAvailable();
+        return a == null ? null : a.getReadinessState();
+    }
+
+    @Override
+    public void destroy() throws InterruptedException {
+        executor.shutdown();
+        if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+            logger.warn("microio readiness updates did not finish within 10s");
+        }
+    }
+}

@@ -1,0 +1,337 @@
+package io.microio.spring.boot.autoconfigure.metrics;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.microio.Channel;
+import io.microio.ChannelStats;
+import io.microio.RequestRegistry;
+import io.microio.ScopeGroup;
+import io.microio.Service;
+import io.microio.ServiceState;
+import io.microio.ServiceState.Phase;
+import io.microio.WorkTracker;
+import io.microio.spring.boot.autoconfigure.ServiceGroupLifecycle;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Meters for microio objects, each tagged with the {@code name} it was registered under.
+ *
+ * <p>The auto-configuration registers every bean of a supported type under its bean name; objects
+ * created at run time (a channel per connection, say) are registered with one of the
+ * {@code register} methods. The meters are:
+ * <ul>
+ * <li>{@code microio.channel.sent}, {@code microio.channel.received}, {@code microio.channel.dropped}
+ * (function counters) and {@code microio.channel.queued} (gauge): the counters of a {@link Channel},
+ * from its {@link ChannelStats};</li>
+ * <li>{@code microio.work.in.flight} (gauge): work items in flight in a {@link WorkTracker};</li>
+ * <li>{@code microio.requests.pending} (gauge) and {@code microio.requests.late} (function counter):
+ * requests waiting for a reply in a {@link RequestRegistry}, and replies that came for no pending
+ * request;</li>
+ * <li>{@code microio.scope.active} (gauge): regions running in a {@link ScopeGroup};</li>
+ * <li>{@code microio.service.state} (gauge, one per state, tag {@code state}): 1 for the state a
+ * {@link Service} is in, 0 for the others; for the services of a {@link ServiceGroupLifecycle} also
+ * tagged with the {@code group}.</li>
+ * </ul>
+ *
+ * <p>Meters never keep the measured object alive: this class and the meters hold it through weak
+ * references, so a channel that is closed and dropped can be garbage collected while its meters are
+ * still registered. Its meters then report {@code NaN} until they are removed, which happens at the
+ * next {@code register} or {@link #bindTo(MeterRegistry)}, or when its {@link Registration} is closed.
+ * Registering a second object of the same kind under a name replaces the first one's meters.
+ *
+ * <p>Thread safety: every method may be called from any thread, concurrently with scrapes. An object
+ * registered concurrently with {@link #bindTo(MeterRegistry)} gets its meters in that registry.
+ * Registering takes no lock and does not block; the meters read the objects' lock-free queries.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@code register} happen-before a scrape
+ * of the registered object's meters in another thread.
+ */
+public final class MicroioMeters implements MeterBinder {
+    /*
+     * Registration and binding are two sides of the same race: register() adds the source, then
+     * visits the registries; bindTo() adds the registry, then visits the sources. Whichever comes
+     * second sees the other, so no pair is missed; a pair visited twice is harmless because Micrometer
+     * returns the meter already registered under an id.
+     */
+
+    /** The {@code group} tag of a service registered on its own, outside any service group. */
+    public static final String NO_GROUP = "none";
+
+    private final CopyOnWriteArrayList<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+    private final Map<Key, Source<?>> sources = new ConcurrentHashMap<>();
+    private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+
+    /** Creates an instance with nothing registered and no registry bound. */
+    public MicroioMeters() {}
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        purgeCollected();
+        registries.addIfAbsent(registry);
+        for (Source<?> source : sources.values()) {
+            source.bind(registry);
+        }
+    }
+
+    /**
+     * Registers the meters of a channel: {@code microio.channel.sent}, {@code microio.channel.received},
+     * {@code microio.channel.dropped} and {@code microio.channel.queued}. Typical for a channel made at
+     * run time, per connection say; when it is closed and dropped, its meters go with it.
+     *
+     * @param name the value of the {@code name} tag
+     * @param channel the channel; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, Channel<?> channel) {
+        return add("channel", name, channel, (c, tags, r) -> List.of(
+                FunctionCounter.builder("microio.channel.sent", c, ch -> ch.stats().sent())
+                        .description("Items sent to the channel")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.channel.received", c, ch -> ch.stats().received())
+                        .description("Items handed to the channel's receiver")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.channel.dropped", c, ch -> ch.stats().dropped())
+                        .description("Items sent that will never be received: dropped by the overflow policy,"
+                                + " sent late, or discarded when the receiver cancelled")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r),
+                Gauge.builder("microio.channel.queued", c, ch -> ch.stats().queued())
+                        .description("Items sent and not yet received or dropped")
+                        .baseUnit("messages")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    /**
+     * Registers the meters of a channel under the channel's own {@linkplain Channel#name() name}; see
+     * {@link #register(String, Channel)}.
+     *
+     * @param channel the channel; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(Channel<?> channel) {
+        return register(channel.name(), channel);
+    }
+
+    /**
+     * Registers the meters of a work tracker: {@code microio.work.in.flight}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param tracker the tracker; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, WorkTracker tracker) {
+        return add("work", name, tracker, (t, tags, r) -> List.of(
+                Gauge.builder("microio.work.in.flight", t, WorkTracker::inFlight)
+                        .description("Number of work items in flight")
+                        .baseUnit("tasks")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    /**
+     * Registers the meters of a request registry: {@code microio.requests.pending} and
+     * {@code microio.requests.late}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param registry the registry; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, RequestRegistry<?, ?> registry) {
+        return add("requests", name, registry, (q, tags, r) -> List.of(
+                Gauge.builder("microio.requests.pending", q, RequestRegistry::pending)
+                        .description("Number of requests waiting for a reply")
+                        .baseUnit("requests")
+                        .tags(tags)
+                        .register(r),
+                FunctionCounter.builder("microio.requests.late", q, RequestRegistry::lateReplies)
+                        .description("Replies and failures that arrived for no pending request: late,"
+                                + " duplicate or unknown")
+                        .baseUnit("replies")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    /**
+     * Registers the meters of a scope group: {@code microio.scope.active}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param group the group; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, ScopeGroup group) {
+        return add("scope", name, group, (g, tags, r) -> List.of(
+                Gauge.builder("microio.scope.active", g, ScopeGroup::activeCount)
+                        .description("Number of regions running in the scope group")
+                        .baseUnit("scopes")
+                        .tags(tags)
+                        .register(r)));
+    }
+
+    /**
+     * Registers the meters of a service: {@code microio.service.state}, with the {@code group} tag
+     * {@value #NO_GROUP}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param service the service; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, Service service) {
+        return add("service", name, service,
+                (s, tags, r) -> stateGauges(s, Service::state, tags.and("group", NO_GROUP), r));
+    }
+
+    /**
+     * Registers the meters of every service of a service group run by the application context:
+     * {@code microio.service.state}, tagged with the service's {@code name} and the {@code group}. The
+     * gauges follow the group across restarts.
+     *
+     * @param group the group; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(ServiceGroupLifecycle group) {
+        return add("service-group", group.name(), group, (g, tags, r) -> {
+            List<Meter> all = new ArrayList<>();
+            for (String service : g.serviceNames()) {
+                all.addAll(stateGauges(g, x -> x.states().get(service),
+                        Tags.of("name", service, "group", g.name()), r));
+            }
+            return all;
+        });
+    }
+
+    private static <T> List<Meter> stateGauges(T target, Function<T, @Nullable ServiceState> state, Tags tags,
+            MeterRegistry registry) {
+        List<Meter> gauges = new ArrayList<>();
+        for (Phase phase : Phase.values()) {
+            gauges.add(Gauge.builder("microio.service.state", target, t -> {
+                        ServiceState current = state.apply(t);
+                        return current != null && current.phase() == phase ? 1 : 0;
+                    })
+                    .description("Whether the service is in the state of the 'state' tag: 1 if it is, 0 if not")
+                    .baseUnit("services")
+                    .tags(tags)
+                    .tag("state", phase.name())
+                    .register(registry));
+        }
+        return gauges;
+    }
+
+    private <T> Registration add(String kind, String name, T target, MeterSet<T> meterSet) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(target, kind);
+        purgeCollected();
+        Key key = new Key(kind, name);
+        Source<T> source = new Source<>(key, target, collected, meterSet, Tags.of("name", name));
+        Source<?> previous = sources.put(key, source);
+        if (previous != null) {
+            previous.removeMeters();
+        }
+        for (MeterRegistry registry : registries) {
+            source.bind(registry);
+        }
+        return () -> remove(source);
+    }
+
+    private void remove(Source<?> source) {
+        if (sources.remove(source.key, source)) {
+            source.removeMeters();
+        }
+    }
+
+    private void purgeCollected() {
+        Reference<?> ref;
+        while ((ref = collected.poll()) != null) {
+            remove((Source<?>) ref);
+        }
+    }
+
+    /** {@return how many objects currently have meters} Collected objects not yet purged count. */
+    int size() {
+        return sources.size();
+    }
+
+    /**
+     * Removes the meters of one registration. Idempotent; never throws.
+     */
+    @FunctionalInterface
+    public interface Registration extends AutoCloseable {
+        /** Removes the meters of this registration from every registry; later calls do nothing. */
+        @Override
+        void close();
+    }
+
+    @FunctionalInterface
+    private interface MeterSet<T> {
+        List<Meter> register(T target, Tags tags, MeterRegistry registry);
+    }
+
+    private record Key(String kind, String name) {}
+
+    /** A weakly held object and the meters registered for it; enqueued when the object is collected. */
+    private static final class Source<T> extends WeakReference<T> {
+        final Key key;
+        private final MeterSet<T> meterSet;
+        private final Tags tags;
+        private final List<RegisteredMeter> meters = new CopyOnWriteArrayList<>();
+        private volatile boolean removed;
+
+        Source(Key key, T target, ReferenceQueue<Object> queue, MeterSet<T> meterSet, Tags tags) {
+            super(target, queue);
+            this.key = key;
+            this.meterSet = meterSet;
+            this.tags = tags;
+        }
+
+        void bind(MeterRegistry registry) {
+            T target = get();
+            if (target == null || removed) {
+                return;
+            }
+            for (Meter meter : meterSet.register(target, tags, registry)) {
+                meters.add(new RegisteredMeter(registry, meter));
+            }
+            if (removed) { // raced with removeMeters(): undo what this call added
+                removeMeters();
+            }
+            Reference.reachabilityFence(target);
+        }
+
+        void removeMeters() {
+            removed = true;
+            List<RegisteredMeter> snapshot = new ArrayList<>(meters);
+            meters.removeAll(snapshot);
+            for (RegisteredMeter m : snapshot) {
+                m.registry().remove(m.meter());
+            }
+        }
+    }
+
+    private record RegisteredMeter(MeterRegistry registry, Meter meter) {}
+
+    @Override
+    public String toString() {
+        return "MicroioMeters[" + sources.size() + " sources, " + registries.size() + " registries]";
+    }
+
+}

@@ -1,0 +1,150 @@
+package io.microio.spring.boot.autoconfigure.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.microio.Channel;
+import io.microio.ScopeGroup;
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link MicroioMeters} on its own: registration at run time, replacement, removal, and weak holding.
+ */
+class MicroioMetersTests {
+
+    private static final Duration GC_WAIT = Duration.ofSeconds(20);
+
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+
+    /** An object registered after binding gets meters in the registry bound before. */
+    @Test
+    void registerWhenRegistryAlreadyBoundShouldAddMeters() {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+
+        meters.register("late", new ScopeGroup());
+
+        assertThat(registry.find("microio.scope.active").tag("name", "late").gauge()).isNotNull();
+    }
+
+    /** An object registered before binding gets meters when a registry is bound later. */
+    @Test
+    void bindToWhenObjectsAlreadyRegisteredShouldAddMeters() {
+        MicroioMeters meters = new MicroioMeters();
+        ScopeGroup group = new ScopeGroup();
+        meters.register("early", group);
+
+        meters.bindTo(registry);
+
+        assertThat(registry.find("microio.scope.active").tag("name", "early").gauge()).isNotNull();
+    }
+
+    /** Closing a registration removes its meters, and closing again does nothing. */
+    @Test
+    void registrationWhenClosedShouldRemoveMeters() {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        ScopeGroup group = new ScopeGroup();
+        MicroioMeters.Registration registration = meters.register("gone", group);
+
+        registration.close();
+        registration.close();
+
+        assertThat(registry.find("microio.scope.active").meters()).isEmpty();
+        assertThat(meters.size()).isZero();
+    }
+
+    /** A second object under the same name replaces the first one's meters. */
+    @Test
+    void registerWhenNameIsTakenShouldReplaceMeters() {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        ScopeGroup first = new ScopeGroup();
+        ScopeGroup second = new ScopeGroup();
+        meters.register("same", first);
+        meters.register("same", second);
+
+        assertThat(registry.find("microio.scope.active").meters()).hasSize(1);
+        double inSecond = second.call(
+                () -> registry.get("microio.scope.active").tag("name", "same").gauge().value()).orElseThrow();
+        assertThat(inSecond).isEqualTo(1.0);
+    }
+
+    /** A channel made at run time is measured under its own name, with the values after sending and receiving. */
+    @Test
+    void registerWhenChannelIsMadeAtRunTimeShouldMeasureIt() throws InterruptedException {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        Channel<Integer> channel = Channel.builder().name("connection-7").<Integer>build();
+        meters.register(channel);
+
+        channel.send(1);
+        channel.send(2);
+        assertThat(channel.receive()).isEqualTo(1);
+
+        assertThat(registry.get("microio.channel.sent").tag("name", "connection-7").functionCounter().count())
+                .isEqualTo(2.0);
+        assertThat(registry.get("microio.channel.received").tag("name", "connection-7").functionCounter().count())
+                .isEqualTo(1.0);
+        assertThat(registry.get("microio.channel.queued").tag("name", "connection-7").gauge().value()).isEqualTo(1.0);
+        channel.close();
+    }
+
+    /** The meters of a channel that is closed and dropped do not keep it alive, and go at the next registration. */
+    @Test
+    void registerWhenChannelIsClosedAndDroppedShouldNotPinIt() throws InterruptedException {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        WeakReference<Channel<String>> ref = registerUseCloseAndDrop(meters);
+        assertThat(registry.find("microio.channel.sent").tag("name", "dropped").meters()).isNotEmpty();
+
+        await().atMost(GC_WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            System.gc();
+            return ref.get() == null;
+        });
+        await().atMost(GC_WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            meters.register("other", new ScopeGroup()).close(); // purges collected sources
+            return meters.size() == 0;
+        });
+        assertThat(registry.find("microio.channel.sent").tag("name", "dropped").meters()).isEmpty();
+        assertThat(registry.find("microio.channel.queued").tag("name", "dropped").meters()).isEmpty();
+    }
+
+    private static WeakReference<Channel<String>> registerUseCloseAndDrop(MicroioMeters meters)
+            throws InterruptedException {
+        Channel<String> channel = Channel.create();
+        meters.register("dropped", channel);
+        channel.send("x");
+        channel.receive();
+        channel.close();
+        return new WeakReference<>(channel);
+    }
+
+    /** Meters do not keep a dropped object alive, and its meters go at the next registration. */
+    @Test
+    void registerWhenObjectIsDroppedShouldNotPinIt() {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        WeakReference<ScopeGroup> ref = registerAndDrop(meters);
+
+        await().atMost(GC_WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            System.gc();
+            return ref.get() == null;
+        });
+        await().atMost(GC_WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            meters.register("other", new ScopeGroup()).close(); // purges collected sources
+            return meters.size() == 0;
+        });
+        assertThat(registry.find("microio.scope.active").tag("name", "dropped").meters()).isEmpty();
+    }
+
+    private static WeakReference<ScopeGroup> registerAndDrop(MicroioMeters meters) {
+        ScopeGroup group = new ScopeGroup();
+        meters.register("dropped", group);
+        return new WeakReference<>(group);
+    }
+}

@@ -1,0 +1,232 @@
+package io.microio.spring.boot.autoconfigure.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.microio.Channel;
+import io.microio.OverflowPolicy;
+import io.microio.RequestRegistry;
+import io.microio.ScopeGroup;
+import io.microio.ServiceState;
+import io.microio.ServiceThread;
+import io.microio.WorkTracker;
+import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * {@link MicroioMetricsAutoConfiguration}: when meters exist, what they measure, and how they are
+ * switched off.
+ */
+class MicroioMetricsAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(
+                    MetricsAutoConfiguration.class,
+                    SimpleMetricsExportAutoConfiguration.class,
+                    CompositeMeterRegistryAutoConfiguration.class,
+                    MicroioAutoConfiguration.class,
+                    MicroioMetricsAutoConfiguration.class));
+
+    /** With Micrometer and a registry, the binder exists. */
+    @Test
+    void metersWhenRegistryExistsShouldBePresent() {
+        contextRunner.run(context -> assertThat(context).hasSingleBean(MicroioMeters.class));
+    }
+
+    /** A user's own {@link MicroioMeters} replaces the auto-configured one. */
+    @Test
+    void metersWhenUserDefinesOneShouldBackOff() {
+        contextRunner.withUserConfiguration(UserMeters.class).run(context -> {
+            assertThat(context).hasSingleBean(MicroioMeters.class);
+            assertThat(context.getBean(MicroioMeters.class)).isSameAs(context.getBean("userMeters"));
+        });
+    }
+
+    /** Without Micrometer on the class path, nothing of this auto-configuration is created. */
+    @Test
+    void metersWhenMicrometerIsMissingShouldBeAbsent() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        MicroioAutoConfiguration.class, MicroioMetricsAutoConfiguration.class))
+                .withClassLoader(new FilteredClassLoader("io.micrometer"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context).doesNotHaveBean(MicroioMeters.class);
+                    assertThat(context).doesNotHaveBean(BeanMeterRegistrar.class);
+                });
+    }
+
+    /** Without any meter registry, there is nothing to bind to and no binder. */
+    @Test
+    void metersWhenNoRegistryShouldBeAbsent() {
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(
+                        MicroioAutoConfiguration.class, MicroioMetricsAutoConfiguration.class))
+                .run(context -> assertThat(context).doesNotHaveBean(MicroioMeters.class));
+    }
+
+    /** A scope group bean gets an active-regions gauge tagged with its bean name. */
+    @Test
+    void scopeGroupBeanWhenRegionIsActiveShouldBeMeasured() {
+        contextRunner.withUserConfiguration(ScopeGroups.class).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Gauge gauge = registry.get("microio.scope.active").tag("name", "requestScopes").gauge();
+            assertThat(gauge.value()).isZero();
+            assertThat(gauge.getId().getDescription()).isNotBlank();
+            assertThat(gauge.getId().getBaseUnit()).isEqualTo("scopes");
+
+            ScopeGroup group = context.getBean(ScopeGroup.class);
+            double inside = group.call(() -> gauge.value()).orElseThrow();
+            assertThat(inside).isEqualTo(1.0);
+        });
+    }
+
+    /** A channel bean's counters and queue gauge follow what was sent, received and dropped. */
+    @Test
+    void channelBeanWhenItemsAreSentAndReceivedShouldBeMeasured() {
+        contextRunner.withBean("inbound", Channel.class,
+                () -> Channel.builder().capacity(3, OverflowPolicy.DROP_NEWEST).build()).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            @SuppressWarnings("unchecked")
+            Channel<String> channel = context.getBean(Channel.class);
+
+            for (String item : List.of("a", "b", "c", "d")) {
+                channel.send(item); // the fourth is dropped: the channel holds three
+            }
+            assertThat(channel.receive()).isEqualTo("a");
+            assertThat(channel.receive()).isEqualTo("b");
+
+            assertThat(counter(registry, "microio.channel.sent").count()).isEqualTo(4.0);
+            assertThat(counter(registry, "microio.channel.received").count()).isEqualTo(2.0);
+            assertThat(counter(registry, "microio.channel.dropped").count()).isEqualTo(1.0);
+            Gauge queued = registry.get("microio.channel.queued").tag("name", "inbound").gauge();
+            assertThat(queued.value()).isEqualTo(1.0);
+            for (String meter : List.of("microio.channel.sent", "microio.channel.received", "microio.channel.dropped",
+                    "microio.channel.queued")) {
+                Meter.Id id = registry.get(meter).tag("name", "inbound").meter().getId();
+                assertThat(id.getBaseUnit()).as(meter).isEqualTo("messages");
+                assertThat(id.getDescription()).as(meter).isNotBlank();
+            }
+            channel.close();
+        });
+    }
+
+    private static FunctionCounter counter(MeterRegistry registry, String name) {
+        return registry.get(name).tag("name", "inbound").functionCounter();
+    }
+
+    /** A work tracker bean's in-flight gauge follows the tokens taken and closed. */
+    @Test
+    void workTrackerBeanWhenWorkIsInFlightShouldBeMeasured() {
+        contextRunner.withBean("jobs", WorkTracker.class, WorkTracker::new).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Gauge gauge = registry.get("microio.work.in.flight").tag("name", "jobs").gauge();
+            assertThat(gauge.getId().getBaseUnit()).isEqualTo("tasks");
+            assertThat(gauge.getId().getDescription()).isNotBlank();
+            WorkTracker tracker = context.getBean(WorkTracker.class);
+
+            WorkTracker.Token one = tracker.track();
+            WorkTracker.Token two = tracker.track();
+            assertThat(gauge.value()).isEqualTo(2.0);
+            one.close();
+            two.close();
+            assertThat(gauge.value()).isZero();
+        });
+    }
+
+    /** A request registry bean's pending gauge and late-reply counter follow its requests. */
+    @Test
+    void requestRegistryBeanWhenRequestsArePendingShouldBeMeasured() {
+        contextRunner.withBean("upstream", RequestRegistry.class, RequestRegistry::new).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Gauge pending = registry.get("microio.requests.pending").tag("name", "upstream").gauge();
+            FunctionCounter late = registry.get("microio.requests.late").tag("name", "upstream").functionCounter();
+            assertThat(pending.getId().getBaseUnit()).isEqualTo("requests");
+            assertThat(late.getId().getBaseUnit()).isEqualTo("replies");
+            @SuppressWarnings("unchecked")
+            RequestRegistry<Integer, String> requests = context.getBean(RequestRegistry.class);
+
+            requests.register(1);
+            requests.register(2);
+            assertThat(pending.value()).isEqualTo(2.0);
+
+            assertThat(requests.resolve(1, "one")).isTrue();
+            assertThat(requests.resolve(7, "unknown")).isFalse();
+            assertThat(pending.value()).isEqualTo(1.0);
+            assertThat(late.count()).isEqualTo(1.0);
+            requests.close();
+        });
+    }
+
+    /** A service has one state gauge per state, tagged with its group; the one for its state is 1. */
+    @Test
+    void serviceBeanWhenRunningShouldHaveStateGauges() {
+        contextRunner.withBean("worker", ServiceThread.class, () -> ServiceThread.of("worker", ctx -> {
+            ctx.started();
+            while (!ctx.awaitStop(Duration.ofMinutes(2))) {
+                // keep running
+            }
+        })).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.find("microio.service.state").tag("name", "worker").gauges())
+                    .hasSize(ServiceState.Phase.values().length);
+            Gauge running = registry.get("microio.service.state")
+                    .tags("name", "worker", "group", "default", "state", "RUNNING").gauge();
+            Gauge terminated = registry.get("microio.service.state")
+                    .tags("name", "worker", "group", "default", "state", "TERMINATED").gauge();
+            assertThat(running.value()).isEqualTo(1.0);
+            assertThat(terminated.value()).isZero();
+            assertThat(running.getId().getDescription()).isNotBlank();
+            assertThat(running.getId().getBaseUnit()).isEqualTo("services");
+
+            context.getBean(ServiceThread.class).stopJoin("test", Duration.ofSeconds(10));
+
+            assertThat(running.value()).isZero();
+            assertThat(terminated.value()).isEqualTo(1.0);
+        });
+    }
+
+    /** {@code management.metrics.enable.microio=false} removes every microio meter from the registry. */
+    @Test
+    void metersWhenDisabledByPropertyShouldNotBeRegistered() {
+        contextRunner.withUserConfiguration(ScopeGroups.class)
+                .withBean("jobs", WorkTracker.class, WorkTracker::new)
+                .withPropertyValues("management.metrics.enable.microio=false")
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(registry.find("microio.scope.active").meters()).isEmpty();
+                    assertThat(registry.getMeters())
+                            .noneMatch(m -> m.getId().getName().startsWith("microio."));
+                });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserMeters {
+        @Bean
+        MicroioMeters userMeters() {
+            return new MicroioMeters();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class ScopeGroups {
+        @Bean
+        ScopeGroup requestScopes() {
+            return new ScopeGroup("requests");
+        }
+    }
+
+}
