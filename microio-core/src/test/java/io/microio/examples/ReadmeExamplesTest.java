@@ -2,6 +2,7 @@ package io.microio.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.microio.Actor;
 import io.microio.CancelScope;
 import io.microio.Channel;
 import io.microio.LoopServiceThread;
@@ -17,10 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -132,6 +135,25 @@ class ReadmeExamplesTest {
         reader.join();
         assertThat(reply).isEqualTo("pong");
         assertThat(pending.pending()).isZero();
+    }
+
+    /** An actor: items handled one at a time, in arrival order, on an executor. */
+    @Test
+    void actor() throws Exception {
+        // region actor
+        Map<String, Integer> totals = new HashMap<>();          // touched only by the handler
+        Actor<String> counter = Actor.<String>builder(word -> totals.merge(word, 1, Integer::sum))
+                .name("word-counter")
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .build();
+        for (String word : List.of("a", "b", "a")) {
+            counter.submit(word);                               // from any thread; never blocks
+        }
+        counter.close();                                        // after the items already submitted
+        counter.awaitTermination(Duration.ofSeconds(5));        // totals: {a=2, b=1}
+        // endregion
+        assertThat(counter.termination()).isCompleted();
+        assertThat(totals).containsEntry("a", 2).containsEntry("b", 1);
     }
 
     /** A supervised service thread: started, stopped, joined, loudly. */

@@ -20,7 +20,9 @@ final class StressSuite {
             new Lane(CloseScopeCloseVsFail.class, CloseScopeCloseVsFailCanary.class),
             new Lane(CancelScopeCancelVsExit.class, CancelScopeCancelVsExitCanary.class),
             new Lane(CancelScopeCancelWhileBlocked.class, CancelScopeCancelWhileBlockedCanary.class),
-            new Lane(ScopeGroupLatchVsEnter.class, ScopeGroupLatchVsEnterCanary.class));
+            new Lane(ScopeGroupLatchVsEnter.class, ScopeGroupLatchVsEnterCanary.class),
+            new Lane(RequestRegistryResolveVsTimeout.class, RequestRegistryResolveVsTimeoutCanary.class),
+            new Lane(ChannelSendVsClose.class, ChannelSendVsCloseCanary.class));
 
     /** {@return how many jcstress tests a run must report: each lane's test and canary} */
     static int expectedTestCount() {

@@ -1,0 +1,887 @@
+package io.microio;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Handles the items of a {@link Mailbox} one at a time, in arrival order, either on a thread you give it
+ * or on an {@link Executor}. State that only the handler touches needs no lock.
+ *
+ * <pre>{@code
+ * // on a thread you give it: run() handles items until the mailbox is closed
+ * Actor<Command> actor = Actor.<Command>builder(this::apply).name("state-owner").build();
+ * actor.submit(command);                      // any thread
+ * actor.run();                                // the owning thread; returns after close()
+ *
+ * // on an executor (a pool, a virtual-thread executor, a Loop): no thread of its own
+ * Actor<Event> events = Actor.<Event>builder(this::onEvent).executor(executor).build();
+ * events.submit(event);
+ * events.close();
+ * events.awaitTermination(Duration.ofSeconds(5));
+ *
+ * // concurrent mode: the part before release() stays ordered, the rest overlaps the next items
+ * Actor<Request> requests = Actor.<Request>concurrentBuilder((request, release) -> {
+ *     Ticket t = reserve(request);            // ordered: one at a time, in arrival order
+ *     release.release();                      // the next request may start now, on another thread
+ *     reply(request, slowCall(t));            // overlaps the following requests
+ * }).executor(executor).build();
+ * }</pre>
+ *
+ * <p><b>Ordering.</b> The handler sees items in the order their submits took effect (a
+ * {@link PriorityMailbox} reorders them by priority), one at a time: each handler call
+ * <i>happens-before</i> the next. In <em>concurrent mode</em> ({@link #concurrentBuilder}) each item runs
+ * on a new thread (a virtual thread by default) and gets a {@link Release} baton: the next item starts
+ * only when this one calls {@link Release#release()}, returns, or throws; after that they run in
+ * parallel. The next item is chosen at that moment, not earlier. A handler that never calls
+ * {@code release()} behaves exactly like a serialized one.
+ *
+ * <p><b>Where it runs.</b>
+ * <ul>
+ *   <li>Without an executor, a thread you own calls {@link #run()}, which handles items on that thread
+ *       (concurrent mode: dispatches them from it) and returns when the mailbox is closed and every
+ *       handler has finished. It runs inside that thread's {@link CancelScope}s: cancelling one (or
+ *       interrupting the thread) ends the actor, see below.
+ *   <li>With an {@link Builder#executor(Executor) executor}, the actor holds no thread while its mailbox is
+ *       empty. When items arrive it submits one drain task; the task handles at most
+ *       {@link Builder#batchSize(int) batchSize} items and then submits a fresh task if more remain, so a
+ *       busy actor shares a pool fairly. There is never more than one drain task scheduled or running,
+ *       and no lock is held while the handler runs. Give it a {@link Loop} to run the handler on the
+ *       loop's thread. {@link #termination()} and {@link #awaitTermination(Duration)} report the end.
+ * </ul>
+ *
+ * <p><b>How it ends.</b> The actor is <em>running</em> until one of these, and then <em>terminated</em>
+ * once every concurrent handler has returned:
+ * <ul>
+ *   <li>{@link #close()}: every item submitted before is handled; then it ends normally: {@code run()}
+ *       returns, {@code termination()} completes normally. Concurrent handlers still running are awaited,
+ *       not cancelled.
+ *   <li>{@link #fail(Throwable)}: the same, but it ends with a {@link BrokenResourceException} whose cause
+ *       is the failure: {@code run()} and {@code awaitTermination} throw it.
+ *   <li>A handler throws, and the {@linkplain Builder#onHandlerFailure failure policy} is
+ *       {@link FailurePolicy#STOP} (the default), or the exception is an {@link Error}: the actor stops
+ *       taking items, its mailbox is abandoned (queued items go to the mailbox's {@code onUndelivered}
+ *       hook and count as dropped; later submits are late), the other concurrent handlers are cancelled
+ *       (their {@link CancelScope}), and it ends with that exception: {@code run()} and
+ *       {@code awaitTermination} throw a {@link CompletionException} whose cause is the handler's
+ *       exception, and an actor on an executor also logs it at ERROR. Later failures of cancelled
+ *       handlers are attached to it as suppressed exceptions. With
+ *       {@link FailurePolicy#LOG_AND_CONTINUE}, an {@link Exception} is logged at ERROR and the actor goes
+ *       on with the next item.
+ *   <li>{@code run()} is cancelled by an enclosing {@link CancelScope} or its thread is interrupted: the
+ *       actor ends the same way as on a handler failure, and {@code run()} throws
+ *       {@link CancelledException} (so the scope catches it) or {@link InterruptedException}. Other
+ *       waiters see a {@link CancellationException}.
+ *   <li>The executor rejects a drain task: the actor ends as on a handler failure, with the
+ *       rejection, logged at ERROR.
+ * </ul>
+ * Items a {@link PriorityMailbox} still holds below its floor when the actor ends normally are left in it
+ * (logged at WARNING); take them with {@link Mailbox#drainNow()}. On an abnormal end they go to the hook
+ * with the rest.
+ *
+ * <p>Thread safety: {@link #submit(Object)}, {@link #close()}, {@link #fail(Throwable)}, the queries,
+ * {@link #termination()} and {@link #awaitTermination(Duration)} may be called from any thread at any
+ * time; {@code submit} is lock-free. {@link #run()} is called once, by the thread the actor runs on.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@code submit} <i>happen-before</i> the
+ * handler's actions on that item. The actions of a handler call happen-before those of the next call; in
+ * concurrent mode, actions of a handler prior to {@code release()} (or to its return) happen-before the
+ * next handler begins. Actions of every handler happen-before {@code run()} returns or throws, the
+ * {@code termination()} future completes, and {@code awaitTermination} returns or throws.
+ *
+ * @param <T> the type of the items
+ */
+public final class Actor<T> {
+    /*
+     * Design.
+     *
+     * The dispatcher. Everything the actor decides (take the next item, call the handler, start a
+     * concurrent handler, end) happens in work(), which one thread at a time runs. The guard is `wip`, a
+     * count of wake-up signals, with no lock:
+     *
+     *     signal():   if (wip++ == 0) schedule a drain   (executor: execute(); own thread: unpark it)
+     *     drain:      do { work(); missed = (wip -= missed); } while (missed != 0)
+     *
+     * A signal that comes while a drain runs only bumps the count, and the drain goes round once more. So
+     * at most one drain is scheduled or running, no signal is lost, and every drain's actions
+     * happen-before the next one's (through the atomic count, and the executor's own hand-off). The
+     * fields marked "dispatcher" are touched by work() only.
+     *
+     * Signals come from: the mailbox (an item or the end arrived, or a floor changed, through the channel
+     * future work() armed when it found the mailbox empty); a concurrent handler calling release(),
+     * ending, or failing; run() when its thread is cancelled.
+     *
+     * Fairness: on an executor, work() hands out at most `batchSize` items per drain, then the drain
+     * submits a fresh task and returns the thread. An executor that runs tasks inline (Runnable::run,
+     * CallerRunsPolicy) would recurse: a drain re-entered on its own thread only tells the outer drain to
+     * go on (`rerunFor`, per thread, so that a drain already handed to another thread is never mistaken
+     * for ours).
+     *
+     * Lifecycle (`phase`, dispatcher, forward only):
+     *
+     *     RUNNING -> ENDING      the mailbox ended (close, fail), or abnormally: a handler failed under
+     *                            STOP, the executor rejected a drain, run() was cancelled. On an abnormal
+     *                            end the mailbox is abandoned and the in-flight handlers are cancelled.
+     *     ENDING -> TERMINATED   once no concurrent handler is running; `termination` completes.  // final
+     */
+
+    private static final System.Logger LOG = System.getLogger(Actor.class.getName());
+    private static final AtomicLong NAMES = new AtomicLong();
+    private static final int DEFAULT_BATCH_SIZE = 64;
+
+    private static final VarHandle WIP;
+    private static final VarHandle DRAINER;
+    private static final VarHandle RELEASED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            WIP = lookup.findVarHandle(Actor.class, "wip", int.class);
+            DRAINER = lookup.findVarHandle(Actor.class, "drainer", Thread.class);
+            RELEASED = lookup.findVarHandle(Actor.Baton.class, "released", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int RUNNING = 0;
+    private static final int ENDING = 1;
+    private static final int TERMINATED = 2;
+
+    private final String name;
+    private final Mailbox<T> mailbox;
+    private final @Nullable Executor executor; // null: run() on the caller's thread
+    private final @Nullable Handler<? super T> handler;
+    private final @Nullable ConcurrentHandler<? super T> concurrentHandler;
+    private final ThreadFactory threadFactory;
+    private final FailurePolicy failurePolicy;
+    private final int batchSize;
+    private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private final Runnable drainTask = this::drain;
+    private final Runnable wakeup = this::signal;
+    private final AtomicBoolean ran = new AtomicBoolean();
+
+    private volatile int wip;
+    private volatile @Nullable Thread drainer; // the thread in drain()
+    private volatile @Nullable Thread rerunFor; // the drainer whose schedule() ran the next drain inline
+    private volatile @Nullable Thread runThread; // run() mode
+    private volatile @Nullable Throwable rejection; // the executor refused a drain
+
+    // concurrent mode, shared with the handler threads
+    private final AtomicInteger running = new AtomicInteger();
+    private final Set<Baton> inFlight = ConcurrentHashMap.newKeySet();
+    private final AtomicReference<@Nullable Throwable> handlerFailure = new AtomicReference<>();
+    private final Queue<Throwable> laterFailures = new ConcurrentLinkedQueue<>();
+
+    // dispatcher
+    private int phase = RUNNING;
+    private @Nullable Throwable outcome; // how it ends; null: normally
+    private @Nullable Baton current; // concurrent mode: the last item started
+
+    private Actor(Builder<T> b, Mailbox<T> mailbox, String name) {
+        this.name = name;
+        this.mailbox = mailbox;
+        this.executor = b.executor;
+        this.handler = b.handler;
+        this.concurrentHandler = b.concurrentHandler;
+        this.threadFactory = b.threadFactory != null
+                ? b.threadFactory
+                : Thread.ofVirtual().name(name + "-handler-", 0).factory();
+        this.failurePolicy = b.failurePolicy;
+        this.batchSize = b.batchSize;
+    }
+
+    /**
+     * {@return a builder of an actor that handles one item at a time}
+     *
+     * @param handler what to do with each item; for a lambda, name the item type:
+     *     {@code Actor.<Order>builder(order -> ...)}
+     * @param <T> the type of the items
+     */
+    public static <T> Builder<T> builder(Handler<? super T> handler) {
+        return new Builder<>(Objects.requireNonNull(handler, "handler"), null);
+    }
+
+    /**
+     * {@return a builder of an actor in concurrent mode} Each item runs on a new thread and receives a
+     * {@link Release} baton; see the class description.
+     *
+     * @param handler what to do with each item
+     * @param <T> the type of the items
+     */
+    public static <T> Builder<T> concurrentBuilder(ConcurrentHandler<? super T> handler) {
+        return new Builder<>(null, Objects.requireNonNull(handler, "handler"));
+    }
+
+    // ---------------------------------------------------------------------------------------- public API
+
+    /**
+     * Submits an item to the actor's mailbox; {@link Mailbox#submit(Object)}. Never blocks; lock-free.
+     *
+     * @param item the item
+     * @return {@code true} if the item is queued, {@code false} if it was dropped (submitted after the
+     *     actor was closed or ended, with the mailbox's default {@link LateSend#DROP})
+     * @throws NullPointerException if {@code item} is {@code null}
+     * @throws ChannelFullException if the mailbox is bounded with {@link OverflowPolicy#FAIL} and full
+     * @throws ClosedResourceException if the mailbox is closed and was built with {@link LateSend#RAISE}
+     */
+    public boolean submit(T item) {
+        return mailbox.submit(item);
+    }
+
+    /**
+     * Closes the mailbox: the actor handles what was submitted before and then ends normally. Never
+     * blocks; idempotent.
+     *
+     * @return {@code true} if this call closed the mailbox
+     */
+    public boolean close() {
+        return mailbox.close();
+    }
+
+    /**
+     * Fails the mailbox: the actor handles what was submitted before and then ends with a
+     * {@link BrokenResourceException} whose cause is {@code cause}. Never blocks.
+     *
+     * @param cause the failure
+     * @return {@code true} if this call failed the mailbox
+     * @throws NullPointerException if {@code cause} is {@code null}
+     */
+    public boolean fail(Throwable cause) {
+        return mailbox.fail(cause);
+    }
+
+    /** {@return the actor's mailbox} */
+    public Mailbox<T> mailbox() {
+        return mailbox;
+    }
+
+    /** {@return the actor's name, for logs and thread names} */
+    public String name() {
+        return name;
+    }
+
+    /** {@return whether the actor has terminated: it ended and no handler is running} Lock-free. */
+    public boolean isTerminated() {
+        return termination.isDone();
+    }
+
+    /**
+     * Runs the actor on the calling thread until it ends: handles items (concurrent mode: dispatches them
+     * to their threads) as they arrive, and returns when the mailbox is closed and every handler has
+     * finished. Only for an actor built without an executor; only once. Blocks; cancellation-aware: a
+     * cancelled enclosing {@link CancelScope} or an interrupt ends the actor (see the class description).
+     *
+     * @throws CompletionException if a handler threw and the actor stopped; the handler's exception is the
+     *     cause
+     * @throws BrokenResourceException if the mailbox was {@linkplain #fail(Throwable) failed}; the failure
+     *     is the cause
+     * @throws CancelledException if the calling thread is inside a cancelled {@code CancelScope}, already or
+     *     while running (the actor then ended, abandoning its mailbox)
+     * @throws InterruptedException if the thread was interrupted, not by a {@code CancelScope}, while
+     *     running (the actor then ended, abandoning its mailbox)
+     * @throws IllegalStateException if the actor runs on an executor, or {@code run()} was already called
+     */
+    public void run() throws InterruptedException {
+        if (executor != null) {
+            throw new IllegalStateException("actor " + name + " runs on its executor; run() is for an actor built"
+                    + " without one");
+        }
+        CancelScope.checkpoint();
+        if (!ran.compareAndSet(false, true)) {
+            throw new IllegalStateException("actor " + name + " has already run");
+        }
+        Thread me = Thread.currentThread();
+        runThread = me;
+        boolean interruptedWhileEnding = false;
+        try {
+            signal();
+            while (!termination.isDone()) {
+                if (wip != 0) {
+                    drainLoop(me);
+                    continue;
+                }
+                if (phase == RUNNING && CancelScope.isCurrentCancelled()) {
+                    end(cancelled(), true);
+                    signal();
+                    continue;
+                }
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    if (phase == RUNNING) {
+                        end(cancelled(), true);
+                        signal();
+                    } else {
+                        interruptedWhileEnding = true; // ending anyway: finish first, then report
+                    }
+                }
+            }
+        } finally {
+            runThread = null;
+        }
+        Throwable out = outcome;
+        if (out instanceof CancellationException) {
+            CancelScope.checkpoint(); // a cancelled scope: CancelledException, for the scope to catch
+            throw new InterruptedException("actor " + name + " was interrupted");
+        }
+        if (interruptedWhileEnding && !CancelScope.isCurrentCancelled()) {
+            me.interrupt(); // keep an interrupt that came while we waited for the handlers
+        }
+        if (out != null) {
+            throw report(out);
+        }
+    }
+
+    /**
+     * {@return a future completed when the actor has terminated} It completes normally after a
+     * {@linkplain #close() close}, and otherwise exceptionally with a {@link CompletionException} whose
+     * cause is what ended the actor: the handler's exception, the {@link BrokenResourceException} of a
+     * failed mailbox, a {@link CancellationException} if {@code run()} was cancelled, or the executor's
+     * rejection. Each call returns a new future; completing or cancelling it does not affect the actor.
+     * Dependents attached with non-async methods may run on the actor's last thread.
+     */
+    public CompletableFuture<Void> termination() {
+        return termination.copy();
+    }
+
+    /**
+     * Waits at most {@code timeout} for the actor to terminate. Blocks; cancellation-aware. Safe from
+     * any thread other than the actor's own.
+     *
+     * @param timeout how long to wait; zero or negative only looks
+     * @return {@code true} if the actor ended normally, {@code false} if the timeout passed first
+     * @throws CompletionException if a handler threw and the actor stopped (its exception is the cause),
+     *     or the executor rejected the actor's work (the rejection is the cause)
+     * @throws BrokenResourceException if the mailbox was failed; the failure is the cause
+     * @throws CancellationException if {@code run()} was cancelled
+     * @throws CancelledException if the calling thread is inside a cancelled {@link CancelScope}
+     * @throws InterruptedException if the calling thread is interrupted, not by a {@code CancelScope}
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        long nanos = Parking.nanos(timeout);
+        if (!termination.isDone() && (nanos <= 0 || !Parking.await(termination, nanos))) {
+            CancelScope.checkpoint();
+            return false;
+        }
+        Throwable out = outcome(termination);
+        if (out == null) {
+            return true;
+        }
+        if (out instanceof CancellationException) {
+            throw new CancellationException("actor " + name + " was cancelled");
+        }
+        throw report(out);
+    }
+
+    @Override
+    public String toString() {
+        return "Actor[" + name + ", " + (executor == null ? "run()" : "executor")
+                + (concurrentHandler != null ? ", concurrent" : "")
+                + (termination.isDone() ? ", terminated" : ", running") + "]";
+    }
+
+    // ------------------------------------------------------------------------------------- dispatching
+
+    /** A wake-up: makes sure a drain runs after this call. Lock-free; any thread. */
+    private void signal() {
+        if (termination.isDone()) {
+            return; // final
+        }
+        if ((int) WIP.getAndAdd(this, 1) == 0) {
+            schedule();
+        }
+    }
+
+    /** Starts a drain; the caller owns the non-zero wip count. */
+    private void schedule() {
+        Executor e = executor;
+        if (e == null) {
+            Thread t = runThread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+            return;
+        }
+        try {
+            e.execute(drainTask);
+        } catch (RuntimeException | Error x) {
+            if (x instanceof VirtualMachineError vme) {
+                throw vme;
+            }
+            if (rejection == null) {
+                rejection = x;
+            }
+            drainTask.run(); // end here, without calling the handler (see work())
+        }
+    }
+
+    private void drain() {
+        Thread me = Thread.currentThread();
+        if (drainer == me) {
+            rerunFor = me; // an inline executor: let the outer drain go on instead of recursing
+            return;
+        }
+        drainer = me;
+        try {
+            drainLoop(me);
+        } finally {
+            DRAINER.compareAndSet(this, me, null); // a drain on another thread may have begun already
+        }
+    }
+
+    private void drainLoop(Thread me) {
+        int missed = 1;
+        for (;;) {
+            if (work()) { // used its batch
+                if (executor == null) {
+                    if (phase == RUNNING && CancelScope.isCurrentCancelled()) {
+                        end(cancelled(), true);
+                    }
+                    continue;
+                }
+                rerunFor = null;
+                schedule(); // hands our wip count to a fresh drain task
+                if (rerunFor != me) {
+                    return; // it runs elsewhere
+                }
+                continue; // it ran inline: go on here
+            }
+            missed = (int) WIP.getAndAdd(this, -missed) - missed;
+            if (missed == 0) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * The dispatcher's step: hands out items until it must wait for something, or has handed out a batch.
+     *
+     * @return whether it stopped because the batch was used up
+     */
+    private boolean work() {
+        int budget = batchSize;
+        for (;;) {
+            if (phase == TERMINATED) {
+                return false;
+            }
+            if (phase == ENDING) {
+                finishIfIdle();
+                return false;
+            }
+            Throwable rejected = rejection;
+            if (rejected != null) {
+                end(rejected, true);
+                continue;
+            }
+            Throwable failed = handlerFailure.get();
+            if (failed != null) {
+                end(failed, true);
+                continue;
+            }
+            Baton c = current;
+            if (c != null) {
+                if (!c.released) {
+                    return false; // its release() signals
+                }
+                current = null;
+            }
+            if (budget == 0) {
+                return true;
+            }
+            T item;
+            try {
+                item = mailbox.nextForActor(wakeup);
+            } catch (EndOfStreamException e) {
+                end(null, false);
+                continue;
+            } catch (BrokenResourceException e) {
+                end(e, false); // failed by the sender: what came before was handled
+                continue;
+            } catch (ClosedResourceException e) {
+                end(e, true); // abandoned
+                continue;
+            }
+            if (item == null) {
+                return false; // the mailbox signals
+            }
+            budget--;
+            if (concurrentHandler != null) {
+                start(item);
+            } else {
+                handle(item);
+            }
+        }
+    }
+
+    /** Serialized mode: calls the handler here. */
+    private void handle(T item) {
+        try {
+            Objects.requireNonNull(handler).handle(item);
+        } catch (Throwable t) {
+            if (executor == null && TaskGroup.isCancellationLike(t) && CancelScope.isCurrentCancelled()) {
+                end(cancelled(), true); // run() is being cancelled: not a handler failure
+                return;
+            }
+            if (isContinuable(t)) {
+                logContinued(t);
+                return;
+            }
+            end(t, true);
+        }
+    }
+
+    /** Concurrent mode: starts the item's thread; the next item waits for its release. */
+    private void start(T item) {
+        Baton b = new Baton(item);
+        running.incrementAndGet();
+        inFlight.add(b);
+        current = b;
+        try {
+            Thread t = threadFactory.newThread(b);
+            if (t == null) {
+                throw new IllegalStateException("the thread factory of actor " + name + " refused a thread");
+            }
+            t.start();
+        } catch (Throwable e) {
+            inFlight.remove(b);
+            running.decrementAndGet();
+            current = null;
+            mailbox.undelivered(item);
+            end(e, true);
+        }
+    }
+
+    private void end(@Nullable Throwable cause, boolean abnormal) {
+        if (phase != RUNNING) {
+            return;
+        }
+        phase = ENDING;
+        outcome = cause;
+        current = null;
+        if (abnormal) {
+            mailbox.abandon(); // queued items to onUndelivered (user code, no lock held), later submits late
+            String reason = "actor " + name + " is ending: " + cause;
+            for (Baton b : inFlight) {
+                b.scope.cancel(reason);
+            }
+        }
+    }
+
+    private void finishIfIdle() {
+        if (running.get() != 0) {
+            return; // the last handler to end signals
+        }
+        phase = TERMINATED;
+        Throwable out = outcome;
+        if (out != null) {
+            for (Throwable later; (later = laterFailures.poll()) != null; ) {
+                if (later != out) {
+                    out.addSuppressed(later);
+                }
+            }
+        }
+        if (mailbox instanceof PriorityMailbox<?> pm && pm.held() > 0) {
+            LOG.log(System.Logger.Level.WARNING, "Actor " + name + " ended with " + pm.held()
+                    + " items held in mailbox " + pm.name() + " (parked below its floor); take them with drainNow().");
+        }
+        if (out != null && executor != null && !(out instanceof BrokenResourceException)) {
+            LOG.log(System.Logger.Level.ERROR, "Actor " + name + " stopped: "
+                    + (out == rejection ? "its executor rejected its work" : "its handler threw")
+                    + ". Its mailbox " + mailbox.name() + " was abandoned: queued items went to onUndelivered and"
+                    + " later submits are dropped. Catch exceptions in the handler, or build the actor with"
+                    + " onHandlerFailure(LOG_AND_CONTINUE), to keep it running.", out);
+        }
+        if (out == null) {
+            termination.complete(null);
+        } else {
+            termination.completeExceptionally(out);
+        }
+    }
+
+    private boolean isContinuable(Throwable t) {
+        return failurePolicy == FailurePolicy.LOG_AND_CONTINUE && t instanceof Exception;
+    }
+
+    private void logContinued(Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, "The handler of actor " + name + " threw; the item is lost and the"
+                + " actor goes on with the next one (onHandlerFailure LOG_AND_CONTINUE). Catch exceptions in the"
+                + " handler to deal with them.", t);
+    }
+
+    private CancellationException cancelled() {
+        return new CancellationException("actor " + name + " was cancelled");
+    }
+
+    private RuntimeException report(Throwable out) {
+        if (out instanceof BrokenResourceException b) {
+            return new BrokenResourceException(b.getMessage(), b.getCause());
+        }
+        return new CompletionException("actor " + name + " stopped: " + out, out);
+    }
+
+    private static @Nullable Throwable outcome(CompletableFuture<Void> done) {
+        try {
+            done.join();
+            return null;
+        } catch (CompletionException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        } catch (CancellationException e) {
+            return e;
+        }
+    }
+
+    /** Concurrent mode: an item's baton and the body of its thread. */
+    private final class Baton implements Release, Runnable {
+        private @Nullable T item; // dropped once handed to the handler
+        final CancelScope scope = CancelScope.create();
+        volatile boolean released;
+
+        Baton(T item) {
+            this.item = item;
+        }
+
+        @Override
+        public void release() {
+            if (!released && RELEASED.compareAndSet(this, false, true)) {
+                signal();
+            }
+        }
+
+        @Override
+        public void run() {
+            T it = Objects.requireNonNull(item);
+            item = null;
+            Throwable failure = null;
+            try {
+                scope.run(() -> Objects.requireNonNull(concurrentHandler).handle(it, this));
+            } catch (Throwable t) {
+                failure = t;
+            }
+            if (failure != null) {
+                if (isContinuable(failure)) {
+                    logContinued(failure);
+                } else if (!handlerFailure.compareAndSet(null, failure)) {
+                    laterFailures.add(failure);
+                }
+            }
+            inFlight.remove(this);
+            released = true; // before the count drops and the dispatcher looks
+            running.decrementAndGet();
+            signal();
+        }
+
+        @Override
+        public String toString() {
+            return "Release[actor " + name + (released ? ", released" : ", held") + "]";
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ public types
+
+    /**
+     * Handles one item of a serialized actor.
+     *
+     * @param <T> the type of the items
+     */
+    @FunctionalInterface
+    public interface Handler<T> {
+        /**
+         * Handles an item. Runs on the actor's thread (or a thread of its executor), never at the same
+         * time as another call for the same actor.
+         *
+         * @param item the item
+         * @throws Exception to report a failure; see {@link Builder#onHandlerFailure(FailurePolicy)}
+         */
+        void handle(T item) throws Exception;
+    }
+
+    /**
+     * Handles one item of an actor in concurrent mode.
+     *
+     * @param <T> the type of the items
+     */
+    @FunctionalInterface
+    public interface ConcurrentHandler<T> {
+        /**
+         * Handles an item, on a thread of its own. The next item starts when this call invokes
+         * {@code release.release()}, returns, or throws, whichever comes first.
+         *
+         * @param item the item
+         * @param release the baton that lets the next item start
+         * @throws Exception to report a failure; see {@link Builder#onHandlerFailure(FailurePolicy)}
+         */
+        void handle(T item, Release release) throws Exception;
+    }
+
+    /**
+     * The baton of an item in concurrent mode: the handler calls {@link #release()} when the ordered
+     * part of its work is done.
+     */
+    @FunctionalInterface
+    public interface Release {
+        /**
+         * Lets the next item start, while this handler goes on. Idempotent; never blocks; may be called
+         * from any thread (a callback, say). Returning or throwing from the handler releases too.
+         */
+        void release();
+    }
+
+    /** What an actor does when its handler throws. */
+    public enum FailurePolicy {
+        /**
+         * The default: the actor ends with the exception, loudly (see the class description). A handler
+         * exception is a bug or a broken invariant until the handler says otherwise by catching it.
+         */
+        STOP,
+
+        /**
+         * An {@link Exception} is logged at ERROR and the actor goes on with the next item; the item is
+         * lost. An {@link Error} still stops the actor.
+         */
+        LOG_AND_CONTINUE
+    }
+
+    /**
+     * Builds an {@link Actor}. Every setter checks its argument at once and names a bad value. Not
+     * thread-safe. Each {@link #build()} makes a new actor; give each its own mailbox.
+     *
+     * @param <T> the type of the items
+     */
+    public static final class Builder<T> {
+        private final @Nullable Handler<? super T> handler;
+        private final @Nullable ConcurrentHandler<? super T> concurrentHandler;
+        private @Nullable String name;
+        private @Nullable Mailbox<T> mailbox;
+        private @Nullable Executor executor;
+        private @Nullable ThreadFactory threadFactory;
+        private FailurePolicy failurePolicy = FailurePolicy.STOP;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+
+        private Builder(@Nullable Handler<? super T> handler, @Nullable ConcurrentHandler<? super T> concurrentHandler) {
+            this.handler = handler;
+            this.concurrentHandler = concurrentHandler;
+        }
+
+        /**
+         * Names the actor, for logs, exceptions and its threads. By default {@code actor-<n>}.
+         *
+         * @param name the name
+         * @return this builder
+         * @throws IllegalArgumentException if {@code name} is blank
+         */
+        public Builder<T> name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank but was '" + name + "'");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Sets the mailbox the actor receives from: a {@link PriorityMailbox}, or a mailbox with a bound, a
+         * hook or a late-submit policy. A mailbox feeds one actor. By default, a new unbounded
+         * {@link Mailbox} named after the actor.
+         *
+         * @param mailbox the mailbox
+         * @return this builder
+         */
+        public Builder<T> mailbox(Mailbox<T> mailbox) {
+            this.mailbox = Objects.requireNonNull(mailbox, "mailbox");
+            return this;
+        }
+
+        /**
+         * Runs the actor on {@code executor}: it holds no thread while idle, and {@link #build()} starts it.
+         * Without an executor, the actor runs in {@link Actor#run()} on a thread you give it.
+         *
+         * @param executor where the dispatcher (and, in serialized mode, the handler) runs
+         * @return this builder
+         */
+        public Builder<T> executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * Sets where concurrent mode runs each item; by default a new virtual thread named
+         * {@code <actor name>-handler-<n>}.
+         *
+         * @param threadFactory makes one thread per item
+         * @return this builder
+         * @throws IllegalStateException if this builder is not for concurrent mode
+         */
+        public Builder<T> threadFactory(ThreadFactory threadFactory) {
+            Objects.requireNonNull(threadFactory, "threadFactory");
+            if (concurrentHandler == null) {
+                throw new IllegalStateException("threadFactory is for concurrent mode only; this builder comes from"
+                        + " Actor.builder(Handler), use Actor.concurrentBuilder(ConcurrentHandler)");
+            }
+            this.threadFactory = threadFactory;
+            return this;
+        }
+
+        /**
+         * Sets what happens when the handler throws; {@link FailurePolicy#STOP} by default.
+         *
+         * @param policy the policy
+         * @return this builder
+         */
+        public Builder<T> onHandlerFailure(FailurePolicy policy) {
+            this.failurePolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Sets how many items an actor on an executor hands out per task before it gives the thread back
+         * (and submits a fresh task); 64 by default. Smaller is fairer to other tasks of a shared executor,
+         * larger costs fewer task submissions.
+         *
+         * @param batchSize the most items per task
+         * @return this builder
+         * @throws IllegalArgumentException if {@code batchSize} is not positive
+         */
+        public Builder<T> batchSize(int batchSize) {
+            if (batchSize <= 0) {
+                throw new IllegalArgumentException("batchSize must be positive but was " + batchSize);
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * Builds the actor. With an executor it starts at once: items already in the mailbox are handled
+         * right away. Without one, call {@link Actor#run()}.
+         *
+         * @return the new actor
+         * @throws IllegalStateException if the mailbox already feeds another actor
+         */
+        public Actor<T> build() {
+            String n = name != null ? name : "actor-" + NAMES.incrementAndGet();
+            Mailbox<T> m = mailbox != null ? mailbox : Mailbox.builder().name(n).<T>build();
+            Actor<T> actor = new Actor<>(this, m, n);
+            m.attach(n, actor.wakeup);
+            if (actor.executor != null) {
+                actor.signal();
+            }
+            return actor;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package io.microio;
+
+import static io.microio.testing.Awaits.await;
+import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.testing.Delays.SHORT_DELAY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.LogCapture;
+import io.microio.testing.TrackingThreadFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Actors that run on an {@link java.util.concurrent.Executor}: here, one virtual thread per task. */
+class ExecutorActorTest extends ActorConformanceTest {
+    private final ExecutorService executor =
+            Executors.newThreadPerTaskExecutor(TrackingThreadFactory.virtual("actor-executor-"));
+
+    @AfterEach
+    void closeExecutor() {
+        executor.close();
+    }
+
+    @Override
+    <T> Actor<T> start(Actor.Builder<T> builder) {
+        return builder.executor(executor).build();
+    }
+
+    @Override
+    void join(Actor<?> actor) throws Exception {
+        if (!actor.awaitTermination(LONG_DELAY)) {
+            throw new AssertionError(actor + " did not terminate");
+        }
+    }
+
+    /** An actor on a virtual-thread executor handles a million messages, all of them, in order. */
+    @Test
+    @Timeout(120)
+    void millionMessagesInOrder() throws Exception {
+        int n = 1_000_000;
+        long[] expected = {0}; // no lock: handler calls happen-before one another
+        Actor<Integer> actor = start(Actor.<Integer>builder(i -> {
+            if (i != expected[0]) {
+                throw new AssertionError("expected " + expected[0] + " but got " + i);
+            }
+            expected[0]++;
+        }).name("million"));
+        long start = System.nanoTime();
+        try (JoinedThreads producer = new JoinedThreads()) {
+            producer.start(() -> {
+                for (int i = 0; i < n; i++) {
+                    actor.submit(i);
+                }
+                actor.close();
+            });
+        }
+        join(actor);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        System.out.printf("%,d messages through an actor on a virtual-thread executor: %,d ms%n", n, millis);
+        assertThat(expected[0]).isEqualTo(n);
+        assertThat(actor.mailbox().stats()).isEqualTo(new ChannelStats(n, n, 0, 0, true));
+    }
+
+    /** On a pool of several threads, fed by several producers, two drains of one actor never run at once. */
+    @Test
+    void neverTwoDrainsAtOnceOnAPool() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4, TrackingThreadFactory.platform("pool-"));
+        try {
+            int producers = 4;
+            int perProducer = 5_000;
+            ConcurrencyProbe probe = new ConcurrencyProbe();
+            long[] next = new long[producers];
+            Actor<long[]> actor = Actor.<long[]>builder(item -> {
+                probe.enter();
+                if (item[1] != next[(int) item[0]]++) {
+                    throw new AssertionError("out of order: producer " + item[0] + " item " + item[1]);
+                }
+                probe.exit();
+            }).executor(pool).batchSize(3).build();
+            ConcurrentHarness.run(producers, p -> {
+                for (int i = 0; i < perProducer; i++) {
+                    actor.submit(new long[] {p, i});
+                }
+            });
+            actor.close();
+            assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(probe.max()).isEqualTo(1);
+            for (long count : next) {
+                assertThat(count).isEqualTo(perProducer);
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
+    /** After a batch the drain gives the executor back: a task queued meanwhile runs before the rest of the items. */
+    @Test
+    void batchSizeBoundsHowLongTheActorHoldsTheExecutor() throws Exception {
+        ExecutorService single = Executors.newSingleThreadExecutor(TrackingThreadFactory.platform("single-"));
+        try {
+            Mailbox<Integer> box = Mailbox.create();
+            for (int i = 0; i < 10; i++) {
+                box.submit(i);
+            }
+            box.close();
+            List<String> events = Collections.synchronizedList(new ArrayList<>());
+            Actor<Integer> actor = Actor.<Integer>builder(i -> {
+                events.add("item " + i);
+                if (i == 0) {
+                    single.execute(() -> events.add("other task"));
+                }
+            }).executor(single).batchSize(4).mailbox(box).build();
+            assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(events).hasSize(11);
+            assertThat(events.indexOf("other task")).isEqualTo(4); // after items 0..3, before item 4
+        } finally {
+            single.close();
+        }
+    }
+
+    /** An executor that runs tasks inline does not make the actor recurse, however many batches it takes. */
+    @Test
+    void inlineExecutorDoesNotRecurse() throws InterruptedException {
+        int n = 100_000;
+        Mailbox<Integer> box = Mailbox.create();
+        for (int i = 0; i < n; i++) {
+            box.submit(i);
+        }
+        box.close();
+        int[] handled = {0};
+        Actor<Integer> actor = Actor.<Integer>builder(i -> handled[0]++)
+                .executor(Runnable::run).batchSize(1).mailbox(box).build(); // runs it all, here
+        assertThat(actor.isTerminated()).isTrue();
+        assertThat(handled[0]).isEqualTo(n);
+        assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+    }
+
+    /** With an inline executor, items submitted later are handled on the submitting thread. */
+    @Test
+    void inlineExecutorHandlesOnTheSubmittingThread() throws InterruptedException {
+        List<Thread> handlerThreads = new ArrayList<>();
+        Actor<Integer> actor = Actor.<Integer>builder(i -> handlerThreads.add(Thread.currentThread()))
+                .executor(Runnable::run).build();
+        actor.submit(1);
+        actor.submit(2);
+        assertThat(handlerThreads).containsExactly(Thread.currentThread(), Thread.currentThread());
+        actor.close();
+        assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+    }
+
+    /** An executor that refuses the first drain ends the actor at once: queued items go to the hook, logged at ERROR. */
+    @Test
+    void rejectingExecutorEndsTheActorLoudly() {
+        List<Integer> undelivered = Collections.synchronizedList(new ArrayList<>());
+        Mailbox<Integer> box = Mailbox.builder().<Integer>onUndelivered(undelivered::add).build();
+        box.submit(1);
+        box.submit(2);
+        try (LogCapture log = LogCapture.of(Actor.class.getName())) {
+            Actor<Integer> actor = Actor.<Integer>builder(i -> {
+                throw new AssertionError("must not run");
+            }).name("refused").executor(r -> {
+                throw new RejectedExecutionException("no room");
+            }).mailbox(box).build();
+            assertThat(actor.isTerminated()).isTrue();
+            assertThatThrownBy(() -> actor.awaitTermination(LONG_DELAY)).isInstanceOf(CompletionException.class)
+                    .hasCauseInstanceOf(RejectedExecutionException.class);
+            assertThat(log.messages()).singleElement().asString()
+                    .startsWith("SEVERE").contains("Actor refused stopped: its executor rejected its work");
+        }
+        assertThat(undelivered).containsExactly(1, 2);
+    }
+
+    /** An executor shut down under an idle actor ends it on the next submit, instead of losing the item silently. */
+    @Test
+    void executorShutDownUnderAnIdleActorEndsItOnTheNextSubmit() throws Exception {
+        ExecutorService single = Executors.newSingleThreadExecutor(TrackingThreadFactory.platform("single-"));
+        List<Integer> undelivered = Collections.synchronizedList(new ArrayList<>());
+        List<Integer> handled = Collections.synchronizedList(new ArrayList<>());
+        Mailbox<Integer> box = Mailbox.builder().<Integer>onUndelivered(undelivered::add).build();
+        Actor<Integer> actor = Actor.<Integer>builder(handled::add).executor(single).mailbox(box).build();
+        actor.submit(1);
+        await().until(() -> handled.size() == 1 && box.pending != null); // idle again
+        single.close();
+        try (LogCapture log = LogCapture.of(Actor.class.getName())) {
+            assertThat(actor.submit(2)).isTrue(); // taken; then the actor cannot run, ends, and discards it
+            assertThat(actor.isTerminated()).isTrue();
+            assertThat(log.messages()).singleElement().asString().contains("rejected");
+        }
+        assertThat(undelivered).containsExactly(2);
+        assertThat(actor.submit(3)).isFalse();
+        assertThat(undelivered).containsExactly(2, 3);
+    }
+
+    /** On an executor a STOP failure is logged at ERROR, since nobody may be waiting for the actor. */
+    @Test
+    void handlerFailureIsLoggedOnAnExecutor() throws Exception {
+        IllegalStateException boom = new IllegalStateException("boom");
+        try (LogCapture log = LogCapture.of(Actor.class.getName())) {
+            Actor<Integer> actor = start(Actor.<Integer>builder(i -> {
+                throw boom;
+            }).name("loud"));
+            actor.submit(1);
+            assertThatThrownBy(() -> join(actor)).hasCause(boom);
+            assertThat(log.records()).singleElement().satisfies(r -> {
+                assertThat(r.getMessage()).contains("Actor loud stopped: its handler threw", "LOG_AND_CONTINUE");
+                assertThat(r.getThrown()).isSameAs(boom);
+            });
+        }
+    }
+
+    /** termination() hands out copies: cancelling one does not affect the actor or the others. */
+    @Test
+    void terminationFuturesAreIndependentCopies() throws Exception {
+        Actor<Integer> actor = start(Actor.<Integer>builder(i -> {}));
+        CompletableFuture<Void> mine = actor.termination();
+        assertThat(mine.cancel(true)).isTrue();
+        CompletableFuture<Void> other = actor.termination();
+        assertThat(other).isNotDone();
+        actor.close();
+        other.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(actor.isTerminated()).isTrue();
+        assertThat(actor.awaitTermination(Duration.ZERO)).isTrue();
+    }
+
+    /** awaitTermination returns false when the actor is still running at the timeout. */
+    @Test
+    void awaitTerminationTimesOut() throws Exception {
+        Actor<Integer> actor = start(Actor.<Integer>builder(i -> {}));
+        assertThat(actor.awaitTermination(SHORT_DELAY)).isFalse();
+        assertThat(actor.awaitTermination(Duration.ZERO)).isFalse();
+        actor.close();
+        join(actor);
+    }
+
+    /** Bound to a Loop, an actor's handler runs on the loop's thread. */
+    @Test
+    void actorOnALoopRunsItsHandlerOnTheLoopThread() throws Exception {
+        Loop loop = Loop.builder().name("actor-loop").build();
+        try (JoinedThreads threads = new JoinedThreads()) {
+            threads.start(loop::run);
+            List<Boolean> inLoop = Collections.synchronizedList(new ArrayList<>());
+            CountDownLatch handled = new CountDownLatch(3);
+            Actor<Integer> actor = Actor.<Integer>builder(i -> {
+                inLoop.add(loop.inLoop());
+                handled.countDown();
+            }).executor(loop).build();
+            for (int i = 0; i < 3; i++) {
+                actor.submit(i);
+            }
+            assertThat(waitFor(handled)).isTrue();
+            actor.close();
+            assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(inLoop).containsExactly(true, true, true);
+            loop.stop("done");
+        }
+    }
+}
