@@ -1,5 +1,7 @@
 package io.microio.bench;
 
+import io.microio.Actor;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -26,9 +28,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * benchmark thread, ending when the actor has handled the last one (the sender waits with spin,
  * yield, park, so nothing piles up across batches).
  *
- * <p>Peers: a Pekko typed actor (default dispatcher capped at two threads, default throughput) and
- * the plain JDK idiom, a single-thread executor given one task per message. Score: nanoseconds per
- * message.
+ * <p>Ours: an {@code Actor} on a two-thread {@code ForkJoinPool} (the same pool as Pekko's dispatcher
+ * here), default batch size, {@code submit}. Peers: a Pekko typed actor (default dispatcher capped at
+ * two threads, default throughput) and the plain JDK idiom, a single-thread executor given one task
+ * per message. Score: nanoseconds per message.
  */
 @Fork(2)
 @Warmup(iterations = 5, time = 1)
@@ -55,6 +58,29 @@ public class ActorTell {
             for (int i = 0; handled.get() != target; i++) {
                 Backoff.pause(i);
             }
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class OursActor {
+        final Counter counter = new Counter();
+        ExecutorService pool;
+        Actor<Object> actor;
+        long sent;
+
+        @Setup(Level.Trial)
+        public void start() {
+            pool = Pools.twoThreads();
+            actor = Actor.<Object>builder(counter::onMessage).name("actor-tell").executor(pool).build();
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws InterruptedException {
+            actor.close();
+            if (!actor.awaitTermination(Duration.ofSeconds(10))) {
+                throw new IllegalStateException("actor did not terminate");
+            }
+            Pools.shutdown(pool);
         }
     }
 
@@ -92,11 +118,19 @@ public class ActorTell {
 
         @TearDown(Level.Trial)
         public void stop() throws InterruptedException {
-            executor.shutdown();
-            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("executor did not stop");
-            }
+            Pools.shutdown(executor);
         }
+    }
+
+    @Benchmark
+    public long ours(OursActor a) {
+        Actor<Object> actor = a.actor;
+        for (int i = 0; i < BATCH; i++) {
+            actor.submit(MESSAGE);
+        }
+        long target = a.sent += BATCH;
+        a.counter.awaitHandled(target);
+        return target;
     }
 
     @Benchmark
