@@ -21,7 +21,7 @@ enum ThreadKind {
         };
     }
 
-    /** Joins a helper thread, failing loudly if it does not end. */
+    /** Joins a thread the benchmark started, failing loudly if it does not end. */
     static void join(Thread thread) {
         try {
             if (!thread.join(JOIN_TIMEOUT)) {
