@@ -1,6 +1,8 @@
 package io.microio.spring.boot.autoconfigure.metrics;
 
+import io.microio.Actor;
 import io.microio.Channel;
+import io.microio.Mailbox;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.WorkTracker;
@@ -27,6 +29,8 @@ final class BeanMeterRegistrar implements SmartInitializingSingleton {
     @Override
     public void afterSingletonsInstantiated() {
         registerAll(Channel.class, (name, channel) -> meters.register(name, (Channel<?>) channel));
+        registerAll(Mailbox.class, (name, mailbox) -> meters.register(name, (Mailbox<?>) mailbox));
+        registerAll(Actor.class, (name, actor) -> meters.register(name, (Actor<?>) actor));
         registerAll(WorkTracker.class, (name, tracker) -> meters.register(name, (WorkTracker) tracker));
         registerAll(RequestRegistry.class, (name, registry) -> meters.register(name, (RequestRegistry<?, ?>) registry));
         registerAll(ScopeGroup.class, (name, group) -> meters.register(name, (ScopeGroup) group));

@@ -6,8 +6,11 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.microio.Actor;
 import io.microio.Channel;
 import io.microio.ChannelStats;
+import io.microio.Mailbox;
+import io.microio.PriorityMailbox;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.Service;
@@ -37,6 +40,16 @@ import org.jspecify.annotations.Nullable;
  * <li>{@code microio.channel.sent}, {@code microio.channel.received}, {@code microio.channel.dropped}
  * (function counters) and {@code microio.channel.queued} (gauge): the counters of a {@link Channel},
  * from its {@link ChannelStats};</li>
+ * <li>{@code microio.mailbox.sent}, {@code microio.mailbox.received}, {@code microio.mailbox.dropped}
+ * (function counters) and {@code microio.mailbox.queued} (gauge): the same counters for a
+ * {@link Mailbox}, from its {@link Mailbox#stats() stats}; for a {@link PriorityMailbox} also
+ * {@code microio.mailbox.held} (gauge): items taken from the channel and waiting for their turn or
+ * parked below the floor, which {@code received} counts and {@code queued} does not;</li>
+ * <li>{@code microio.actor.received}, {@code microio.actor.dropped} (function counters),
+ * {@code microio.actor.queued} and, with a priority mailbox, {@code microio.actor.held} (gauges): the
+ * counters of an {@link Actor}'s mailbox, with the mailbox meters' meanings, {@code received} being the
+ * items the actor took to handle; and {@code microio.actor.terminated} (gauge): 1 once the actor
+ * {@linkplain Actor#isTerminated() has terminated}, 0 before;</li>
  * <li>{@code microio.work.in.flight} (gauge): work items in flight in a {@link WorkTracker};</li>
  * <li>{@code microio.requests.pending} (gauge) and {@code microio.requests.late} (function counter):
  * requests waiting for a reply in a {@link RequestRegistry}, and replies that came for no pending
@@ -131,6 +144,110 @@ public final class MicroioMeters implements MeterBinder {
      */
     public Registration register(Channel<?> channel) {
         return register(channel.name(), channel);
+    }
+
+    /**
+     * Registers the meters of a mailbox: {@code microio.mailbox.sent}, {@code microio.mailbox.received},
+     * {@code microio.mailbox.dropped} and {@code microio.mailbox.queued}, and for a
+     * {@link PriorityMailbox} also {@code microio.mailbox.held}. For a mailbox made at run time; a
+     * mailbox that feeds an actor is usually measured through {@link #register(String, Actor)}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param mailbox the mailbox; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, Mailbox<?> mailbox) {
+        return add("mailbox", name, mailbox, (m, tags, r) -> {
+            List<Meter> all = new ArrayList<>();
+            all.add(FunctionCounter.builder("microio.mailbox.sent", m, x -> x.stats().sent())
+                    .description("Items submitted to the mailbox")
+                    .baseUnit("messages")
+                    .tags(tags)
+                    .register(r));
+            all.addAll(mailboxMeters("microio.mailbox", m, Function.identity(),
+                    "Items taken from the mailbox's channel by its receiver", tags, r));
+            return all;
+        });
+    }
+
+    /**
+     * Registers the meters of a mailbox under the mailbox's own {@linkplain Mailbox#name() name}; see
+     * {@link #register(String, Mailbox)}.
+     *
+     * @param mailbox the mailbox; held weakly
+     * @return a handle that removes the meters
+     */
+    public Registration register(Mailbox<?> mailbox) {
+        return register(mailbox.name(), mailbox);
+    }
+
+    /**
+     * Registers the meters of an actor: {@code microio.actor.received}, {@code microio.actor.dropped},
+     * {@code microio.actor.queued}, {@code microio.actor.terminated}, and with a {@link PriorityMailbox}
+     * also {@code microio.actor.held}.
+     *
+     * @param name the value of the {@code name} tag
+     * @param actor the actor; held weakly (with its mailbox)
+     * @return a handle that removes the meters
+     */
+    public Registration register(String name, Actor<?> actor) {
+        return add("actor", name, actor, (a, tags, r) -> {
+            List<Meter> all = new ArrayList<>(mailboxMeters("microio.actor", a, Actor::mailbox,
+                    "Items the actor took from its mailbox to handle", tags, r));
+            all.add(Gauge.builder("microio.actor.terminated", a, x -> x.isTerminated() ? 1 : 0)
+                    .description("Whether the actor has terminated: 1 once it ended and no handler is running,"
+                            + " 0 before")
+                    .baseUnit("actors")
+                    .tags(tags)
+                    .register(r));
+            return all;
+        });
+    }
+
+    /**
+     * Registers the meters of an actor under the actor's own {@linkplain Actor#name() name}; see
+     * {@link #register(String, Actor)}.
+     *
+     * @param actor the actor; held weakly (with its mailbox)
+     * @return a handle that removes the meters
+     */
+    public Registration register(Actor<?> actor) {
+        return register(actor.name(), actor);
+    }
+
+    /**
+     * The received, dropped, queued and (priority mailbox) held meters of the mailbox {@code mailboxOf}
+     * finds in {@code target}. The meters hold {@code target}, weakly; the functions capture nothing.
+     */
+    private static <T> List<Meter> mailboxMeters(String prefix, T target, Function<T, Mailbox<?>> mailboxOf,
+            String receivedDescription, Tags tags, MeterRegistry registry) {
+        List<Meter> meters = new ArrayList<>();
+        meters.add(FunctionCounter.builder(prefix + ".received", target, t -> mailboxOf.apply(t).stats().received())
+                .description(receivedDescription)
+                .baseUnit("messages")
+                .tags(tags)
+                .register(registry));
+        meters.add(FunctionCounter.builder(prefix + ".dropped", target, t -> mailboxOf.apply(t).stats().dropped())
+                .description("Items submitted and dropped, never to be handed out: by the overflow policy,"
+                        + " submitted late, or abandoned when the actor ended abnormally")
+                .baseUnit("messages")
+                .tags(tags)
+                .register(registry));
+        meters.add(Gauge.builder(prefix + ".queued", target, t -> mailboxOf.apply(t).stats().queued())
+                .description("Items submitted and still in the mailbox's channel")
+                .baseUnit("messages")
+                .tags(tags)
+                .register(registry));
+        if (mailboxOf.apply(target) instanceof PriorityMailbox<?>) {
+            meters.add(Gauge.builder(prefix + ".held", target,
+                            t -> mailboxOf.apply(t) instanceof PriorityMailbox<?> p ? p.held() : 0)
+                    .description("Items taken from the channel by the priority mailbox and not yet handed out:"
+                            + " waiting for their turn or parked below the floor")
+                    .baseUnit("messages")
+                    .tags(tags)
+                    .register(registry));
+        }
+        return meters;
     }
 
     /**

@@ -1,6 +1,6 @@
 /**
- * Micrometer meters for microio channels, work trackers, request registries, scope groups and
- * services.
+ * Micrometer meters for microio channels, mailboxes, actors, work trackers, request registries, scope
+ * groups and services.
  */
 @NullMarked
 package io.microio.spring.boot.autoconfigure.metrics;

@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.microio.Actor;
 import io.microio.Channel;
+import io.microio.Mailbox;
 import io.microio.ScopeGroup;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
@@ -122,6 +124,82 @@ class MicroioMetersTests {
         channel.receive();
         channel.close();
         return new WeakReference<>(channel);
+    }
+
+    /** An actor made at run time is measured under its own name, with the values after it handled and ended. */
+    @Test
+    void registerWhenActorIsMadeAtRunTimeShouldMeasureIt() throws InterruptedException {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        Actor<Integer> actor = Actor.<Integer>builder(item -> {}).name("session-3").executor(Runnable::run).build();
+        meters.register(actor);
+
+        actor.submit(1);
+        actor.submit(2);
+        actor.submit(3);
+        actor.close();
+        assertThat(actor.awaitTermination(GC_WAIT)).isTrue();
+
+        assertThat(registry.get("microio.actor.received").tag("name", "session-3").functionCounter().count())
+                .isEqualTo(3.0);
+        assertThat(registry.get("microio.actor.queued").tag("name", "session-3").gauge().value()).isZero();
+        assertThat(registry.get("microio.actor.terminated").tag("name", "session-3").gauge().value()).isEqualTo(1.0);
+    }
+
+    /** The meters of an actor that ended and is dropped do not keep it (or its mailbox) alive. */
+    @Test
+    void registerWhenActorIsEndedAndDroppedShouldNotPinIt() throws InterruptedException {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        WeakReference<Actor<String>> ref = registerRunEndAndDrop(meters);
+        assertThat(registry.find("microio.actor.received").tag("name", "dropped").meters()).isNotEmpty();
+
+        awaitCollectedAndPurged(ref, meters);
+        assertThat(registry.find("microio.actor.received").tag("name", "dropped").meters()).isEmpty();
+        assertThat(registry.find("microio.actor.terminated").tag("name", "dropped").meters()).isEmpty();
+    }
+
+    private static WeakReference<Actor<String>> registerRunEndAndDrop(MicroioMeters meters)
+            throws InterruptedException {
+        Actor<String> actor = Actor.<String>builder(item -> {}).executor(Runnable::run).build();
+        meters.register("dropped", actor);
+        actor.submit("x");
+        actor.close();
+        assertThat(actor.awaitTermination(GC_WAIT)).isTrue();
+        return new WeakReference<>(actor);
+    }
+
+    /** The meters of a mailbox that is closed and dropped do not keep it alive. */
+    @Test
+    void registerWhenMailboxIsClosedAndDroppedShouldNotPinIt() {
+        MicroioMeters meters = new MicroioMeters();
+        meters.bindTo(registry);
+        WeakReference<Mailbox<String>> ref = registerUseCloseAndDropMailbox(meters);
+        assertThat(registry.find("microio.mailbox.sent").tag("name", "dropped").meters()).isNotEmpty();
+
+        awaitCollectedAndPurged(ref, meters);
+        assertThat(registry.find("microio.mailbox.sent").tag("name", "dropped").meters()).isEmpty();
+        assertThat(registry.find("microio.mailbox.queued").tag("name", "dropped").meters()).isEmpty();
+    }
+
+    private static WeakReference<Mailbox<String>> registerUseCloseAndDropMailbox(MicroioMeters meters) {
+        Mailbox<String> mailbox = Mailbox.create();
+        meters.register("dropped", mailbox);
+        mailbox.submit("x");
+        assertThat(mailbox.poll()).contains("x");
+        mailbox.close();
+        return new WeakReference<>(mailbox);
+    }
+
+    private static void awaitCollectedAndPurged(WeakReference<?> ref, MicroioMeters meters) {
+        await().atMost(GC_WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            System.gc();
+            return ref.get() == null;
+        });
+        await().atMost(GC_WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            meters.register("other", new ScopeGroup()).close(); // purges collected sources
+            return meters.size() == 0;
+        });
     }
 
     /** Meters do not keep a dropped object alive, and its meters go at the next registration. */

@@ -6,8 +6,11 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.microio.Actor;
 import io.microio.Channel;
+import io.microio.Mailbox;
 import io.microio.OverflowPolicy;
+import io.microio.PriorityMailbox;
 import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.ServiceState;
@@ -15,6 +18,7 @@ import io.microio.ServiceThread;
 import io.microio.WorkTracker;
 import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -128,6 +132,104 @@ class MicroioMetricsAutoConfigurationTests {
         return registry.get(name).tag("name", "inbound").functionCounter();
     }
 
+    /** A mailbox bean's counters and queue gauge follow what was submitted, received and dropped. */
+    @Test
+    void mailboxBeanWhenItemsAreSubmittedAndReceivedShouldBeMeasured() {
+        contextRunner.withBean("commands", Mailbox.class,
+                () -> Mailbox.builder().capacity(2, OverflowPolicy.DROP_NEWEST).build()).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            @SuppressWarnings("unchecked")
+            Mailbox<String> mailbox = context.getBean(Mailbox.class);
+
+            assertThat(mailbox.submit("a")).isTrue();
+            assertThat(mailbox.submit("b")).isTrue();
+            assertThat(mailbox.submit("c")).isFalse(); // dropped: the mailbox holds two
+            assertThat(mailbox.poll()).contains("a");
+
+            assertThat(registry.get("microio.mailbox.sent").tag("name", "commands").functionCounter().count())
+                    .isEqualTo(3.0);
+            assertThat(registry.get("microio.mailbox.received").tag("name", "commands").functionCounter().count())
+                    .isEqualTo(1.0);
+            assertThat(registry.get("microio.mailbox.dropped").tag("name", "commands").functionCounter().count())
+                    .isEqualTo(1.0);
+            assertThat(registry.get("microio.mailbox.queued").tag("name", "commands").gauge().value())
+                    .isEqualTo(1.0);
+            assertThat(registry.find("microio.mailbox.held").meters()).isEmpty();
+            for (String meter : List.of("microio.mailbox.sent", "microio.mailbox.received", "microio.mailbox.dropped",
+                    "microio.mailbox.queued")) {
+                Meter.Id id = registry.get(meter).tag("name", "commands").meter().getId();
+                assertThat(id.getBaseUnit()).as(meter).isEqualTo("messages");
+                assertThat(id.getDescription()).as(meter).isNotBlank();
+            }
+            mailbox.close();
+        });
+    }
+
+    /** A priority mailbox bean also has a held gauge: items taken from the channel and not yet handed out. */
+    @Test
+    void priorityMailboxBeanWhenItemsAreHeldShouldBeMeasured() {
+        contextRunner.withBean("jobs", PriorityMailbox.class,
+                () -> PriorityMailbox.<Integer>builder(priority -> priority).build()).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            @SuppressWarnings("unchecked")
+            PriorityMailbox<Integer> mailbox = context.getBean(PriorityMailbox.class);
+            Gauge held = registry.get("microio.mailbox.held").tag("name", "jobs").gauge();
+            assertThat(held.getId().getBaseUnit()).isEqualTo("messages");
+            assertThat(held.getId().getDescription()).isNotBlank();
+
+            mailbox.submit(1);
+            mailbox.submit(5);
+            mailbox.submit(3);
+            assertThat(mailbox.poll()).contains(5); // takes all three from the channel, hands out the highest
+
+            assertThat(held.value()).isEqualTo(2.0);
+            assertThat(registry.get("microio.mailbox.received").tag("name", "jobs").functionCounter().count())
+                    .isEqualTo(3.0);
+            assertThat(registry.get("microio.mailbox.queued").tag("name", "jobs").gauge().value()).isZero();
+            mailbox.close();
+        });
+    }
+
+    /** An actor bean's meters follow the items queued for it and handled by it, and its termination. */
+    @Test
+    void actorBeanWhenItemsAreSubmittedAndHandledShouldBeMeasured() {
+        List<String> handled = new ArrayList<>();
+        contextRunner.withBean("stateOwner", Actor.class, () -> Actor.<String>builder(handled::add).build())
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    @SuppressWarnings("unchecked")
+                    Actor<String> actor = context.getBean(Actor.class);
+                    FunctionCounter received = registry.get("microio.actor.received").tag("name", "stateOwner")
+                            .functionCounter();
+                    Gauge queued = registry.get("microio.actor.queued").tag("name", "stateOwner").gauge();
+                    Gauge terminated = registry.get("microio.actor.terminated").tag("name", "stateOwner").gauge();
+                    assertThat(registry.find("microio.actor.held").meters()).isEmpty();
+
+                    actor.submit("a");
+                    actor.submit("b");
+                    assertThat(queued.value()).isEqualTo(2.0);
+                    assertThat(received.count()).isZero();
+                    assertThat(terminated.value()).isZero();
+
+                    actor.close();
+                    actor.run(); // handles both on this thread, then ends
+
+                    assertThat(handled).containsExactly("a", "b");
+                    assertThat(received.count()).isEqualTo(2.0);
+                    assertThat(queued.value()).isZero();
+                    assertThat(terminated.value()).isEqualTo(1.0);
+                    assertThat(registry.get("microio.actor.dropped").tag("name", "stateOwner").functionCounter()
+                            .count()).isZero();
+                    for (String meter : List.of("microio.actor.received", "microio.actor.dropped",
+                            "microio.actor.queued", "microio.actor.terminated")) {
+                        Meter.Id id = registry.get(meter).tag("name", "stateOwner").meter().getId();
+                        assertThat(id.getBaseUnit()).as(meter)
+                                .isEqualTo(meter.endsWith("terminated") ? "actors" : "messages");
+                        assertThat(id.getDescription()).as(meter).isNotBlank();
+                    }
+                });
+    }
+
     /** A work tracker bean's in-flight gauge follows the tokens taken and closed. */
     @Test
     void workTrackerBeanWhenWorkIsInFlightShouldBeMeasured() {
@@ -208,6 +310,21 @@ class MicroioMetricsAutoConfigurationTests {
                 .run(context -> {
                     MeterRegistry registry = context.getBean(MeterRegistry.class);
                     assertThat(registry.find("microio.scope.active").meters()).isEmpty();
+                    assertThat(registry.getMeters())
+                            .noneMatch(m -> m.getId().getName().startsWith("microio."));
+                });
+    }
+
+    /** With meters switched off, mailbox and actor beans get none either. */
+    @Test
+    void mailboxAndActorBeansWhenDisabledByPropertyShouldNotBeMeasured() {
+        contextRunner.withBean("commands", Mailbox.class, Mailbox::create)
+                .withBean("stateOwner", Actor.class, () -> Actor.<String>builder(item -> {}).build())
+                .withPropertyValues("management.metrics.enable.microio=false")
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(registry.find("microio.mailbox.queued").meters()).isEmpty();
+                    assertThat(registry.find("microio.actor.queued").meters()).isEmpty();
                     assertThat(registry.getMeters())
                             .noneMatch(m -> m.getId().getName().startsWith("microio."));
                 });
