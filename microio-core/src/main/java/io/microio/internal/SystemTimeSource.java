@@ -22,7 +22,9 @@ public final class SystemTimeSource implements TimeSource {
      *   `inbound` before it parks: one of them sees the other, so no early deadline sleeps through.
      * - cancel() only marks the entry; the entry stays in the timer thread's heap until it is due, or
      *   until a purge drops it once cancelled entries are more than half of a large heap.
-     * - The timer thread owns the heap; it wakes at least every MAX_SLEEP to take in new entries.
+     * - The timer thread owns the heap; it wakes at least every MAX_SLEEP, and whenever DRAIN_EVERY
+     *   entries wait in `inbound`, to take them in, so cancelled entries are dropped while young.
+     * - cancel() also lets go of the action, so a cancelled entry does not keep its owner reachable.
      */
 
     public static final SystemTimeSource INSTANCE = new SystemTimeSource();
@@ -30,6 +32,7 @@ public final class SystemTimeSource implements TimeSource {
     private static final System.Logger LOG = System.getLogger(TimeSource.class.getName());
     private static final long MAX_SLEEP = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int PURGE_MIN_SIZE = 1024;
+    private static final int DRAIN_EVERY = 4096; // inbound entries that wake the timer thread to take them in
 
     private final AtomicReference<@Nullable Entry> inbound = new AtomicReference<>();
     private final LongAdder cancelledCount = new LongAdder();
@@ -51,14 +54,15 @@ public final class SystemTimeSource implements TimeSource {
         do {
             head = inbound.get();
             entry.next = head;
+            entry.depth = head == null ? 1 : head.depth + 1;
         } while (!inbound.compareAndSet(head, entry));
         Thread t = timerThread;
         if (t == null) {
             t = startTimerThread();
         }
         long wake = nextWake;
-        if (wake != AWAKE && deadlineNanos - wake < 0) {
-            LockSupport.unpark(t);
+        if ((wake != AWAKE && deadlineNanos - wake < 0) || (entry.depth & (DRAIN_EVERY - 1)) == 0) {
+            LockSupport.unpark(t); // an earlier deadline, or enough entries waiting to be taken in
         }
         return entry;
     }
@@ -77,6 +81,7 @@ public final class SystemTimeSource implements TimeSource {
     private void runTimers() {
         PriorityQueue<Entry> heap = new PriorityQueue<>();
         List<Entry> due = new ArrayList<>();
+        Entry first;
         for (;;) {
             takeInbound(heap);
             long now = System.nanoTime();
@@ -91,8 +96,10 @@ public final class SystemTimeSource implements TimeSource {
             }
             due.clear();
             purgeIfMostlyCancelled(heap);
+            while ((first = heap.peek()) != null && first.cancelled) {
+                heap.poll(); // never sleep towards a deadline nobody waits for
+            }
             now = System.nanoTime();
-            Entry first = heap.peek();
             long wake = first == null ? now + MAX_SLEEP : Math.min(first.deadline, now + MAX_SLEEP);
             nextWake = wake; // must precede the read of `inbound`: see the design comment
             if (inbound.get() == null) {
@@ -127,8 +134,12 @@ public final class SystemTimeSource implements TimeSource {
     }
 
     private static void run(Entry e) {
+        Runnable action = e.action;
+        if (action == null) {
+            return; // cancelled meanwhile
+        }
         try {
-            e.action.run();
+            action.run();
         } catch (RuntimeException | Error failure) {
             if (failure instanceof VirtualMachineError vme) {
                 throw vme;
@@ -146,10 +157,11 @@ public final class SystemTimeSource implements TimeSource {
     /** A scheduled action; its own cancellation handle. */
     private static final class Entry implements Timer, Comparable<Entry> {
         final long deadline;
-        final Runnable action;
+        volatile @Nullable Runnable action; // null once cancelled
         final SystemTimeSource owner;
         volatile boolean cancelled;
         @Nullable Entry next; // inbound stack link; written before the publishing CAS
+        int depth; // position in the inbound stack when pushed; written before the publishing CAS
 
         Entry(long deadline, Runnable action, SystemTimeSource owner) {
             this.deadline = deadline;
@@ -161,6 +173,7 @@ public final class SystemTimeSource implements TimeSource {
         public void cancel() {
             if (!cancelled) {
                 cancelled = true;
+                action = null;
                 owner.cancelledCount.increment();
             }
         }
