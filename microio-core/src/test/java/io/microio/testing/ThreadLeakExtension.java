@@ -72,6 +72,7 @@ public final class ThreadLeakExtension
      */
     public static final List<String> IGNORED_NAME_PREFIXES = List.of(
             "microio-timer", // microio's shared deadline scheduler, a daemon
+            "process reaper", // the JDK's shared thread that waits for child processes (lives on ~1 min)
             "Common-Cleaner", // java.lang.ref.Cleaner's shared thread
             "ForkJoinPool.commonPool-", // common pool workers and (JDK 25+) its delay scheduler
             "CompletableFutureDelayScheduler", // CompletableFuture timeouts before JDK 25
