@@ -13,7 +13,6 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -41,27 +40,6 @@ public class ChannelPingPong {
     static final Integer BALL = 1;
     static final Integer STOP = -1;
 
-    /** The kind of both threads, and the driver that runs the pinging side on that kind. */
-    @State(Scope.Thread)
-    public static class Threads {
-        @Param({"platform", "virtual"})
-        public String threads;
-
-        ThreadKind kind;
-        Driver driver;
-
-        @Setup(Level.Trial)
-        public void start() {
-            kind = ThreadKind.of(threads);
-            driver = Driver.of(kind);
-        }
-
-        @TearDown(Level.Trial)
-        public void stop() {
-            driver.close();
-        }
-    }
-
     /** Park/unpark on two volatile counters, with an echo thread. */
     @State(Scope.Thread)
     public static class Raw {
@@ -73,7 +51,7 @@ public class ChannelPingPong {
         final Runnable batch = this::batch;
 
         @Setup(Level.Trial)
-        public void start(Threads t) {
+        public void start(PairedThreads t) {
             echo = t.kind.start("raw-echo", this::echo);
         }
 
@@ -122,7 +100,7 @@ public class ChannelPingPong {
         final Runnable batch = this::batch;
 
         @Setup(Level.Trial)
-        public void start(Threads t) {
+        public void start(PairedThreads t) {
             echo = t.kind.start("synchronous-queue-echo", this::echo);
         }
 
@@ -164,7 +142,7 @@ public class ChannelPingPong {
         final Runnable batch = this::batch;
 
         @Setup(Level.Trial)
-        public void start(Threads t) {
+        public void start(PairedThreads t) {
             echo = t.kind.start("channel-echo", this::echo);
         }
 
@@ -199,17 +177,17 @@ public class ChannelPingPong {
     }
 
     @Benchmark
-    public void ours(Threads t, Channels s) {
+    public void ours(PairedThreads t, Channels s) {
         t.driver.run(s.batch);
     }
 
     @Benchmark
-    public void parkUnpark(Threads t, Raw s) {
+    public void parkUnpark(PairedThreads t, Raw s) {
         t.driver.run(s.batch);
     }
 
     @Benchmark
-    public void synchronousQueue(Threads t, Synchronous s) {
+    public void synchronousQueue(PairedThreads t, Synchronous s) {
         t.driver.run(s.batch);
     }
 }

@@ -16,7 +16,6 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -49,27 +48,6 @@ public class ReplyRoundTrip {
     static final long TIMEOUT_SECONDS = 10;
     static final Duration TIMEOUT = Duration.ofSeconds(TIMEOUT_SECONDS);
 
-    /** The kind of both threads, and the driver that runs the requester on that kind. */
-    @State(Scope.Thread)
-    public static class Threads {
-        @Param({"platform", "virtual"})
-        public String threads;
-
-        ThreadKind kind;
-        Driver driver;
-
-        @Setup(Level.Trial)
-        public void start() {
-            kind = ThreadKind.of(threads);
-            driver = Driver.of(kind);
-        }
-
-        @TearDown(Level.Trial)
-        public void stop() {
-            driver.close();
-        }
-    }
-
     /** Pending requests in a map of futures, resolved by a server thread. */
     @State(Scope.Thread)
     public static class MapOfFutures {
@@ -80,7 +58,7 @@ public class ReplyRoundTrip {
         Thread server;
 
         @Setup(Level.Trial)
-        public void start(Threads t) {
+        public void start(PairedThreads t) {
             server = t.kind.start("map-of-futures-server", this::serve);
         }
 
@@ -134,7 +112,7 @@ public class ReplyRoundTrip {
         Thread server;
 
         @Setup(Level.Trial)
-        public void start(Threads t) {
+        public void start(PairedThreads t) {
             server = t.kind.start("registry-server", this::serve);
         }
 
@@ -167,12 +145,12 @@ public class ReplyRoundTrip {
     }
 
     @Benchmark
-    public void ours(Threads t, Registry s) {
+    public void ours(PairedThreads t, Registry s) {
         t.driver.run(s.batch);
     }
 
     @Benchmark
-    public void mapOfFutures(Threads t, MapOfFutures s) {
+    public void mapOfFutures(PairedThreads t, MapOfFutures s) {
         t.driver.run(s.batch);
     }
 }
