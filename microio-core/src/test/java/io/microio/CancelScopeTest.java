@@ -184,6 +184,36 @@ class CancelScopeTest {
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
     }
 
+    /**
+     * A cancellation records no stack trace unless asked (the property is off in the test JVM), keeps
+     * the reason in its message and still records suppressed exceptions; asked, it records the stack.
+     */
+    @Test
+    void cancelledExceptionIsStacklessUnlessAsked() {
+        AtomicReference<CancelledException> seen = new AtomicReference<>();
+        CancelScope scope = CancelScope.create();
+        scope.run(() -> {
+            scope.cancel("stop");
+            try {
+                CancelScope.checkpoint();
+            } catch (CancelledException e) {
+                seen.set(e);
+                throw e;
+            }
+        });
+        CancelledException thrown = seen.get();
+        assertThat(Boolean.getBoolean(CancelledException.STACK_TRACES_PROPERTY)).isFalse();
+        assertThat(thrown).hasMessage("cancelled: stop");
+        assertThat(thrown.getStackTrace()).isEmpty();
+        thrown.addSuppressed(new IOException("cleanup failed"));
+        assertThat(thrown.getSuppressed()).hasSize(1);
+
+        CancelledException recorded = new CancelledException(null, true);
+        assertThat(recorded).hasMessage("cancelled");
+        assertThat(recorded.getStackTrace()).extracting(StackTraceElement::getMethodName)
+                .contains("cancelledExceptionIsStacklessUnlessAsked");
+    }
+
     /** Upstream scenario: moveOnAfter on a long sleep returns with cancelledCaught and timedOut. */
     @Test
     void moveOnAfterLongSleepReturnsTimedOut() throws Exception {

@@ -8,6 +8,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jctools.queues.MpscArrayQueue;
+import org.jctools.queues.MpscLinkedQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,8 +32,9 @@ import org.openjdk.jmh.infra.Control;
  * receiver hands credit back every {@value #CREDIT_BATCH} messages), so the queue never grows and
  * unbounded queues are measured on the same footing as bounded ones. Each group is one sender and
  * one receiver thread (this machine has two cores). Ours: an unbounded {@code Channel}, {@code
- * trySend} and {@code poll}. Peers: JCTools {@code MpscArrayQueue}, {@code
- * ArrayBlockingQueue}, {@code LinkedBlockingQueue}. Score: nanoseconds per message per thread
+ * trySend} and {@code poll}. Peers: JCTools {@code MpscArrayQueue}, JCTools {@code MpscLinkedQueue}
+ * (the same linked-node design as ours, without the end-of-stream, bound and statistics it carries),
+ * {@code ArrayBlockingQueue}, {@code LinkedBlockingQueue}. Score: nanoseconds per message per thread
  * (send and receive are each one operation).
  */
 @Fork(2)
@@ -145,6 +147,13 @@ public class ChannelThroughput {
         }
     }
 
+    public static class JctoolsLinkedPipe extends QueuePipe {
+        @Override
+        Queue<Object> newQueue() {
+            return new MpscLinkedQueue<>();
+        }
+    }
+
     public static class ArrayBlockingQueuePipe extends QueuePipe {
         @Override
         Queue<Object> newQueue() {
@@ -184,6 +193,20 @@ public class ChannelThroughput {
     @Group("jctools")
     @GroupThreads(1)
     public Object jctoolsReceive(JctoolsPipe p, Control c) {
+        return p.receive(c);
+    }
+
+    @Benchmark
+    @Group("jctoolsLinked")
+    @GroupThreads(1)
+    public void jctoolsLinkedSend(JctoolsLinkedPipe p, Control c) {
+        p.send(c);
+    }
+
+    @Benchmark
+    @Group("jctoolsLinked")
+    @GroupThreads(1)
+    public Object jctoolsLinkedReceive(JctoolsLinkedPipe p, Control c) {
         return p.receive(c);
     }
 
