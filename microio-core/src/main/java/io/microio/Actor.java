@@ -123,15 +123,20 @@ public final class Actor<T> {
      * happen-before the next one's (through the atomic count, and the executor's own hand-off). The
      * fields marked "dispatcher" are touched by work() only.
      *
-     * Signals come from: the mailbox (an item or the end arrived, or a floor changed, through the channel
-     * future work() armed when it found the mailbox empty); a concurrent handler calling release(),
+     * Signals come from: the mailbox (an item or the end arrived, or a floor changed, through the wake-up
+     * work() armed when it found the mailbox empty); a concurrent handler calling release(),
      * ending, or failing; run() when its thread is cancelled.
      *
      * Fairness: on an executor, work() hands out at most `batchSize` items per drain, then the drain
      * submits a fresh task and returns the thread. An executor that runs tasks inline (Runnable::run,
      * CallerRunsPolicy) would recurse: a drain re-entered on its own thread only tells the outer drain to
      * go on (`rerunFor`, per thread, so that a drain already handed to another thread is never mistaken
-     * for ours).
+     * for ours). Re-entry can only happen inside that hand-on, so `drainer` marks only it: a drain that
+     * hands out one item costs no write to it.
+     *
+     * The cost of one item through an idle actor on an executor, which is what a ping-pong pays at every
+     * hop: the sender's tail CAS, its CAS of the armed wake-up, the wip increment and the executor's
+     * hand-off; then the consumer-lock CAS of the take, the CAS that re-arms, and the wip decrement.
      *
      * Lifecycle (`phase`, dispatcher, forward only):
      *
@@ -178,7 +183,7 @@ public final class Actor<T> {
     private final AtomicBoolean ran = new AtomicBoolean();
 
     private volatile int wip;
-    private volatile @Nullable Thread drainer; // the thread in drain()
+    private volatile @Nullable Thread drainer; // the drain that is handing its batch on, in schedule()
     private volatile @Nullable Thread rerunFor; // the drainer whose schedule() ran the next drain inline
     private volatile @Nullable Thread runThread; // run() mode
     private volatile @Nullable Throwable rejection; // the executor refused a drain
@@ -438,12 +443,7 @@ public final class Actor<T> {
             rerunFor = me; // an inline executor: let the outer drain go on instead of recursing
             return;
         }
-        drainer = me;
-        try {
-            drainLoop(me);
-        } finally {
-            DRAINER.compareAndSet(this, me, null); // a drain on another thread may have begun already
-        }
+        drainLoop(me);
     }
 
     private void drainLoop(Thread me) {
@@ -457,7 +457,12 @@ public final class Actor<T> {
                     continue;
                 }
                 rerunFor = null;
-                schedule(); // hands our wip count to a fresh drain task
+                drainer = me; // only around this call: the one place a drain can re-enter on its own thread
+                try {
+                    schedule(); // hands our wip count to a fresh drain task
+                } finally {
+                    DRAINER.compareAndSet(this, me, null); // a drain on another thread may have begun already
+                }
                 if (rerunFor != me) {
                     return; // it runs elsewhere
                 }

@@ -61,8 +61,16 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     /*
      * Design.
      *
-     * All queueing is the channel's. What the mailbox adds is how an actor waits without a thread: when
-     * the actor's dispatcher finds the channel empty it arms `pending`, one receiveAsync future, whose
+     * All queueing is the channel's. What the mailbox adds is how an actor waits without a thread.
+     *
+     * Mailbox: when the actor's dispatcher finds the channel empty it arms its wake-up in the channel
+     * (MpscChannel.armWakeup), in the place a parked receiver would publish itself; the next send, or the
+     * end of the stream, runs it. Arming takes nothing from the channel, so it cannot reorder items; it
+     * costs one CAS and allocates nothing, which matters because an actor that keeps up with its senders
+     * arms once per item.
+     *
+     * PriorityMailbox, whose gate must see an item before handing it out: when the actor's dispatcher
+     * finds the channel empty it arms `pending`, one receiveAsync future, whose
      * completion (an item, the end of the stream, or a withdrawal) runs the dispatcher's wake-up. Before
      * the dispatcher takes anything from the channel again it settles that future first: cancelling it
      * withdraws it from the channel with nothing in it; if cancel fails, the channel has already claimed
@@ -95,8 +103,14 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     /** The name of the actor this mailbox feeds; set once. */
     private volatile @Nullable String actor;
 
-    /** The receiveAsync future armed by the actor's dispatcher; see the design comment. */
+    /** PriorityMailbox: the receiveAsync future armed by the actor's dispatcher; see the design comment. */
     volatile @Nullable CompletableFuture<T> pending;
+
+    /** Mailbox: the wake-up the actor's dispatcher arms in the channel when it finds it empty. */
+    private volatile MpscChannel.@Nullable Armed armed;
+
+    /** PriorityMailbox: how many futures the dispatcher has armed; for tests. */
+    private volatile long futureArms;
 
     @SuppressWarnings("unchecked")
     Mailbox(Options options) {
@@ -290,16 +304,20 @@ public sealed class Mailbox<T> permits PriorityMailbox {
      * @throws EndOfStreamException, BrokenResourceException, ClosedResourceException at the end of the stream
      */
     @Nullable T nextForActor(Runnable wakeup) {
-        T item = takePending();
-        if (item != null) {
-            return item;
+        MpscChannel<T> queue = (MpscChannel<T>) channel;
+        MpscChannel.Armed a = armed;
+        if (a == null || a.wakeup != wakeup) {
+            armed = a = new MpscChannel.Armed(wakeup);
         }
-        Optional<T> polled = channel.poll(); // throws at the end of the stream
-        if (polled.isPresent()) {
-            return polled.get();
+        for (;;) {
+            Optional<T> polled = queue.poll(); // throws at the end of the stream
+            if (polled.isPresent()) {
+                return polled.get();
+            }
+            if (queue.armWakeup(a)) {
+                return null; // the next send (or the end) runs the wake-up
+            }
         }
-        arm(channel.receiveAsync(), wakeup);
-        return null;
     }
 
     /**
@@ -309,6 +327,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
      */
     final void arm(CompletableFuture<T> p, Runnable wakeup) {
         pending = p;
+        futureArms++; // the dispatcher is the only writer
         p.whenComplete((x, e) -> {
             if (pending == p) {
                 wakeup.run();
@@ -353,6 +372,19 @@ public sealed class Mailbox<T> permits PriorityMailbox {
             throw new IllegalStateException("mailbox " + name() + " feeds actor " + a
                     + ": only the actor receives from it; use drain() to take what it left");
         }
+    }
+
+    /** Tests: whether the actor's dispatcher waits for the next item, armed in the channel. */
+    final boolean dispatcherWaits() {
+        MpscChannel.Armed a = armed;
+        CompletableFuture<T> p = pending;
+        return (a != null && ((MpscChannel<T>) channel).isArmed(a)) || (p != null && !p.isDone());
+    }
+
+    /** Tests: how many times the actor's dispatcher has armed a wait; it re-arms only after a wake-up. */
+    final long dispatcherArms() {
+        MpscChannel.Armed a = armed;
+        return (a == null ? 0 : a.arms) + futureArms;
     }
 
     /**

@@ -86,7 +86,10 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * parking: the sender that swung the tail may have read `waiter` before the receiver published it.)
      * `waiter` may also hold a pending receiveAsync future or a binding to an executor; a sender then
      * completes the future (under the consumer lock) or schedules the binding's drain task, and both stay
-     * registered until they are done, so a second waiter is refused.
+     * registered until they are done, so a second waiter is refused. Or an Armed wake-up, an actor's
+     * dispatcher waiting without a thread: the same handshake as a parked thread, with the wake-up run
+     * (once, by the sender whose CAS clears it) in place of the unpark. It takes no item, so arming costs
+     * one CAS and no allocation, and a dispatcher that finds an item after arming withdraws it by CAS.
      *
      * Waking blocked senders (BLOCK). A sender that finds the channel full adds its thread to
      * `sendWaiters` (a CAS, so a full fence) and then re-checks the bound; the consumer, after moving the
@@ -175,7 +178,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private final @Nullable Consumer<? super T> onUndelivered;
     private final @Nullable ConcurrentLinkedQueue<Thread> sendWaiters; // bounded BLOCK channels only
 
-    /** The parked receiver Thread, a pending AsyncReceive, a Binding, or null. Read by every send. */
+    /** The parked receiver Thread, a pending AsyncReceive, a Binding, an Armed wake-up, or null. Read by every send. */
     private volatile @Nullable Object waiter;
 
     private volatile boolean cancelled; // the receiver's cancel ran; set once by CAS
@@ -658,6 +661,45 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         return h instanceof End || tail != h;
     }
 
+    /**
+     * Arms {@code armed} in place of a parked receiver: the first send, close, fail or cancel after this
+     * call runs its wake-up, once, on its own thread. For a dispatcher that has just found the channel
+     * empty.
+     *
+     * @return {@code true} if it is armed (or already claimed by a sender, which runs it); {@code false}
+     *     if an item or the end is available after all and nothing is armed: take it
+     * @throws IllegalStateException if another receiver is waiting
+     */
+    boolean armWakeup(Armed armed) {
+        if (waiter == armed) {
+            return true; // still armed from the last wait: no send has run it since
+        }
+        if (!WAITER.compareAndSet(this, null, armed)) {
+            throw busy(Objects.requireNonNullElse(waiter, "?"));
+        }
+        armed.arms++; // the dispatcher is the only writer
+        if (!hasAvailable()) { // re-read the tail after publishing ourselves
+            return true;
+        }
+        return !WAITER.compareAndSet(this, armed, null); // withdrawn, unless a sender claimed it first
+    }
+
+    /** Whether {@code armed} is armed now: no send, close, fail or cancel has run it since. */
+    boolean isArmed(Armed armed) {
+        return waiter == armed;
+    }
+
+    /** A wake-up armed with {@link #armWakeup}; one per dispatcher, re-armed each time it waits. */
+    static final class Armed {
+        final Runnable wakeup;
+        volatile int arms; // how many times it was armed; for tests
+
+
+        Armed(Runnable wakeup) {
+            this.wakeup = Objects.requireNonNull(wakeup, "wakeup");
+        }
+    }
+
     private void requireNotBound() {
         if (waiter instanceof MpscChannel<?>.Binding) {
             throw new IllegalStateException("channel " + name + " is bound to an executor; only its handler receives");
@@ -670,6 +712,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             who = "thread " + t.getName() + " is waiting to receive";
         } else if (w instanceof MpscChannel<?>.AsyncReceive) {
             who = "a receiveAsync future is pending";
+        } else if (w instanceof Armed) {
+            who = "an actor is waiting to receive";
         } else {
             who = "it is bound to an executor";
         }
@@ -788,6 +832,10 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         if (w instanceof Thread t) {
             if (WAITER.compareAndSet(this, t, null)) { // one sender unparks; the rest see null
                 LockSupport.unpark(t);
+            }
+        } else if (w instanceof Armed a) {
+            if (WAITER.compareAndSet(this, a, null)) { // one sender runs it; the rest see null
+                a.wakeup.run();
             }
         } else if (w instanceof MpscChannel<?>.AsyncReceive) {
             deliverAsync((AsyncReceive) w);

@@ -409,21 +409,22 @@ abstract class ActorConformanceTest {
         }
         assertThat(waitFor(ended)).isTrue();
         Mailbox<Integer> box = actor.mailbox();
-        await().until(() -> box.pending != null && !box.pending.isDone());
+        await().until(box::dispatcherWaits);
         // The last handler's end may still wake the dispatcher once, which re-arms; after that the armed
-        // wait stays the same. A dispatcher that woke itself would withdraw and re-arm it for ever.
+        // wait stays as it is. A dispatcher that woke itself would withdraw and re-arm it for ever.
         await().until(() -> {
-            Object armed = box.pending;
-            return armed != null && waitsUnchanged(box, armed);
+            long arms = box.dispatcherArms();
+            return box.dispatcherWaits() && waitsUnchanged(box, arms);
         });
         actor.close();
         join(actor);
     }
 
-    /** Whether {@code box} keeps the same armed wait for a short delay. */
-    private static boolean waitsUnchanged(Mailbox<?> box, Object armed) {
+    /** Whether {@code box} keeps waiting, without arming again, for a short delay. */
+    private static boolean waitsUnchanged(Mailbox<?> box, long arms) {
         try {
-            await().during(SHORT_DELAY).atMost(SHORT_DELAY.multipliedBy(4)).until(() -> box.pending == armed);
+            await().during(SHORT_DELAY).atMost(SHORT_DELAY.multipliedBy(4))
+                    .until(() -> box.dispatcherWaits() && box.dispatcherArms() == arms);
             return true;
         } catch (ConditionTimeoutException e) {
             return false;

@@ -192,7 +192,7 @@ class ExecutorActorTest extends ActorConformanceTest {
         Mailbox<Integer> box = Mailbox.builder().<Integer>onUndelivered(undelivered::add).build();
         Actor<Integer> actor = Actor.<Integer>builder(handled::add).executor(single).mailbox(box).build();
         actor.submit(1);
-        await().until(() -> handled.size() == 1 && box.pending != null); // idle again
+        await().until(() -> handled.size() == 1 && box.dispatcherWaits()); // idle again
         single.close();
         try (LogCapture log = LogCapture.of(Actor.class.getName())) {
             assertThat(actor.submit(2)).isTrue(); // taken; then the actor cannot run, ends, and discards it
