@@ -109,12 +109,14 @@ public final class CancelScope {
 
     private static final VarHandle CANCELLATION;
     private static final VarHandle DELIVERY;
+    private static final VarHandle ENTERED;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             CANCELLATION = lookup.findVarHandle(CancelScope.class, "cancellation", Cancellation.class);
             DELIVERY = lookup.findVarHandle(CancelScope.class, "delivery", int.class);
+            ENTERED = lookup.findVarHandle(CancelScope.class, "entered", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -244,11 +246,8 @@ public final class CancelScope {
 
     private void enter() {
         Thread me = Thread.currentThread();
-        synchronized (this) {
-            if (entered) {
-                throw new IllegalStateException("a CancelScope is entered once; this one was entered before");
-            }
-            entered = true;
+        if (!ENTERED.compareAndSet(this, false, true)) {
+            throw new IllegalStateException("a CancelScope is entered once; this one was entered before");
         }
         CancelScope outer = TOP.get();
         parent = outer;

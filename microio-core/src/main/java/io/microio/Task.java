@@ -67,6 +67,11 @@ public final class Task<T extends @Nullable Object> {
     private volatile @Nullable Outcome outcome; // set once, before `done` opens
     private @Nullable List<Runnable> listeners; // guarded by this; internal callbacks only
 
+    // The group's list of running tasks, intrusive so that adding and removing cost no allocation and no
+    // hashing; guarded by the group's lock.
+    @Nullable Task<?> prevRunning;
+    @Nullable Task<?> nextRunning;
+
     Task(TaskGroup group, String name, Callable<? extends T> body, @Nullable TaskStatus<?> status) {
         this.group = group;
         this.name = name;

@@ -1,16 +1,16 @@
 package io.microio;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -113,6 +113,15 @@ public final class TaskGroup {
 
     private static final ThreadFactory VIRTUAL_THREADS = Thread.ofVirtual().factory();
     private static final AtomicLong GROUP_NUMBERS = new AtomicLong();
+    private static final VarHandle NEXT_INDEX;
+
+    static {
+        try {
+            NEXT_INDEX = MethodHandles.lookup().findVarHandle(TaskGroup.class, "nextIndex", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final String OUTER_CANCELLED = "an enclosing CancelScope was cancelled";
 
     private record Config(String name, ThreadFactory threadFactory, int maxConcurrency, boolean aggregateFailures) {}
@@ -125,12 +134,14 @@ public final class TaskGroup {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
-    private final Set<Task<?>> running = new HashSet<>(); // guarded by lock
+    private @Nullable Task<?> runningHead; // guarded by lock; linked through Task.prevRunning/nextRunning
+    private int runningCount; // guarded by lock
     private final LinkedHashSet<Task<?>> waiting = new LinkedHashSet<>(); // guarded by lock
     private final List<Throwable> failures = new ArrayList<>(2); // guarded by lock
     private final List<Thread> finishing = new ArrayList<>(); // guarded by lock
+    private int pruneFinishingAt = 64; // guarded by lock; see settle()
     private @Nullable Throwable ownerFailure; // guarded by lock
-    private long nextIndex; // guarded by lock
+    private volatile long nextIndex; // NEXT_INDEX
     private int live; // guarded by lock
     private boolean closed; // guarded by lock
 
@@ -371,7 +382,10 @@ public final class TaskGroup {
             }
             cancelReason = reason;
             cancelled = true;
-            toCancel = new ArrayList<>(running);
+            toCancel = new ArrayList<>(runningCount);
+            for (Task<?> t = runningHead; t != null; t = t.nextRunning) {
+                toCancel.add(t);
+            }
             dropped = new ArrayList<>(waiting);
             waiting.clear();
         } finally {
@@ -436,15 +450,17 @@ public final class TaskGroup {
         boolean drop = false;
         boolean startCancelled;
         String reason;
+        // Built before taking the lock, which the children's ends contend for: a name that is never used
+        // when the group turns out to be closed only leaves a gap in the numbering.
+        task = new Task<>(this, name + "-" + NEXT_INDEX.getAndAdd(this, 1L), body, status);
         lock.lock();
         try {
             if (closed) {
                 throw new IllegalStateException("task group " + name + " has ended; it cannot start more tasks");
             }
-            task = new Task<>(this, name + "-" + nextIndex++, body, status);
             live++;
-            if (running.size() < maxConcurrency) {
-                running.add(task);
+            if (runningCount < maxConcurrency) {
+                addRunning(task);
                 launch = true;
             } else if (cancelled) {
                 drop = true;
@@ -527,15 +543,18 @@ public final class TaskGroup {
                 reason); // (3)
         lock.lock(); // (4)
         try {
-            running.remove(task);
-            finishing.removeIf(t -> !t.isAlive());
+            removeRunning(task);
             if (onTaskThread) {
+                if (finishing.size() >= pruneFinishingAt) { // amortized O(1): a long-lived group stays small
+                    finishing.removeIf(t -> !t.isAlive());
+                    pruneFinishingAt = Math.max(64, 2 * finishing.size());
+                }
                 finishing.add(Thread.currentThread());
             }
             Task<?> next = null;
-            if (!cancelled && !waiting.isEmpty() && running.size() < maxConcurrency) {
+            if (!cancelled && !waiting.isEmpty() && runningCount < maxConcurrency) {
                 next = waiting.removeFirst();
-                running.add(next);
+                addRunning(next);
             }
             if (--live == 0) {
                 idle.signalAll();
@@ -544,6 +563,38 @@ public final class TaskGroup {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Under the lock. */
+    private void addRunning(Task<?> task) {
+        Task<?> head = runningHead;
+        task.prevRunning = null;
+        task.nextRunning = head;
+        if (head != null) {
+            head.prevRunning = task;
+        }
+        runningHead = task;
+        runningCount++;
+    }
+
+    /** Under the lock; a task that is not in the list is left alone. */
+    private void removeRunning(Task<?> task) {
+        Task<?> prev = task.prevRunning;
+        Task<?> next = task.nextRunning;
+        if (prev == null && runningHead != task) {
+            return;
+        }
+        if (prev != null) {
+            prev.nextRunning = next;
+        } else {
+            runningHead = next;
+        }
+        if (next != null) {
+            next.prevRunning = prev;
+        }
+        task.prevRunning = null;
+        task.nextRunning = null;
+        runningCount--;
     }
 
     /** Ends tasks that never ran as cancelled. They are no longer in `waiting` nor in `running`. */
