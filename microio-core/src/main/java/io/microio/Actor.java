@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -178,7 +179,7 @@ public final class Actor<T> {
     private final FailurePolicy failurePolicy;
     private final int batchSize;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
-    private final Runnable drainTask = this::drain;
+    private final DrainTask drainTask = new DrainTask();
     private final Runnable wakeup = this::signal;
     private final AtomicBoolean ran = new AtomicBoolean();
 
@@ -444,6 +445,36 @@ public final class Actor<T> {
             return;
         }
         drainLoop(me);
+    }
+
+    /**
+     * The drain as the executor sees it: a {@code Runnable}, and to a {@code ForkJoinPool} a
+     * {@code ForkJoinTask} that never completes ({@code exec} returns {@code false}), so that the pool
+     * takes the same object every time without wrapping it: no allocation per wake-up. The pool may hold
+     * it queued while it is still returning from its previous run; wip makes that harmless, as for a
+     * Runnable. The drain catches everything a handler throws, so nothing escapes to the pool.
+     */
+    private final class DrainTask extends ForkJoinTask<Void> implements Runnable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void run() {
+            drain();
+        }
+
+        @Override
+        protected boolean exec() {
+            drain();
+            return false;
+        }
+
+        @Override
+        public @Nullable Void getRawResult() {
+            return null;
+        }
+
+        @Override
+        protected void setRawResult(@Nullable Void value) {}
     }
 
     private void drainLoop(Thread me) {

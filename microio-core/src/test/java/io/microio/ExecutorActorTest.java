@@ -18,11 +18,15 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Actors that run on an {@link java.util.concurrent.Executor}: here, one virtual thread per task. */
 class ExecutorActorTest extends ActorConformanceTest {
@@ -74,10 +78,16 @@ class ExecutorActorTest extends ActorConformanceTest {
         assertThat(actor.mailbox().stats()).isEqualTo(new ChannelStats(n, n, 0, 0, true));
     }
 
-    /** On a pool of several threads, fed by several producers, two drains of one actor never run at once. */
-    @Test
-    void neverTwoDrainsAtOnceOnAPool() throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(4, TrackingThreadFactory.platform("pool-"));
+    /**
+     * On a pool of several threads, fed by several producers, two drains of one actor never run at once:
+     * a thread pool, and a {@code ForkJoinPool}, to which the drain is a task object used again and again.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"threadPool", "forkJoinPool"})
+    void neverTwoDrainsAtOnceOnAPool(String kind) throws Exception {
+        ExecutorService pool = kind.equals("threadPool")
+                ? Executors.newFixedThreadPool(4, TrackingThreadFactory.platform("pool-"))
+                : new ForkJoinPool(4);
         try {
             int producers = 4;
             int perProducer = 5_000;
@@ -101,6 +111,39 @@ class ExecutorActorTest extends ActorConformanceTest {
             for (long count : next) {
                 assertThat(count).isEqualTo(perProducer);
             }
+        } finally {
+            pool.close();
+        }
+    }
+
+    /**
+     * Two actors on a two-thread {@code ForkJoinPool} play 20,000 round trips: every idle spell ends with
+     * the drain task scheduled again, often while its previous run is still returning. None is lost.
+     */
+    @Test
+    void pingPongOnAForkJoinPoolLosesNoWakeUp() throws Exception {
+        int roundTrips = 20_000;
+        ForkJoinPool pool = new ForkJoinPool(2);
+        try {
+            CountDownLatch done = new CountDownLatch(1);
+            int[] pongs = {0}; // touched by the pinger's handler only
+            AtomicReference<Actor<Object>> pinger = new AtomicReference<>();
+            Actor<Object> ponger = Actor.builder(message -> pinger.get().submit("pong")).executor(pool).name("ponger").build();
+            pinger.set(Actor.builder(message -> {
+                if (++pongs[0] == roundTrips) {
+                    done.countDown();
+                } else {
+                    ponger.submit("ping");
+                }
+            }).executor(pool).name("pinger").build());
+            ponger.submit("ping");
+            assertThat(done.await(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            ponger.close();
+            pinger.get().close();
+            assertThat(ponger.awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(pinger.get().awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(ponger.mailbox().stats().received()).isEqualTo(roundTrips);
+            assertThat(pinger.get().mailbox().stats().received()).isEqualTo(roundTrips);
         } finally {
             pool.close();
         }
