@@ -160,20 +160,18 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private static final int MUST_WAIT = 2;
 
     /**
-     * Spins on an empty channel before a platform thread parks: a hand-over that is about to happen costs
-     * no park.
+     * Spins on an empty channel before parking: a hand-over that is about to happen costs no park. Short,
+     * measured on a 2-core machine: 128 spins made a platform receiver's later wake-up (ChannelCloseWake)
+     * 5 us slower than 32 spins or none; on a virtual thread a long spin holds the carrier that the
+     * sender it waits for may be queued on (128 spins: 10 us per ChannelPingPong round trip in some runs).
      */
-    private static final int SPINS_BEFORE_PARK = Runtime.getRuntime().availableProcessors() > 1 ? 128 : 0;
+    private static final int SPINS_BEFORE_PARK = Runtime.getRuntime().availableProcessors() > 1 ? 32 : 0;
 
     /**
-     * A virtual thread spins less, then yields its carrier twice before it parks. A long spin would hold
-     * the carrier that the sender it waits for may be queued on (measured: 128 spins gave 10 us per
-     * ChannelPingPong round trip in some runs); parking at once costs a park and an unpark per hand-over
-     * (about 0.9 us per round trip here); a short spin and two yields, which let whatever is queued on
-     * the carrier run, about 0.3 us.
+     * A virtual thread then yields its carrier twice, which lets whatever is queued on it run, before it
+     * parks: about 0.3 us per ChannelPingPong round trip between virtual threads, against 0.9 us when it
+     * parks at once.
      */
-    private static final int VIRTUAL_SPINS_BEFORE_YIELD = Runtime.getRuntime().availableProcessors() > 1 ? 32 : 0;
-
     private static final int VIRTUAL_YIELDS_BEFORE_PARK = 2;
 
     /** Items a bound handler takes before its task gives the executor back. */
@@ -628,14 +626,13 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         // Anything that can end the wait links a node there: an item, an End; an eviction or a cancel by
         // another thread self-links the old head or makes an End the head.
         Node h = head;
-        boolean virtual = me.isVirtual();
-        for (int i = 0, spins = virtual ? VIRTUAL_SPINS_BEFORE_YIELD : SPINS_BEFORE_PARK; i < spins; i++) {
+        for (int i = 0; i < SPINS_BEFORE_PARK; i++) {
             if (h.next != null || h instanceof End) {
                 return true;
             }
             Thread.onSpinWait();
         }
-        for (int i = 0; virtual && i < VIRTUAL_YIELDS_BEFORE_PARK; i++) {
+        for (int i = 0; me.isVirtual() && i < VIRTUAL_YIELDS_BEFORE_PARK; i++) {
             Thread.yield();
             if (h.next != null || h instanceof End) {
                 return true;
