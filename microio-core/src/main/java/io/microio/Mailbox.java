@@ -310,9 +310,11 @@ public sealed class Mailbox<T> permits PriorityMailbox {
             armed = a = new MpscChannel.Armed(wakeup);
         }
         for (;;) {
-            Optional<T> polled = queue.poll(); // throws at the end of the stream
-            if (polled.isPresent()) {
-                return polled.get();
+            if (queue.mayHaveItem()) { // spares the consumer lock when an idle actor goes back to waiting
+                Optional<T> polled = queue.poll(); // throws at the end of the stream
+                if (polled.isPresent()) {
+                    return polled.get();
+                }
             }
             if (queue.armWakeup(a)) {
                 return null; // the next send (or the end) runs the wake-up
@@ -384,7 +386,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     /** Tests: how many times the actor's dispatcher has armed a wait; it re-arms only after a wake-up. */
     final long dispatcherArms() {
         MpscChannel.Armed a = armed;
-        return (a == null ? 0 : a.arms) + futureArms;
+        return (a == null ? 0 : MpscChannel.arms(a)) + futureArms;
     }
 
     /**

@@ -124,6 +124,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private static final VarHandle ASYNC_STATE;
     private static final VarHandle BINDING_STATE;
     private static final VarHandle RUNNER;
+    private static final VarHandle ARMS;
 
     static {
         try {
@@ -141,6 +142,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             ASYNC_STATE = lookup.findVarHandle(MpscChannel.AsyncReceive.class, "state", int.class);
             BINDING_STATE = lookup.findVarHandle(MpscChannel.Binding.class, "state", int.class);
             RUNNER = lookup.findVarHandle(MpscChannel.Binding.class, "runner", Thread.class);
+            ARMS = lookup.findVarHandle(Armed.class, "arms", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -688,11 +690,25 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         if (!WAITER.compareAndSet(this, null, armed)) {
             throw busy(Objects.requireNonNullElse(waiter, "?"));
         }
-        armed.arms++; // the dispatcher is the only writer
+        ARMS.setOpaque(armed, armed.arms + 1); // the dispatcher is the only writer; no fence for a test counter
         if (!hasAvailable()) { // re-read the tail after publishing ourselves
             return true;
         }
         return !WAITER.compareAndSet(this, armed, null); // withdrawn, unless a sender claimed it first
+    }
+
+    /**
+     * A hint, without the consumer lock: {@code false} if the channel looked empty at some moment during
+     * the call. A dispatcher that finds it empty arms its wake-up, whose own re-check settles a race.
+     */
+    boolean mayHaveItem() {
+        Node h = head;
+        return h.next != null || h instanceof End;
+    }
+
+    /** How many times {@code armed} was armed; for tests. */
+    static int arms(Armed armed) {
+        return (int) ARMS.getOpaque(armed);
     }
 
     /** Whether {@code armed} is armed now: no send, close, fail or cancel has run it since. */
@@ -703,7 +719,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     /** A wake-up armed with {@link #armWakeup}; one per dispatcher, re-armed each time it waits. */
     static final class Armed {
         final Runnable wakeup;
-        volatile int arms; // how many times it was armed; for tests
+        int arms; // how many times it was armed, for tests: written and read opaque (ARMS)
 
 
         Armed(Runnable wakeup) {
