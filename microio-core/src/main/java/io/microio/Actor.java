@@ -61,7 +61,7 @@ import org.jspecify.annotations.Nullable;
  *       interrupting the thread) ends the actor, see below.
  *   <li>With an {@link Builder#executor(Executor) executor}, the actor holds no thread while its mailbox is
  *       empty. When items arrive it submits one drain task; the task handles at most
- *       {@link Builder#batchSize(int) batchSize} items and then submits a fresh task if more remain, so a
+ *       {@link Builder#batchSize(int) batchSize} items and then submits the task again if more remain, so a
  *       busy actor shares a pool fairly. There is never more than one drain task scheduled or running,
  *       and no lock is held while the handler runs. Give it a {@link Loop} to run the handler on the
  *       loop's thread. {@link #termination()} and {@link #awaitTermination(Duration)} report the end.
@@ -129,7 +129,7 @@ public final class Actor<T> {
      * ending, or failing; run() when its thread is cancelled.
      *
      * Fairness: on an executor, work() hands out at most `batchSize` items per drain, then the drain
-     * submits a fresh task and returns the thread. An executor that runs tasks inline (Runnable::run,
+     * schedules itself again (the same task object, see DrainTask) and returns the thread. An executor that runs tasks inline (Runnable::run,
      * CallerRunsPolicy) would recurse: a drain re-entered on its own thread only tells the outer drain to
      * go on (`rerunFor`, per thread, so that a drain already handed to another thread is never mistaken
      * for ours). Re-entry can only happen inside that hand-on, so `drainer` marks only it: a drain that
@@ -452,7 +452,7 @@ public final class Actor<T> {
      * {@code ForkJoinTask} that never completes ({@code exec} returns {@code false}), so that the pool
      * takes the same object every time without wrapping it: no allocation per wake-up. The pool may hold
      * it queued while it is still returning from its previous run; wip makes that harmless, as for a
-     * Runnable. The drain catches everything a handler throws, so nothing escapes to the pool.
+     * Runnable. Handlers' exceptions never reach the pool: work() catches them.
      */
     private final class DrainTask extends ForkJoinTask<Void> implements Runnable {
         private static final long serialVersionUID = 1L;
@@ -490,7 +490,7 @@ public final class Actor<T> {
                 rerunFor = null;
                 drainer = me; // only around this call: the one place a drain can re-enter on its own thread
                 try {
-                    schedule(); // hands our wip count to a fresh drain task
+                    schedule(); // hands our wip count to the next run of the drain task
                 } finally {
                     DRAINER.compareAndSet(this, me, null); // a drain on another thread may have begun already
                 }
@@ -887,7 +887,7 @@ public final class Actor<T> {
 
         /**
          * Sets how many items an actor on an executor hands out per task before it gives the thread back
-         * (and submits a fresh task); 64 by default. Smaller is fairer to other tasks of a shared executor,
+         * (and submits its task again); 64 by default. Smaller is fairer to other tasks of a shared executor,
          * larger costs fewer task submissions.
          *
          * @param batchSize the most items per task

@@ -721,7 +721,6 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         final Runnable wakeup;
         int arms; // how many times it was armed, for tests: written and read opaque (ARMS)
 
-
         Armed(Runnable wakeup) {
             this.wakeup = Objects.requireNonNull(wakeup, "wakeup");
         }
