@@ -1,8 +1,8 @@
 package io.microio;
 
+import io.microio.MpscChannelFields.Chunk;
 import io.microio.MpscChannelFields.End;
 import io.microio.MpscChannelFields.EndKind;
-import io.microio.MpscChannelFields.Node;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -26,50 +26,63 @@ import java.util.stream.StreamSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The one {@link Channel} implementation: a multi-producer, single-consumer linked queue.
+ * The one {@link Channel} implementation: a multi-producer, single-consumer queue in linked chunks.
  */
 final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> {
     /*
      * Design.
      *
-     * The queue. A singly linked list from `head` (a consumed node, the stub) to `tail`. Every node has a
-     * sequence number: the n-th item ever queued is in the node with seq n; the initial stub has 0. A
-     * sender links a node with
+     * The queue. An unbounded array cut into chunks of CHUNK_SIZE slots, linked in order. Every item
+     * has an index: the n-th item ever queued has index n (from 0), and lives in slot n & CHUNK_MASK of
+     * the chunk whose base is n & ~CHUNK_MASK. `producerIndex` holds (items ever queued) << 1, its low
+     * bit CLOSED_BIT; `consumerIndex` is the number of items ever taken. A sender claims an index and
+     * stores its item with
      *
-     *     t = tail; node.seq = t.seq + 1; CAS(tail, t, node); t.next = node (release)
+     *     p = producerIndex; (CLOSED_BIT clear, room left) CAS(producerIndex, p, p + 2);
+     *     slot (p >>> 1) = item (release)
      *
-     * The tail CAS is the linearization point of a send: it orders the item against every other send
-     * and against close. Between the CAS and the link the item is queued but not yet reachable (a
-     * "bubble"); a consumer that sees `tail != head` and `head.next == null` spins for the few
-     * instructions it takes. A consumer takes the item of head.next and makes that node the new head
-     * (release store), so `head.seq` is the number of nodes ever dequeued and
+     * The CAS is the linearization point of a send: it orders the item against every other send and
+     * against close. Between the CAS and the store the item is queued but not yet visible (a "bubble");
+     * a consumer that finds the slot of consumerIndex empty while consumerIndex < producerIndex >>> 1
+     * spins for the few instructions it takes. A consumer reads the slot of consumerIndex, clears it and
+     * advances consumerIndex (release store), so
      *
-     *     queued = tail.seq - head.seq                              exactly, at any instant.
+     *     queued = (producerIndex >>> 1) - consumerIndex              exactly, at any instant.
      *
-     * Per message: one node allocation; the sender does one CAS and one release store (the link) and
-     * reads `waiter`; the receiver takes the consumer lock (below), stores the head (release), and
-     * unlocks. No counter is touched on the way (see "Counters").
+     * Per message: no allocation (a chunk per CHUNK_SIZE items); the sender does one CAS and one release
+     * store and reads `waiter`; the receiver takes the consumer lock (below), reads and clears the slot,
+     * stores consumerIndex (release), and unlocks. A receiver that finds an item reads no sender field.
+     * No counter is touched on the way (see "Counters").
      *
-     * The end. close, fail and cancel append an End node with the same CAS (its seq is its
-     * predecessor's, it holds no item). Once the tail is an End no send can succeed: a send and a close
-     * race on one CAS, so every send is either ordered before the End (it is delivered before the end of
-     * the stream, or discarded by cancel and handed to onUndelivered) or sees the End (a late send).
-     * The consumer reaching the End makes it the head and keeps throwing from it: the end is sticky.
-     * The receiver's cancel installs a fresh End as the head, after discarding everything before the
-     * chain's End.
+     * Chunks. A sender finds the chunk of its index by walking `next` links from `producerChunk`, a hint
+     * it reads before the CAS: the hint is only ever set to the chunk of an index claimed earlier, so it
+     * is at or before the sender's own. Whoever first needs a chunk that is not linked yet (a sender, or
+     * the consumer reaching it) makes it and links it by CAS. The consumer, moving into the next chunk,
+     * publishes it in `consumerChunk` and then sets the old chunk's `next` to RETIRED: the old chunk,
+     * dead, then holds no live chunk (a dead chunk promoted to the old generation would keep every later
+     * one alive until a full collection), and a sender whose hint was that old chunk starts its walk
+     * again from `consumerChunk`, which is never past an index still to be stored.
+     *
+     * The end. close, fail and cancel publish an End (the first one wins, by CAS on `end`) and then set
+     * CLOSED_BIT in producerIndex, by CAS: a send and a close race on that one word, so every send is
+     * either ordered before the end (it is delivered before the end of the stream, or discarded by
+     * cancel and handed to onUndelivered) or sees the bit (a late send). The consumer at consumerIndex
+     * == producerIndex >>> 1 with the bit set has reached the end and keeps throwing from it: the end is
+     * sticky. The receiver's cancel discards everything queued and sets `cancelledEnd`, from which every
+     * later receive throws.
      *
      * Lifecycle, forward only:
      *
-     *     OPEN -> CLOSED | FAILED        close() / fail(): an End is appended after the items sent so far
-     *     CLOSED | FAILED -> ENDED       the consumer reaches the End; every receive throws from it
-     *     (any but CANCELLED) -> CANCELLED   the receiver's cancel(): an End is appended if there is
-     *                                    none, the queue is discarded, a CANCELLED End becomes the head
+     *     OPEN -> CLOSED | FAILED        close() / fail(): the end is ordered after the items sent so far
+     *     CLOSED | FAILED -> ENDED       the consumer reaches the end; every receive throws from it
+     *     (any but CANCELLED) -> CANCELLED   the receiver's cancel(): the channel is ended if it was not,
+     *                                    the queue is discarded, cancelledEnd is set
      *                                    // final
      *
-     * Bounds. A bounded channel admits a node only while `t.seq + 1 <= head.seq + capacity`. The check
-     * reads the head after the tail it CASes from; the head only moves forward, so a stale head can only
-     * make the channel look fuller: the bound is never exceeded. `producerLimit` caches a known bound so
-     * that senders rarely read the consumer's cache line.
+     * Bounds. A bounded channel admits an item only while `index < consumerIndex + capacity`. The check
+     * reads consumerIndex after the producer index it CASes from; consumerIndex only moves forward, so a
+     * stale one can only make the channel look fuller: the bound is never exceeded. `producerLimit`
+     * caches a known bound so that senders rarely read the consumer's cache line.
      *
      * The consumer lock. Taking items is serialized by a tiny spin lock (`consumerLock`), held only for
      * the few instructions of a take, never while parked and never while user code runs. The normal
@@ -78,12 +91,13 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * receiver's cancel discarding the queue, receives from a second thread, and the fallback of stats().
      *
      * Waking the receiver without a wasted unpark (Dekker). The receiver, finding nothing, publishes
-     * itself in `waiter` (volatile CAS) and then re-reads `tail`; a sender CASes `tail` and then reads
-     * `waiter`. Both are volatile, so at least one sees the other: either the receiver sees the new tail
-     * and does not park, or the sender sees the receiver and unparks it, clearing `waiter` by CAS so that
-     * exactly one sender unparks. While the receiver is busy `waiter` is null and a sender's whole cost
-     * is that one volatile read. (A receiver that sees the new tail but not the link spins instead of
-     * parking: the sender that swung the tail may have read `waiter` before the receiver published it.)
+     * itself in `waiter` (volatile CAS) and then re-reads producerIndex; a sender CASes producerIndex and
+     * then reads `waiter`. Both are volatile, so at least one sees the other: either the receiver sees
+     * the new index and does not park, or the sender sees the receiver and unparks it, clearing `waiter`
+     * by CAS so that exactly one sender unparks. While the receiver is busy `waiter` is null and a
+     * sender's whole cost is that one volatile read. (A receiver that sees the new index but not the item
+     * waits out the bubble instead of parking: the sender that claimed it may have read `waiter` before
+     * the receiver published it.)
      * `waiter` may also hold a pending receiveAsync future or a binding to an executor; a sender then
      * completes the future (under the consumer lock) or schedules the binding's drain task, and both stay
      * registered until they are done, so a second waiter is refused. Or an Armed wake-up, an actor's
@@ -92,28 +106,32 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * one CAS and no allocation, and a dispatcher that finds an item after arming withdraws it by CAS.
      *
      * Waking blocked senders (BLOCK). A sender that finds the channel full adds its thread to
-     * `sendWaiters` (a CAS, so a full fence) and then re-checks the bound; the consumer, after moving the
-     * head, issues a full fence and then looks at `sendWaiters`: again one of them sees the other. The
-     * consumer wakes one waiter per slot it frees by polling it off the queue; a woken sender that leaves
-     * without retrying (cancelled, interrupted) passes the wake-up on. close and cancel wake all.
+     * `sendWaiters` (a CAS, so a full fence) and then re-checks the bound; the consumer, after advancing
+     * consumerIndex, issues a full fence and then looks at `sendWaiters`: again one of them sees the
+     * other. The consumer wakes one waiter per slot it frees by polling it off the queue; a woken sender
+     * that leaves without retrying (cancelled, interrupted) passes the wake-up on. close and cancel wake
+     * all.
      *
-     * Counters and the snapshot. sent = tail.seq + droppedAtEntry; dropped = droppedAtEntry +
-     * droppedFromQueue; received = head.seq - droppedFromQueue; queued = tail.seq - head.seq; closed =
-     * tail is an End. So there are no per-message counters at all: the sequence numbers are the counters.
-     * `droppedFromQueue` changes only together with the head, under the consumer lock, bracketed by
-     * `dropVersion` (odd while changing, a seqlock); a plain take changes only the head. stats() reads
-     * dropVersion, head, droppedFromQueue, droppedAtEntry, then tail, then re-reads head,
-     * droppedAtEntry and dropVersion: when nothing moved, the values all held at the instant tail was
-     * read. If the receiver keeps moving, stats() takes the consumer lock (freezing head and
-     * droppedFromQueue) and reads droppedAtEntry before tail: a drop counted by then but not reflected
-     * in the tail read would need room to be made in between, which the held lock excludes.
+     * Counters and the snapshot. With q = producerIndex >>> 1: sent = q + droppedAtEntry; dropped =
+     * droppedAtEntry + droppedFromQueue; received = consumerIndex - droppedFromQueue; queued = q -
+     * consumerIndex; closed = CLOSED_BIT. So there are no per-message counters at all: the indexes are
+     * the counters. `droppedFromQueue` changes only together with consumerIndex, under the consumer lock,
+     * bracketed by `dropVersion` (odd while changing, a seqlock); a plain take changes only
+     * consumerIndex. stats() reads dropVersion, consumerIndex, droppedFromQueue, droppedAtEntry, then
+     * producerIndex, then re-reads consumerIndex, droppedAtEntry and dropVersion: when nothing moved, the
+     * values all held at the instant producerIndex was read. If the receiver keeps moving, stats() takes
+     * the consumer lock (freezing consumerIndex and droppedFromQueue) and reads droppedAtEntry before
+     * producerIndex: a drop counted by then but not reflected in the producerIndex read would need room
+     * to be made in between, which the held lock excludes.
      */
 
     private static final System.Logger LOG = System.getLogger(Channel.class.getName());
 
-    private static final VarHandle TAIL;
-    private static final VarHandle HEAD;
-    private static final VarHandle NEXT;
+    private static final VarHandle PRODUCER_INDEX;
+    private static final VarHandle CONSUMER_INDEX;
+    private static final VarHandle CHUNK_NEXT;
+    private static final VarHandle SLOT;
+    private static final VarHandle END;
     private static final VarHandle PRODUCER_LIMIT;
     private static final VarHandle DROPPED_AT_ENTRY;
     private static final VarHandle DROPPED_FROM_QUEUE;
@@ -129,14 +147,16 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            TAIL = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "tail", Node.class);
+            PRODUCER_INDEX = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "producerIndex", long.class);
+            END = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "end", End.class);
             PRODUCER_LIMIT = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "producerLimit", long.class);
             DROPPED_AT_ENTRY = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "droppedAtEntry", long.class);
-            HEAD = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "head", Node.class);
+            CONSUMER_INDEX = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "consumerIndex", long.class);
             CONSUMER_LOCK = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "consumerLock", int.class);
             DROP_VERSION = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "dropVersion", int.class);
             DROPPED_FROM_QUEUE = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "droppedFromQueue", long.class);
-            NEXT = lookup.findVarHandle(Node.class, "next", Node.class);
+            CHUNK_NEXT = lookup.findVarHandle(Chunk.class, "next", Chunk.class);
+            SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
             WAITER = lookup.findVarHandle(MpscChannel.class, "waiter", Object.class);
             CANCELLED = lookup.findVarHandle(MpscChannel.class, "cancelled", boolean.class);
             ASYNC_STATE = lookup.findVarHandle(MpscChannel.AsyncReceive.class, "state", int.class);
@@ -150,6 +170,9 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     /** pollLocked: nothing is queued. */
     private static final Object EMPTY = new Object();
+
+    /** The low bit of producerIndex: the channel has ended; no send succeeds. */
+    private static final long CLOSED_BIT = 1L;
 
     // tryEnqueue outcomes
     private static final int QUEUED = 0;
@@ -194,7 +217,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     MpscChannel(String name, int capacity, OverflowPolicy overflow, LateSend lateSend,
             @Nullable Consumer<? super T> onUndelivered) {
-        super(new Node(null));
+        super(new Chunk(0));
         this.name = name;
         this.bounded = capacity > 0;
         this.capacity = bounded ? capacity : Long.MAX_VALUE;
@@ -213,9 +236,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         if (sendWaiters != null) {
             CancelScope.checkpoint(); // a blocking call on a BLOCK channel: level-triggered
         }
-        Node node = new Node(item);
         for (;;) {
-            int outcome = offer(item, node);
+            int outcome = offer(item);
             if (outcome != MUST_WAIT) {
                 return outcome == SENT;
             }
@@ -226,19 +248,19 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     @Override
     public boolean trySend(T item) {
         Objects.requireNonNull(item, "item");
-        int outcome = offer(item, new Node(item));
+        int outcome = offer(item);
         if (outcome == MUST_WAIT) {
             throw full();
         }
         return outcome == SENT;
     }
 
-    /** Queues the node, or applies the overflow or late-send policy. */
-    private int offer(Object item, Node node) {
+    /** Queues the item, or applies the overflow or late-send policy. */
+    private int offer(Object item) {
         for (;;) {
-            int r = tryEnqueue(node);
+            int r = tryEnqueue(item);
             if (r == QUEUED) {
-                Object w = waiter; // after the tail CAS: the sender's half of the handshake
+                Object w = waiter; // after the index CAS: the sender's half of the handshake
                 if (w != null) {
                     wake(w);
                 }
@@ -264,26 +286,43 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         }
     }
 
-    private int tryEnqueue(Node node) {
+    private int tryEnqueue(Object item) {
         for (;;) {
-            Node t = tail;
-            if (t instanceof End) {
+            Chunk hint = producerChunk; // before the index: see "Chunks"
+            long p = producerIndex;
+            if ((p & CLOSED_BIT) != 0) {
                 return CLOSED;
             }
-            long seq = t.seq + 1;
-            if (seq > producerLimit && seq > refreshProducerLimit()) {
+            long index = p >>> 1;
+            if (index >= producerLimit && index >= refreshProducerLimit()) {
                 return FULL;
             }
-            node.seq = seq;
-            if (TAIL.compareAndSet(this, t, node)) {
-                NEXT.setRelease(t, node); // publishes the item to the consumer
+            if (PRODUCER_INDEX.compareAndSet(this, p, p + 2)) {
+                SLOT.setRelease(chunkOf(hint, index).slots, (int) (index & MpscChannelFields.CHUNK_MASK), item);
                 return QUEUED;
             }
         }
     }
 
+    /** Sender: the chunk of {@code index}, which it has claimed, walking on from {@code c}; links new chunks. */
+    private Chunk chunkOf(Chunk c, long index) {
+        long base = index & ~MpscChannelFields.CHUNK_MASK;
+        while (c.base != base) {
+            Chunk n = c.next;
+            if (n == null) {
+                Chunk fresh = new Chunk(c.base + MpscChannelFields.CHUNK_SIZE);
+                n = CHUNK_NEXT.compareAndSet(c, null, fresh) ? fresh : Objects.requireNonNull(c.next);
+            }
+            c = n == MpscChannelFields.RETIRED ? consumerChunk : n; // left by the consumer: it is not past us
+        }
+        if (producerChunk != c) {
+            producerChunk = c; // once per chunk; a racing older value only makes a later walk longer
+        }
+        return c;
+    }
+
     private long refreshProducerLimit() {
-        long limit = head.seq + capacity; // read after the tail: see "Bounds"
+        long limit = consumerIndex + capacity; // read after the producer index: see "Bounds"
         PRODUCER_LIMIT.setOpaque(this, limit); // a racing stale write only costs another refresh
         return limit;
     }
@@ -294,7 +333,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             undelivered(item);
             return DROPPED;
         }
-        End end = (End) tail; // an End stays the tail forever
+        End end = Objects.requireNonNull(this.end); // written before CLOSED_BIT was set
         String message = "channel " + name
                 + switch (end.kind) {
                     case CLOSED -> " is closed";
@@ -338,17 +377,17 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     private boolean roomOrEnd() {
-        Node t = tail;
-        return t instanceof End || t.seq < head.seq + capacity;
+        long p = producerIndex;
+        return (p & CLOSED_BIT) != 0 || (p >>> 1) < consumerIndex + capacity;
     }
 
-    /** After the head moved `slots` times on a BLOCK channel: wake that many waiting senders. */
+    /** After consumerIndex moved `slots` times on a BLOCK channel: wake that many waiting senders. */
     private void roomMade(int slots) {
         ConcurrentLinkedQueue<Thread> waiters = sendWaiters;
         if (waiters == null) {
             return;
         }
-        VarHandle.fullFence(); // the head store before the read of `waiters`: the consumer's half
+        VarHandle.fullFence(); // the consumerIndex store before the read of `waiters`: the consumer's half
         for (int i = 0; i < slots && !waiters.isEmpty(); i++) {
             wakeOneSender();
         }
@@ -377,16 +416,13 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         Object evicted = null;
         lockConsumer();
         try {
-            Node h = head;
-            Node n = h instanceof End ? null : nextOf(h);
-            if (n != null && !(n instanceof End)) {
-                evicted = n.item;
-                n.item = null;
+            Object x = peekLocked();
+            if (x != null && !(x instanceof End)) {
+                evicted = x;
                 beginDropWrite();
                 DROPPED_FROM_QUEUE.setVolatile(this, droppedFromQueue + 1);
-                HEAD.setVolatile(this, n);
+                takeLocked();
                 endDropWrite();
-                NEXT.set(h, h); // unlink the old head, so it holds no live node (GC nepotism)
             }
         } finally {
             unlockConsumer();
@@ -408,16 +444,15 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     private boolean end(End end) {
+        boolean won = END.compareAndSet(this, null, end); // the first end wins; the others help set the bit
         for (;;) {
-            Node t = tail;
-            if (t instanceof End) {
-                return false;
+            long p = producerIndex;
+            if ((p & CLOSED_BIT) != 0 || PRODUCER_INDEX.compareAndSet(this, p, p | CLOSED_BIT)) {
+                break; // the same CAS as a send: no send slips past
             }
-            end.seq = t.seq;
-            if (TAIL.compareAndSet(this, t, end)) { // the same CAS as a send: no send slips past
-                NEXT.setRelease(t, end);
-                break;
-            }
+        }
+        if (!won) {
+            return false;
         }
         Object w = waiter;
         if (w != null) {
@@ -429,7 +464,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     @Override
     public boolean isClosed() {
-        return tail instanceof End;
+        return (producerIndex & CLOSED_BIT) != 0;
     }
 
     // ---------------------------------------------------------------------------------------- receiving
@@ -592,20 +627,17 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         List<Object> discarded = new ArrayList<>();
         lockConsumer();
         try {
-            Node n = head;
-            while (!(n instanceof End)) { // the tail is an End now: every node before it gets linked
-                Node next = Objects.requireNonNull(nextOf(n));
-                if (!(next instanceof End)) {
-                    discarded.add(Objects.requireNonNull(next.item));
-                    next.item = null;
-                }
-                n = next;
+            long last = producerIndex >>> 1; // CLOSED_BIT is set: no more claims
+            for (long index = consumerIndex; index < last; index++) {
+                Chunk c = consumerChunkOf(index);
+                int slot = (int) (index & MpscChannelFields.CHUNK_MASK);
+                discarded.add(awaitSlot(c, slot));
+                SLOT.set(c.slots, slot, null);
             }
-            End marker = new End(EndKind.CANCELLED, null);
-            marker.seq = n.seq;
             beginDropWrite();
             DROPPED_FROM_QUEUE.setVolatile(this, droppedFromQueue + discarded.size());
-            HEAD.setVolatile(this, marker);
+            CONSUMER_INDEX.setVolatile(this, last);
+            cancelledEnd = new End(EndKind.CANCELLED, null);
             endDropWrite();
         } finally {
             unlockConsumer();
@@ -624,19 +656,15 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     /** Waits for an item; false if the timeout passed. A parked-flag handshake with senders (see Design). */
     private boolean awaitItem(boolean timed, long start, long nanos) throws InterruptedException {
         Thread me = Thread.currentThread();
-        // Watch the link of the head, written once per item, not the tail, which every send writes.
-        // Anything that can end the wait links a node there: an item, an End; an eviction or a cancel by
-        // another thread self-links the old head or makes an End the head.
-        Node h = head;
         for (int i = 0; i < SPINS_BEFORE_PARK; i++) {
-            if (h.next != null || h instanceof End) {
+            if (hasAvailable()) {
                 return true;
             }
             Thread.onSpinWait();
         }
         for (int i = 0; me.isVirtual() && i < VIRTUAL_YIELDS_BEFORE_PARK; i++) {
             Thread.yield();
-            if (h.next != null || h instanceof End) {
+            if (hasAvailable()) {
                 return true;
             }
         }
@@ -644,7 +672,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             throw busy(Objects.requireNonNullElse(waiter, "?"));
         }
         try {
-            if (!hasAvailable()) { // re-read the tail after publishing ourselves
+            if (!hasAvailable()) { // re-read the producer index after publishing ourselves
                 if (timed) {
                     long left = nanos - (System.nanoTime() - start);
                     if (left <= 0) {
@@ -670,8 +698,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     /** Whether a take would not find the channel empty (an item, possibly still being linked, or the end). */
     private boolean hasAvailable() {
-        Node h = head;
-        return h instanceof End || tail != h;
+        long p = producerIndex;
+        return (p & CLOSED_BIT) != 0 || consumerIndex != (p >>> 1) || cancelledEnd != null;
     }
 
     /**
@@ -691,7 +719,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             throw busy(Objects.requireNonNullElse(waiter, "?"));
         }
         ARMS.setOpaque(armed, armed.arms + 1); // the dispatcher is the only writer; no fence for a test counter
-        if (!hasAvailable()) { // re-read the tail after publishing ourselves
+        if (!hasAvailable()) { // re-read the producer index after publishing ourselves
             return true;
         }
         return !WAITER.compareAndSet(this, armed, null); // withdrawn, unless a sender claimed it first
@@ -702,8 +730,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * the call. A dispatcher that finds it empty arms its wake-up, whose own re-check settles a race.
      */
     boolean mayHaveItem() {
-        Node h = head;
-        return h.next != null || h instanceof End;
+        return hasAvailable();
     }
 
     /** How many times {@code armed} was armed; for tests. */
@@ -796,43 +823,79 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     private Object pollLocked() {
-        Node n = peekLocked();
-        return n == null ? EMPTY : takeLocked(n);
-    }
-
-    /** The node holding the next item, the End, or null if nothing is queued. */
-    private @Nullable Node peekLocked() {
-        Node h = head;
-        return h instanceof End ? h : nextOf(h);
-    }
-
-    /** Removes {@code n}, a result of {@link #peekLocked()}: returns its item, or the End. */
-    private Object takeLocked(Node n) {
-        Node h = head;
-        if (n == h) {
-            return n; // the End is already the head
+        Object x = peekLocked();
+        if (x == null) {
+            return EMPTY;
         }
-        Object item = n instanceof End ? n : Objects.requireNonNull(n.item);
-        n.item = null;
-        HEAD.setRelease(this, n); // publishes head.seq to senders and stats
-        NEXT.set(h, h); // unlink the old head, so it holds no live node (GC nepotism)
+        return x instanceof End ? x : takeLocked();
+    }
+
+    /**
+     * The next item, the End (sticky: it is never taken), or null if nothing is queued. Waits out a sender
+     * between its claim of an index and its store into the slot.
+     */
+    private @Nullable Object peekLocked() {
+        End cancelled = cancelledEnd;
+        if (cancelled != null) {
+            return cancelled;
+        }
+        long index = consumerIndex;
+        Chunk c = consumerChunkOf(index);
+        int slot = (int) (index & MpscChannelFields.CHUNK_MASK);
+        Object x = SLOT.getAcquire(c.slots, slot);
+        if (x != null) {
+            return x; // the common case reads no sender's field
+        }
+        long p = producerIndex;
+        if (index == (p >>> 1)) {
+            return (p & CLOSED_BIT) != 0 ? Objects.requireNonNull(end) : null; // end, written before the bit
+        }
+        return awaitSlot(c, slot); // claimed, not yet stored
+    }
+
+    /** Removes the item a {@link #peekLocked()} just returned (not the End) and returns it. */
+    private Object takeLocked() {
+        long index = consumerIndex;
+        Chunk c = consumerChunkOf(index);
+        int slot = (int) (index & MpscChannelFields.CHUNK_MASK);
+        Object item = Objects.requireNonNull(c.slots[slot]);
+        SLOT.set(c.slots, slot, null);
+        CONSUMER_INDEX.setRelease(this, index + 1); // publishes the room to senders and stats
         return item;
     }
 
-    /** The node after {@code h}, waiting out a sender between its tail CAS and its link; null if none. */
-    private @Nullable Node nextOf(Node h) {
-        Node n = h.next;
-        if (n != null || tail == h) {
-            return n;
+    /**
+     * Consumer lock held: the chunk of {@code index}, which is the consumer index or (cancel) beyond it
+     * and not beyond any claimed index. Moving into the next chunk retires the one left.
+     */
+    private Chunk consumerChunkOf(long index) {
+        Chunk c = consumerChunk;
+        long base = index & ~MpscChannelFields.CHUNK_MASK;
+        while (c.base != base) {
+            Chunk n = c.next;
+            if (n == null) { // the sender that claimed the first index of the next chunk has not linked it yet
+                Chunk fresh = new Chunk(c.base + MpscChannelFields.CHUNK_SIZE);
+                n = CHUNK_NEXT.compareAndSet(c, null, fresh) ? fresh : Objects.requireNonNull(c.next);
+            }
+            consumerChunk = n; // before retiring c: a sender that meets RETIRED restarts from here
+            CHUNK_NEXT.setVolatile(c, MpscChannelFields.RETIRED);
+            c = n;
         }
-        for (int spins = 0; (n = h.next) == null; spins++) {
+        return c;
+    }
+
+    /** The item in {@code slot} of {@code c}, waiting out a sender between its claim and its store. */
+    private static Object awaitSlot(Chunk c, int slot) {
+        Object x = SLOT.getAcquire(c.slots, slot);
+        for (int spins = 0; x == null; spins++) {
             if (spins < 64) {
                 Thread.onSpinWait(); // a few instructions, unless the sender was descheduled
             } else {
                 Thread.yield();
             }
+            x = SLOT.getAcquire(c.slots, slot);
         }
-        return n;
+        return x;
     }
 
     @SuppressWarnings("unchecked")
@@ -878,11 +941,11 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         Object x;
         lockConsumer();
         try {
-            Node n = peekLocked();
+            Object n = peekLocked();
             if (n == null || !future.claim()) {
                 return; // nothing yet (the next send will call again), or the future's user completed it
             }
-            x = takeLocked(n); // only after the claim: an unclaimed item stays in the channel
+            x = n instanceof End ? n : takeLocked(); // only after the claim: an unclaimed item stays in the channel
         } finally {
             unlockConsumer();
         }
@@ -923,33 +986,34 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                 Thread.onSpinWait();
                 continue;
             }
-            Node h = head;
+            long taken = consumerIndex;
             long fromQueue = droppedFromQueue;
             long atEntry = droppedAtEntry;
-            Node t = tail;
-            if (head == h && droppedAtEntry == atEntry && dropVersion == version) {
-                return snapshot(h, fromQueue, atEntry, t);
+            long p = producerIndex;
+            if (consumerIndex == taken && droppedAtEntry == atEntry && dropVersion == version) {
+                return snapshot(taken, fromQueue, atEntry, p);
             }
         }
         lockConsumer(); // the receiver keeps moving: freeze it for four reads
         try {
-            Node h = head;
+            long taken = consumerIndex;
             long fromQueue = droppedFromQueue;
-            long atEntry = droppedAtEntry; // before the tail: see Design
-            Node t = tail;
-            return snapshot(h, fromQueue, atEntry, t);
+            long atEntry = droppedAtEntry; // before the producer index: see Design
+            long p = producerIndex;
+            return snapshot(taken, fromQueue, atEntry, p);
         } finally {
             unlockConsumer();
         }
     }
 
-    private static ChannelStats snapshot(Node head, long droppedFromQueue, long droppedAtEntry, Node tail) {
+    private static ChannelStats snapshot(long taken, long droppedFromQueue, long droppedAtEntry, long producerIndex) {
+        long queuedEver = producerIndex >>> 1;
         return new ChannelStats(
-                tail.seq + droppedAtEntry,
-                head.seq - droppedFromQueue,
+                queuedEver + droppedAtEntry,
+                taken - droppedFromQueue,
                 droppedAtEntry + droppedFromQueue,
-                tail.seq - head.seq,
-                tail instanceof End);
+                queuedEver - taken,
+                (producerIndex & CLOSED_BIT) != 0);
     }
 
     // -------------------------------------------------------------------------------------------- misc
@@ -1080,7 +1144,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     /**
      * A receiver bound to an executor. {@code state}: IDLE (no task; a send schedules one by CAS),
      * SCHEDULED (one task submitted or running), ENDED. The task, finding the channel empty, sets IDLE
-     * and then re-reads the tail; a sender CASes the tail and then tries IDLE -> SCHEDULED: one of them
+     * and then re-reads the producer index; a sender CASes it and then tries IDLE -> SCHEDULED: one of them
      * sees the other, so an item never waits without a task, and there is never more than one task.
      */
     private final class Binding implements Runnable {
