@@ -33,8 +33,8 @@ import org.openjdk.jmh.infra.Control;
  * unbounded queues are measured on the same footing as bounded ones. Each group is one sender and
  * one receiver thread (this machine has two cores). Ours: an unbounded {@code Channel}, {@code
  * trySend} and {@code poll}. Peers: JCTools {@code MpscArrayQueue}, JCTools {@code MpscLinkedQueue}
- * (the same linked-node design as ours, without the end-of-stream, bound and statistics it carries),
- * {@code ArrayBlockingQueue}, {@code LinkedBlockingQueue}. Score: nanoseconds per message per thread
+ * (a node per item, the design the channel had before its chunks), {@code ArrayBlockingQueue},
+ * {@code LinkedBlockingQueue}. Score: nanoseconds per message per thread
  * (send and receive are each one operation).
  */
 @Fork(2)
