@@ -55,7 +55,8 @@ public class ChannelThroughput {
         final AtomicLong received = new AtomicLong();
         long sent; // sender only
         long creditLimit; // sender only: may send while sent < creditLimit
-        long receivedCount; // receiver only
+        /** The receiver's own count, in its own padded object: off the sender's cache lines. */
+        final ReceiverCount receiverCount = new ReceiverCount();
 
         /** Makes the endpoint. */
         @Setup(Level.Trial)
@@ -90,11 +91,19 @@ public class ChannelThroughput {
                 }
                 Backoff.pause(i);
             }
-            if (++receivedCount % CREDIT_BATCH == 0) {
-                received.lazySet(receivedCount);
+            long count = ++receiverCount.value;
+            if (count % CREDIT_BATCH == 0) {
+                received.lazySet(count);
             }
             return item;
         }
+    }
+
+    /** Padded on both sides: written by the receiver only. */
+    static final class ReceiverCount {
+        long p0, p1, p2, p3, p4, p5, p6, p7;
+        long value;
+        long q0, q1, q2, q3, q4, q5, q6, q7;
     }
 
     /** A JDK or JCTools queue. */
