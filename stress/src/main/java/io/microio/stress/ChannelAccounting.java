@@ -100,6 +100,15 @@ final class ChannelAccounting {
      * @return the verdict
      */
     static int judge(LateSend policy, Send send, boolean closed, int received, ChannelStats stats, int undelivered) {
+        return judge(policy, send, closed, received, stats, undelivered, 0);
+    }
+
+    /**
+     * Judges one sample on a channel that had already passed {@code before} items through it (sent and
+     * received) when the race began.
+     */
+    static int judge(LateSend policy, Send send, boolean closed, int received, ChannelStats stats, int undelivered,
+            long before) {
         boolean allowed = switch (send) {
             case QUEUED -> true;
             case DROPPED -> policy == LateSend.DROP;
@@ -121,7 +130,7 @@ final class ChannelAccounting {
         }
         long sent = send == Send.RAISED ? 0 : 1; // a send that raised counts nothing
         long dropped = send == Send.DROPPED ? 1 : 0;
-        ChannelStats expected = new ChannelStats(sent, received, dropped, 0, true);
+        ChannelStats expected = new ChannelStats(before + sent, before + received, dropped, 0, true);
         if (!expected.equals(stats) || undelivered != dropped) {
             return MISCOUNTED;
         }

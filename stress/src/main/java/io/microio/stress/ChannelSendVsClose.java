@@ -24,7 +24,11 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * closed.
  *
  * <p>Each sample races one send against one close on two channels, one per late-send policy, in the
- * same order on both sides, so all four combinations of early and late are possible.
+ * same order on both sides, so all four combinations of early and late are possible. The channel
+ * stores items in chunks of 64 slots; before the race, items are passed through each channel so that
+ * the racing send takes the first slot of the second chunk ({@code RAISE}: the send that makes and
+ * links a chunk races the close) or the last slot of the first ({@code DROP}: the receiver then looks
+ * for the end at the first index of a chunk nobody has made yet).
  *
  * <p>Result: r1 = the verdict for the {@code RAISE} channel, r2 = for the {@code DROP} channel; see
  * {@link ChannelAccounting}: 1 the send came first, 0 it was late, -1 the item was lost, -2 an item
@@ -41,6 +45,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @State
 public class ChannelSendVsClose {
     private static final String ITEM = "x";
+    private static final int RAISING_BEFORE = 64; // the racing send takes index 64: the first slot of the second chunk
+    private static final int DROPPING_BEFORE = 63; // index 63: the last slot of the first chunk
 
     private final Channel<String> raising;
     private final Channel<String> dropping;
@@ -55,6 +61,17 @@ public class ChannelSendVsClose {
         raising = Channel.builder().<String>onUndelivered(item -> raisingUndelivered++).name("stress-raise").build();
         dropping = Channel.builder().<String>onUndelivered(item -> droppingUndelivered++)
                 .lateSend(LateSend.DROP).name("stress-drop").build();
+        passThrough(raising, RAISING_BEFORE);
+        passThrough(dropping, DROPPING_BEFORE);
+    }
+
+    private static void passThrough(Channel<String> channel, int items) {
+        for (int i = 0; i < items; i++) {
+            channel.trySend(ITEM);
+        }
+        if (channel.drain(items).size() != items) {
+            throw new IllegalStateException("a fresh channel gave back fewer items than it was sent");
+        }
     }
 
     @Actor
@@ -73,9 +90,9 @@ public class ChannelSendVsClose {
     public void arbiter(II_Result r) {
         r.r1 = ChannelAccounting.judge(LateSend.RAISE, raisingSend, raisingClosed,
                 ChannelAccounting.receiveAll(raising::poll, ITEM), ChannelAccounting.stats(raising::stats),
-                raisingUndelivered);
+                raisingUndelivered, RAISING_BEFORE);
         r.r2 = ChannelAccounting.judge(LateSend.DROP, droppingSend, droppingClosed,
                 ChannelAccounting.receiveAll(dropping::poll, ITEM), ChannelAccounting.stats(dropping::stats),
-                droppingUndelivered);
+                droppingUndelivered, DROPPING_BEFORE);
     }
 }
