@@ -310,7 +310,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
             armed = a = new MpscChannel.Armed(wakeup);
         }
         for (;;) {
-            if (queue.mayHaveItem()) { // spares the consumer lock when an idle actor goes back to waiting
+            if (queue.hasAvailable()) { // spares the consumer lock when an idle actor goes back to waiting
                 Optional<T> polled = queue.poll(); // throws at the end of the stream
                 if (polled.isPresent()) {
                     return polled.get();

@@ -187,7 +187,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     /**
      * Spins on an empty channel before parking: a hand-over that is about to happen costs no park. Short,
      * measured on a 2-core machine: 128 spins made a platform receiver's later wake-up (ChannelCloseWake)
-     * 5 us slower than 32 spins or none; on a virtual thread a long spin holds the carrier that the
+     * about 5 us slower than 32 spins; on a virtual thread a long spin holds the carrier that the
      * sender it waits for may be queued on (128 spins: 10 us per ChannelPingPong round trip in some runs).
      */
     private static final int SPINS_BEFORE_PARK = Runtime.getRuntime().availableProcessors() > 1 ? 32 : 0;
@@ -308,11 +308,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private Chunk chunkOf(Chunk c, long index) {
         long base = index & ~MpscChannelFields.CHUNK_MASK;
         while (c.base != base) {
-            Chunk n = c.next;
-            if (n == null) {
-                Chunk fresh = new Chunk(c.base + MpscChannelFields.CHUNK_SIZE);
-                n = CHUNK_NEXT.compareAndSet(c, null, fresh) ? fresh : Objects.requireNonNull(c.next);
-            }
+            Chunk n = nextChunk(c);
             c = n == MpscChannelFields.RETIRED ? consumerChunk : n; // left by the consumer: it is not past us
         }
         if (producerChunk != c) {
@@ -696,8 +692,12 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         return true;
     }
 
-    /** Whether a take would not find the channel empty (an item, possibly still being linked, or the end). */
-    private boolean hasAvailable() {
+    /**
+     * Whether a take would not find the channel empty (an item, possibly still being stored, or the end).
+     * Lock-free; also the hint by which an actor's dispatcher spares the consumer lock when it goes back
+     * to waiting: a wrong "empty" is settled by the re-check in {@link #armWakeup}.
+     */
+    boolean hasAvailable() {
         long p = producerIndex;
         return (p & CLOSED_BIT) != 0 || consumerIndex != (p >>> 1) || cancelledEnd != null;
     }
@@ -723,14 +723,6 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             return true;
         }
         return !WAITER.compareAndSet(this, armed, null); // withdrawn, unless a sender claimed it first
-    }
-
-    /**
-     * A hint, without the consumer lock: {@code false} if the channel looked empty at some moment during
-     * the call. A dispatcher that finds it empty arms its wake-up, whose own re-check settles a race.
-     */
-    boolean mayHaveItem() {
-        return hasAvailable();
     }
 
     /** How many times {@code armed} was armed; for tests. */
@@ -853,10 +845,13 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         return awaitSlot(c, slot); // claimed, not yet stored
     }
 
-    /** Removes the item a {@link #peekLocked()} just returned (not the End) and returns it. */
+    /**
+     * Removes the item a {@link #peekLocked()} just returned (not the End) and returns it; that peek left
+     * {@code consumerChunk} at the chunk of the consumer index.
+     */
     private Object takeLocked() {
         long index = consumerIndex;
-        Chunk c = consumerChunkOf(index);
+        Chunk c = consumerChunk;
         int slot = (int) (index & MpscChannelFields.CHUNK_MASK);
         Object item = Objects.requireNonNull(c.slots[slot]);
         SLOT.set(c.slots, slot, null);
@@ -872,16 +867,22 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         Chunk c = consumerChunk;
         long base = index & ~MpscChannelFields.CHUNK_MASK;
         while (c.base != base) {
-            Chunk n = c.next;
-            if (n == null) { // the sender that claimed the first index of the next chunk has not linked it yet
-                Chunk fresh = new Chunk(c.base + MpscChannelFields.CHUNK_SIZE);
-                n = CHUNK_NEXT.compareAndSet(c, null, fresh) ? fresh : Objects.requireNonNull(c.next);
-            }
+            Chunk n = nextChunk(c); // the sender that claimed its first index may not have linked it yet
             consumerChunk = n; // before retiring c: a sender that meets RETIRED restarts from here
             CHUNK_NEXT.setVolatile(c, MpscChannelFields.RETIRED);
             c = n;
         }
         return c;
+    }
+
+    /** The chunk after {@code c} (or RETIRED), made and linked by CAS if nobody has yet. */
+    private static Chunk nextChunk(Chunk c) {
+        Chunk n = c.next;
+        if (n != null) {
+            return n;
+        }
+        Chunk fresh = new Chunk(c.base + MpscChannelFields.CHUNK_SIZE);
+        return CHUNK_NEXT.compareAndSet(c, null, fresh) ? fresh : Objects.requireNonNull(c.next);
     }
 
     /** The item in {@code slot} of {@code c}, waiting out a sender between its claim and its store. */

@@ -32,8 +32,8 @@ final class MpscChannelFields {
 
     /**
      * The {@code next} of a chunk the consumer has left: a sender that meets it starts again from the
-     * consumer's chunk, and a left chunk holds no live chunk (so a dead chunk that was promoted to the old
-     * generation cannot keep young ones alive).
+     * consumer's chunk, and a left chunk holds no reference to a live one (a dead chunk promoted to the
+     * old generation would otherwise keep every later chunk reachable until a full collection).
      */
     static final Chunk RETIRED = new Chunk(-1);
 

@@ -1,7 +1,5 @@
 package io.microio;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -113,15 +111,7 @@ public final class TaskGroup {
 
     private static final ThreadFactory VIRTUAL_THREADS = Thread.ofVirtual().factory();
     private static final AtomicLong GROUP_NUMBERS = new AtomicLong();
-    private static final VarHandle NEXT_INDEX;
 
-    static {
-        try {
-            NEXT_INDEX = MethodHandles.lookup().findVarHandle(TaskGroup.class, "nextIndex", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
     private static final String OUTER_CANCELLED = "an enclosing CancelScope was cancelled";
 
     private record Config(String name, ThreadFactory threadFactory, int maxConcurrency, boolean aggregateFailures) {}
@@ -141,7 +131,7 @@ public final class TaskGroup {
     private final List<Thread> finishing = new ArrayList<>(); // guarded by lock
     private int pruneFinishingAt = 64; // guarded by lock; see settle()
     private @Nullable Throwable ownerFailure; // guarded by lock
-    private volatile long nextIndex; // NEXT_INDEX
+    private final AtomicLong nextIndex = new AtomicLong(); // taken outside the lock: see spawn
     private int live; // guarded by lock
     private boolean closed; // guarded by lock
 
@@ -452,7 +442,7 @@ public final class TaskGroup {
         String reason;
         // Built before taking the lock, which the children's ends contend for: a name that is never used
         // when the group turns out to be closed only leaves a gap in the numbering.
-        task = new Task<>(this, name + "-" + NEXT_INDEX.getAndAdd(this, 1L), body, status);
+        task = new Task<>(this, name + "-" + nextIndex.getAndIncrement(), body, status);
         lock.lock();
         try {
             if (closed) {

@@ -27,8 +27,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * same order on both sides, so all four combinations of early and late are possible. The channel
  * stores items in chunks of 64 slots; before the race, items are passed through each channel so that
  * the racing send takes the first slot of the second chunk ({@code RAISE}: the send that makes and
- * links a chunk races the close) or the last slot of the first ({@code DROP}: the receiver then looks
- * for the end at the first index of a chunk nobody has made yet).
+ * links a chunk races the close) or the last slot of the first ({@code DROP}: when the send came first,
+ * the receiver then looks for the end at the first index of a chunk nobody has made yet).
  *
  * <p>Result: r1 = the verdict for the {@code RAISE} channel, r2 = for the {@code DROP} channel; see
  * {@link ChannelAccounting}: 1 the send came first, 0 it was late, -1 the item was lost, -2 an item
