@@ -77,6 +77,10 @@ public final class StressCheck {
             System.out.println();
             System.out.println("STRESS CHECK FAILED (" + args[0] + "), " + problems.size() + " problem(s):");
             problems.forEach(p -> System.out.println("  - " + p));
+            if (args[0].equals("verify")) {
+                System.out.println("jcstress's own output: " + dir.resolve("jcstress-output.txt")
+                        + "; its report: " + dir.resolve("report").resolve("index.html"));
+            }
             System.out.flush();
             System.exit(1);
         }
