@@ -1,15 +1,19 @@
 package io.microio.spring.boot.autoconfigure;
 
 import java.time.Duration;
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
  * Configuration properties for microio services run by the application context.
  *
  * <p>Instances are mutable beans bound once at startup; they are not meant to be changed afterwards.
+ * Each setter refuses a value out of its range with an {@link IllegalArgumentException} that names the
+ * property, so that a bad value fails the application startup (Spring Boot's bind failure analysis
+ * shows the property, the value and where it came from) instead of being taken silently.
  */
 @ConfigurationProperties("microio")
-public class MicroioProperties {
+public class MicroioProperties implements InitializingBean {
 
     private final Startup startup = new Startup();
 
@@ -18,6 +22,17 @@ public class MicroioProperties {
     private final Readiness readiness = new Readiness();
 
     private final Restart restart = new Restart();
+
+    /**
+     * Checks the bound settings against each other; called by the container after binding.
+     *
+     * @throws IllegalStateException if {@code microio.restart.max-backoff} is shorter than
+     *     {@code microio.restart.initial-backoff}
+     */
+    @Override
+    public void afterPropertiesSet() {
+        this.restart.validate();
+    }
 
     /** {@return the settings that apply while service groups start} */
     public Startup getStartup() {
@@ -53,7 +68,7 @@ public class MicroioProperties {
         }
 
         public void setTimeout(Duration timeout) {
-            this.timeout = timeout;
+            this.timeout = positive("microio.startup.timeout", timeout);
         }
     }
 
@@ -63,7 +78,8 @@ public class MicroioProperties {
         /**
          * Maximum time a service group waits for its services to end once they have been asked to
          * stop. Services still running after that are logged with their stack traces. Never longer
-         * than "spring.lifecycle.timeout-per-shutdown-phase".
+         * than "spring.lifecycle.timeout-per-shutdown-phase". Zero does not wait: services that have not
+         * ended by then are logged as still running.
          */
         private Duration timeout = Duration.ofSeconds(30);
 
@@ -78,7 +94,7 @@ public class MicroioProperties {
         }
 
         public void setTimeout(Duration timeout) {
-            this.timeout = timeout;
+            this.timeout = notNegative("microio.shutdown.timeout", timeout);
         }
 
         public boolean isLatchScopeGroups() {
@@ -123,7 +139,8 @@ public class MicroioProperties {
         private Duration initialBackoff = Duration.ofSeconds(1);
 
         /**
-         * Longest time to wait between two attempts; the wait doubles after each failed attempt.
+         * Longest time to wait between two attempts; the wait doubles after each failed attempt. Not
+         * shorter than the initial back-off.
          */
         private Duration maxBackoff = Duration.ofMinutes(1);
 
@@ -140,7 +157,7 @@ public class MicroioProperties {
         }
 
         public void setInitialBackoff(Duration initialBackoff) {
-            this.initialBackoff = initialBackoff;
+            this.initialBackoff = positive("microio.restart.initial-backoff", initialBackoff);
         }
 
         public Duration getMaxBackoff() {
@@ -148,7 +165,33 @@ public class MicroioProperties {
         }
 
         public void setMaxBackoff(Duration maxBackoff) {
-            this.maxBackoff = maxBackoff;
+            this.maxBackoff = positive("microio.restart.max-backoff", maxBackoff);
         }
+
+        /**
+         * Checks the settings against each other, once all are bound.
+         *
+         * @throws IllegalStateException if the longest back-off is shorter than the initial one
+         */
+        void validate() {
+            if (this.maxBackoff.compareTo(this.initialBackoff) < 0) {
+                throw new IllegalStateException("microio.restart.max-backoff (" + this.maxBackoff
+                        + ") must not be shorter than microio.restart.initial-backoff (" + this.initialBackoff + ")");
+            }
+        }
+    }
+
+    private static Duration positive(String property, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(property + " must be positive but was " + value);
+        }
+        return value;
+    }
+
+    private static Duration notNegative(String property, Duration value) {
+        if (value == null || value.isNegative()) {
+            throw new IllegalArgumentException(property + " must be zero or positive but was " + value);
+        }
+        return value;
     }
 }
