@@ -7,12 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.ThreadKind;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class MailboxTest {
 
@@ -209,5 +215,24 @@ class MailboxTest {
             threads.start(actor::run);
         }
         await().until(actor::isTerminated);
+    }
+
+    /**
+     * A DROP_OLDEST submit that ends late (the mailbox was closed or failed while it made room) evicts
+     * nothing: the item submitted before the end is received; only a submit ordered before the end evicts.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("everyThreadKindLateSendAndEnd")
+    @Timeout(60)
+    void lateDropOldestSubmitDoesNotEvictItemSubmittedBeforeClose(ThreadKind kind, LateSend lateSend,
+            SendVsCloseRace.End end) throws Exception {
+        SendVsCloseRace.Tally tally = SendVsCloseRace.run(kind, 10_000, OverflowPolicy.DROP_OLDEST, end,
+                i -> SendVsCloseRace.mailbox(false, OverflowPolicy.DROP_OLDEST, lateSend));
+        assertThat(tally.violationCount()).as("%s", tally).isZero();
+        assertThat(tally.count(SendVsCloseRace.Sent.QUEUED)).as("submits ordered before the end: %s", tally).isPositive();
+    }
+
+    static Stream<Arguments> everyThreadKindLateSendAndEnd() {
+        return BoundedChannelPolicyTest.everyThreadKindLateSendAndEnd();
     }
 }

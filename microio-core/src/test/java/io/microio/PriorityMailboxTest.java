@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.testing.LogCapture;
+import io.microio.testing.ThreadKind;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,7 +17,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class PriorityMailboxTest {
 
@@ -273,5 +279,25 @@ class PriorityMailboxTest {
     /** Waits until a receiver of {@code box} has armed its wait (the channel holds its future). */
     private static void awaitParked(PriorityMailbox<?> box) {
         await("receiver parked").until(() -> box.pending != null && !box.pending.isDone());
+    }
+
+    /**
+     * A DROP_OLDEST submit that ends late (the mailbox was closed or failed while it made room) evicts
+     * nothing from the channel in front of the priority queue: the item submitted before the end is
+     * received.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("everyThreadKindLateSendAndEnd")
+    @Timeout(60)
+    void lateDropOldestSubmitDoesNotEvictItemSubmittedBeforeClose(ThreadKind kind, LateSend lateSend,
+            SendVsCloseRace.End end) throws Exception {
+        SendVsCloseRace.Tally tally = SendVsCloseRace.run(kind, 10_000, OverflowPolicy.DROP_OLDEST, end,
+                i -> SendVsCloseRace.mailbox(true, OverflowPolicy.DROP_OLDEST, lateSend));
+        assertThat(tally.violationCount()).as("%s", tally).isZero();
+        assertThat(tally.count(SendVsCloseRace.Sent.QUEUED)).as("submits ordered before the end: %s", tally).isPositive();
+    }
+
+    static Stream<Arguments> everyThreadKindLateSendAndEnd() {
+        return BoundedChannelPolicyTest.everyThreadKindLateSendAndEnd();
     }
 }
