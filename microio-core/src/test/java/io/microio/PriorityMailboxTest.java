@@ -122,6 +122,26 @@ class PriorityMailboxTest {
         assertThat(box.stats().dropped()).isZero(); // consumed by the gate, not dropped
     }
 
+    /**
+     * drain on a failed priority mailbox returns every item it holds, parked ones too, then throws
+     * BrokenResourceException with the cause, every time, as Mailbox.drain does.
+     */
+    @Test
+    void drainOnFailedMailboxReturnsItemsThenThrowsTheFailure() {
+        PriorityMailbox<Job> box = jobs();
+        box.setFloor(3);
+        box.submit(new Job(1, "parked"));
+        box.submit(new Job(5, "high"));
+        IllegalStateException boom = new IllegalStateException("boom");
+        box.fail(boom);
+        assertThat(box.poll().map(Job::label)).contains("high");
+        assertThatThrownBy(box::poll).isInstanceOf(BrokenResourceException.class).hasCause(boom);
+        assertThat(labels(box.drainNow())).containsExactly("parked");
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(box::drainNow).isInstanceOf(BrokenResourceException.class).hasCause(boom);
+        }
+    }
+
     /** drain ignores the floor: parked items are returned too, in priority order. */
     @Test
     void drainIgnoresTheFloor() {
