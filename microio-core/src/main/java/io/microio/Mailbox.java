@@ -47,8 +47,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread safety: {@link #submit(Object)}, {@link #close()}, {@link #fail(Throwable)},
  * {@link #isClosed()}, {@link #stats()} and {@link #name()} may be called from any thread at any time;
- * submitting is lock-free. The receive operations are for the one receiver; see {@link ReceiveChannel}
- * for what concurrent calls do. {@link PriorityMailbox} narrows this further.
+ * submitting is lock-free (but see {@link #submit(Object)} for DROP_OLDEST). The receive operations are
+ * for the one receiver; see {@link ReceiveChannel} for what concurrent calls do. {@link PriorityMailbox}
+ * narrows this further.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code submit} <i>happen-before</i> actions
  * subsequent to the receipt of that item in another thread (for an actor, the handler's actions on it).
@@ -136,7 +137,9 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     // ------------------------------------------------------------------------------------ sending side
 
     /**
-     * Queues an item for the receiver. Never blocks; lock-free.
+     * Queues an item for the receiver. Never blocks; lock-free, except that on a full
+     * {@link OverflowPolicy#DROP_OLDEST} mailbox it briefly takes the receiving side's internal lock to
+     * queue the item and evict the oldest one in one step (see {@link SendChannel}).
      *
      * @param item the item
      * @return {@code true} if the item is queued; {@code false} if it was dropped at once: submitted after

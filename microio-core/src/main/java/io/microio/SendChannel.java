@@ -20,7 +20,8 @@ package io.microio;
  * receives. Only a {@link OverflowPolicy#BLOCK} channel that is full makes {@link #send(Object)} wait.
  * Otherwise a send is one compare-and-set on the queue's tail, lock-free; it briefly takes the receiving
  * side's internal lock only to hand the item to a pending {@link ReceiveChannel#receiveAsync()} future
- * or, under {@link OverflowPolicy#DROP_OLDEST}, to evict the oldest item.
+ * or, under {@link OverflowPolicy#DROP_OLDEST} on a full channel, to queue it and evict the oldest item in
+ * one step.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code send} or {@code trySend}
  * <i>happen-before</i> actions subsequent to the corresponding receive of that item in another thread,
