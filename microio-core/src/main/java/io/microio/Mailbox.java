@@ -47,8 +47,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Thread safety: {@link #submit(Object)}, {@link #close()}, {@link #fail(Throwable)},
  * {@link #isClosed()}, {@link #stats()} and {@link #name()} may be called from any thread at any time;
- * submitting is lock-free. The receive operations are for the one receiver; see {@link ReceiveChannel}
- * for what concurrent calls do. {@link PriorityMailbox} narrows this further.
+ * submitting is lock-free (but see {@link #submit(Object)} for DROP_OLDEST). The receive operations are
+ * for the one receiver; see {@link ReceiveChannel} for what concurrent calls do. {@link PriorityMailbox}
+ * narrows this further.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code submit} <i>happen-before</i> actions
  * subsequent to the receipt of that item in another thread (for an actor, the handler's actions on it).
@@ -136,7 +137,9 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     // ------------------------------------------------------------------------------------ sending side
 
     /**
-     * Queues an item for the receiver. Never blocks; lock-free.
+     * Queues an item for the receiver. Never blocks; lock-free, except that on a full
+     * {@link OverflowPolicy#DROP_OLDEST} mailbox it briefly takes the receiving side's internal lock to
+     * queue the item and evict the oldest one in one step (see {@link SendChannel}).
      *
      * @param item the item
      * @return {@code true} if the item is queued; {@code false} if it was dropped at once: submitted after
@@ -247,14 +250,24 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     }
 
     /**
-     * Takes up to {@code max} items that are ready now, in the order they would be received. Never blocks
-     * and never reports the end of the stream (use {@link #isClosed()}): it is meant for teardown, to see
-     * what an actor left behind, and for a handler that wants to take a batch at once. Allowed while the
-     * mailbox feeds an actor: the items it returns are then not handed to the actor.
+     * Takes up to {@code max} items that are ready now, in the order they would be received. Never blocks.
+     * It is meant for teardown, to see what an actor left behind, and for a handler that wants to take a
+     * batch at once. Allowed while the mailbox feeds an actor: the items it returns are then not handed to
+     * the actor.
+     *
+     * <p>The end of the stream: items submitted before it are always returned first. Once none is left,
+     * a mailbox that was {@linkplain #fail(Throwable) failed} makes this method throw
+     * {@link BrokenResourceException} with the failure as the cause, every time, as
+     * {@link ReceiveChannel#drain(int)} does: a drain at shutdown does not hide a failure. A normal end
+     * ({@link #close()}), or the abandonment of the mailbox when the actor it fed ended abnormally (its
+     * items went to the {@code onUndelivered} hook and the actor reports the cause), is not reported:
+     * the list is empty; use {@link #isClosed()}.
      *
      * @param max the most items to return
      * @return the items, possibly none; a new, modifiable list
      * @throws IllegalArgumentException if {@code max} is not positive
+     * @throws BrokenResourceException if the mailbox was failed and every item submitted before was
+     *     taken, so there is nothing to return; the failure is the cause
      */
     public List<T> drain(int max) {
         if (max <= 0) {
@@ -262,6 +275,8 @@ public sealed class Mailbox<T> permits PriorityMailbox {
         }
         try {
             return channel.drain(max);
+        } catch (BrokenResourceException e) {
+            throw e; // failed, and nothing left: loud (a ClosedResourceException, but not an abandonment)
         } catch (EndOfStreamException | ClosedResourceException e) {
             return new ArrayList<>(0);
         }
@@ -271,6 +286,8 @@ public sealed class Mailbox<T> permits PriorityMailbox {
      * Takes every item that is ready now; {@link #drain(int)} without a limit.
      *
      * @return the items, possibly none; a new, modifiable list
+     * @throws BrokenResourceException if the mailbox was failed and every item submitted before was
+     *     taken, so there is nothing to return; the failure is the cause
      */
     public List<T> drainNow() {
         return drain(Integer.MAX_VALUE);

@@ -66,7 +66,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * The end. close, fail and cancel publish an End (the first one wins, by CAS on `end`) and then set
      * CLOSED_BIT in producerIndex, by CAS: a send and a close race on that one word, so every send is
      * either ordered before the end (it is delivered before the end of the stream, or discarded by
-     * cancel and handed to onUndelivered) or sees the bit (a late send). The consumer at consumerIndex
+     * cancel and handed to onUndelivered) or sees the bit (a late send, which leaves the queue as it
+     * was: under DROP_OLDEST too, whose eviction is part of the claim). The consumer at consumerIndex
      * == producerIndex >>> 1 with the bit set has reached the end and keeps throwing from it: the end is
      * sticky. The receiver's cancel discards everything queued and sets `cancelledEnd`, from which every
      * later receive throws.
@@ -81,13 +82,16 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      *
      * Bounds. A bounded channel admits an item only while `index < consumerIndex + capacity`. The check
      * reads consumerIndex after the producer index it CASes from; consumerIndex only moves forward, so a
-     * stale one can only make the channel look fuller: the bound is never exceeded. `producerLimit`
-     * caches a known bound so that senders rarely read the consumer's cache line.
+     * stale one can only make the channel look fuller: the bound is never exceeded where anyone can see
+     * it. (A DROP_OLDEST sender that finds the channel full claims an index past the bound and evicts
+     * the oldest item in one step under the consumer lock, so that only a send ordered before the close
+     * evicts; see enqueueEvicting.) `producerLimit` caches a known bound so that senders rarely read the
+     * consumer's cache line.
      *
      * The consumer lock. Taking items is serialized by a tiny spin lock (`consumerLock`), held only for
      * the few instructions of a take, never while parked and never while user code runs. The normal
      * receiver pays one uncontended CAS per take. It lets the other consumers act safely: a DROP_OLDEST
-     * sender evicting the oldest item, a sender handing an item to a pending receiveAsync future, the
+     * sender claiming its index and evicting the oldest item, a sender handing an item to a pending receiveAsync future, the
      * receiver's cancel discarding the queue, receives from a second thread, and the fallback of stats().
      *
      * Waking the receiver without a wasted unpark (Dekker). The receiver, finding nothing, publishes
@@ -116,8 +120,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * droppedAtEntry + droppedFromQueue; received = consumerIndex - droppedFromQueue; queued = q -
      * consumerIndex; closed = CLOSED_BIT. So there are no per-message counters at all: the indexes are
      * the counters. `droppedFromQueue` changes only together with consumerIndex, under the consumer lock,
-     * bracketed by `dropVersion` (odd while changing, a seqlock); a plain take changes only
-     * consumerIndex. stats() reads dropVersion, consumerIndex, droppedFromQueue, droppedAtEntry, then
+     * bracketed by `dropVersion` (odd while changing, a seqlock); the bracket of a DROP_OLDEST eviction
+     * also holds the evicting sender's claim on producerIndex. A plain take changes only consumerIndex. stats() reads dropVersion, consumerIndex, droppedFromQueue, droppedAtEntry, then
      * producerIndex, then re-reads consumerIndex, droppedAtEntry and dropVersion: when nothing moved, the
      * values all held at the instant producerIndex was read. If the receiver keeps moving, stats() takes
      * the consumer lock (freezing consumerIndex and droppedFromQueue) and reads droppedAtEntry before
@@ -257,18 +261,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     /** Queues the item, or applies the overflow or late-send policy. */
     private int offer(Object item) {
-        for (;;) {
-            int r = tryEnqueue(item);
-            if (r == QUEUED) {
-                Object w = waiter; // after the index CAS: the sender's half of the handshake
-                if (w != null) {
-                    wake(w);
-                }
-                return SENT;
-            }
-            if (r == CLOSED) {
-                return lateSend(item);
-            }
+        int r = tryEnqueue(item);
+        if (r == FULL) {
             switch (overflow) {
                 case BLOCK:
                     return MUST_WAIT;
@@ -277,13 +271,21 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                     undelivered(item);
                     return DROPPED;
                 case DROP_OLDEST:
-                    evictOldest();
-                    continue;
+                    r = enqueueEvicting(item);
+                    break;
                 case FAIL:
                 default:
                     throw full();
             }
         }
+        if (r == CLOSED) {
+            return lateSend(item);
+        }
+        Object w = waiter; // after the index CAS: the sender's half of the handshake
+        if (w != null) {
+            wake(w);
+        }
+        return SENT;
     }
 
     private int tryEnqueue(Object item) {
@@ -407,18 +409,52 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         }
     }
 
-    /** DROP_OLDEST on a full channel: drop the oldest queued item. The caller retries its send. */
-    private void evictOldest() {
+    /**
+     * DROP_OLDEST, after tryEnqueue found the channel full: queues the item, dropping the oldest one if
+     * the channel is still full, or finds the channel closed and changes nothing. QUEUED or CLOSED.
+     *
+     * The claim and the eviction are one step under the consumer lock, which freezes consumerIndex: the
+     * item is claimed by the same CAS as any send, so the send is ordered before the close or is late
+     * (see "The end"), and only a send ordered before the close evicts. (Evicting first and then
+     * claiming would let a close come in between: the send would be late, and the item it evicted, sent
+     * before the close and owed to the receiver, lost.) For the instant between the claim and the take
+     * the queue holds capacity + 1 items, seen by nobody: a receiver and the stats() fallback need the
+     * lock, a sender finds the channel full, and the lock-free stats() read is inside the drop bracket,
+     * so it retries.
+     */
+    private int enqueueEvicting(Object item) {
         Object evicted = null;
+        int r;
         lockConsumer();
         try {
-            Object x = peekLocked();
-            if (x != null && !(x instanceof End)) {
-                evicted = x;
-                beginDropWrite();
+            for (;;) {
+                Chunk hint = producerChunk; // before the index: see "Chunks"
+                long p = producerIndex;
+                if ((p & CLOSED_BIT) != 0) {
+                    r = CLOSED; // late: no eviction
+                    break;
+                }
+                long index = p >>> 1;
+                if (index < consumerIndex + capacity) { // the receiver made room meanwhile
+                    if (PRODUCER_INDEX.compareAndSet(this, p, p + 2)) {
+                        SLOT.setRelease(chunkOf(hint, index).slots, (int) (index & MpscChannelFields.CHUNK_MASK), item);
+                        r = QUEUED;
+                        break;
+                    }
+                    continue;
+                }
+                beginDropWrite(); // before the claim: the stats() read must not see capacity + 1 queued
+                if (!PRODUCER_INDEX.compareAndSet(this, p, p + 2)) {
+                    endDropWrite();
+                    continue; // another claim, or the close: look again
+                }
+                SLOT.setRelease(chunkOf(hint, index).slots, (int) (index & MpscChannelFields.CHUNK_MASK), item);
+                evicted = Objects.requireNonNull(peekLocked()); // full: an item at consumerIndex, not the End
                 DROPPED_FROM_QUEUE.setVolatile(this, droppedFromQueue + 1);
                 takeLocked();
                 endDropWrite();
+                r = QUEUED;
+                break;
             }
         } finally {
             unlockConsumer();
@@ -426,6 +462,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         if (evicted != null) {
             undelivered(evicted);
         }
+        return r;
     }
 
     @Override

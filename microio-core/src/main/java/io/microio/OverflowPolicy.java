@@ -26,7 +26,9 @@ public enum OverflowPolicy {
     /**
      * The oldest queued item is dropped to make room for the new one: {@code send} returns
      * {@code true}, the evicted item is counted as dropped and handed to the {@code onUndelivered} hook
-     * on the sending thread.
+     * on the sending thread. The eviction and the queueing of the new item are one atomic step: a send
+     * that is late (the channel was closed or failed while it made room) evicts nothing, so an item
+     * sent before the close is never lost to it.
      */
     DROP_OLDEST,
 

@@ -293,13 +293,17 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
 
     /**
      * Takes up to {@code max} items, highest priority first, <em>ignoring the floor</em>: parked items are
-     * included. Never blocks and never reports the end of the stream. Allowed while the mailbox feeds an
-     * actor, from the actor's handler or after the actor ended.
+     * included. Never blocks. Allowed while the mailbox feeds an actor, from the actor's handler or after
+     * the actor ended. The end of the stream is reported as by {@link Mailbox#drain(int)}: only a failure,
+     * once nothing is left in the mailbox (parked items included), by throwing
+     * {@link BrokenResourceException}.
      *
      * @param max the most items to return
      * @return the items, possibly none; a new, modifiable list
      * @throws IllegalArgumentException if {@code max} is not positive
      * @throws IllegalStateException if another receive operation is in progress on another thread
+     * @throws BrokenResourceException if the mailbox was failed and every item submitted before was
+     *     taken, so there is nothing to return; the failure is the cause
      */
     @Override
     public List<T> drain(int max) {
@@ -309,7 +313,10 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
         enter();
         try {
             foldPending();
-            pull(); // the end of the stream is not reported here
+            RuntimeException end = pull();
+            if (heap.isEmpty() && end instanceof BrokenResourceException failed) {
+                throw failed; // failed, and nothing left: loud, as Mailbox.drain
+            }
             List<T> out = new ArrayList<>(Math.min(max, heap.size()));
             while (out.size() < max) {
                 Entry<T> e = heap.poll();

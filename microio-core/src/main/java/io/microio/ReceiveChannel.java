@@ -96,7 +96,10 @@ public interface ReceiveChannel<T> extends Iterable<T> {
     /**
      * Receives up to {@code max} items that are queued now, in order. Never blocks. Items sent before the
      * end of the stream are always returned first: this method throws only when it has nothing to
-     * return.
+     * return. On a {@linkplain SendChannel#fail(Throwable) failed} channel with nothing left it throws
+     * {@link BrokenResourceException}, every time, so that a drain at shutdown does not hide the failure;
+     * {@link Mailbox#drain(int)} does the same (it differs only at a normal end, where it returns an
+     * empty list).
      *
      * @param max the most items to return
      * @return the items, possibly none; a new, modifiable list

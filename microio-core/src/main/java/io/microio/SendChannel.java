@@ -20,7 +20,8 @@ package io.microio;
  * receives. Only a {@link OverflowPolicy#BLOCK} channel that is full makes {@link #send(Object)} wait.
  * Otherwise a send is one compare-and-set on the queue's tail, lock-free; it briefly takes the receiving
  * side's internal lock only to hand the item to a pending {@link ReceiveChannel#receiveAsync()} future
- * or, under {@link OverflowPolicy#DROP_OLDEST}, to evict the oldest item.
+ * or, under {@link OverflowPolicy#DROP_OLDEST} on a full channel, to queue it and evict the oldest item in
+ * one step.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code send} or {@code trySend}
  * <i>happen-before</i> actions subsequent to the corresponding receive of that item in another thread,
@@ -78,7 +79,10 @@ public interface SendChannel<T> {
      * receiver gets {@link EndOfStreamException}, every time it asks. Wakes a waiting receiver and every
      * sender waiting for room. Never blocks; a pending {@link ReceiveChannel#receiveAsync()} future with
      * nothing left to receive is completed on this thread. Atomic with respect to concurrent sends: each
-     * of them is either ordered before the close (and received) or is a late send.
+     * of them is either ordered before the close, and does what it does on an open channel (its item is
+     * queued and received, or the overflow policy drops or refuses it, or evicts the oldest item for it),
+     * or it is a late send, which has no effect on the items sent before: under
+     * {@link OverflowPolicy#DROP_OLDEST} too, a late send evicts nothing.
      *
      * @return {@code true} if this call closed the channel; {@code false} if it was already closed,
      *     failed or cancelled

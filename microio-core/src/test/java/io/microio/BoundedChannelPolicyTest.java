@@ -16,9 +16,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.microio.testing.ConcurrentHarness;
 import io.microio.testing.ThreadKind;
 import io.microio.testing.Worker;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** What a bounded channel does when it is full, per {@link OverflowPolicy}. */
 class BoundedChannelPolicyTest {
@@ -275,5 +279,48 @@ class BoundedChannelPolicyTest {
         if (policy == OverflowPolicy.BLOCK) {
             assertThat(received).hasSize((int) attempted);
         }
+    }
+
+    // ------------------------------------------------------------------- a send racing close or fail
+
+    /**
+     * A DROP_OLDEST send that ends late (the channel was closed or failed while it made room) evicts
+     * nothing: the item sent before the end is received; only a send ordered before the end evicts.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("everyThreadKindLateSendAndEnd")
+    @Timeout(60)
+    void lateDropOldestSendDoesNotEvictItemSentBeforeClose(ThreadKind kind, LateSend lateSend,
+            SendVsCloseRace.End end) throws Exception {
+        SendVsCloseRace.Tally tally = SendVsCloseRace.run(kind, 20_000, OverflowPolicy.DROP_OLDEST, end,
+                i -> SendVsCloseRace.channel(OverflowPolicy.DROP_OLDEST, lateSend));
+        assertThat(tally.violationCount()).as("%s", tally).isZero();
+        assertThat(tally.count(SendVsCloseRace.Sent.QUEUED)).as("sends ordered before the end: %s", tally).isPositive();
+        SendVsCloseRace.Sent late = lateSend == LateSend.RAISE ? SendVsCloseRace.Sent.RAISED : SendVsCloseRace.Sent.DROPPED;
+        assertThat(tally.count(late)).as("late sends: %s", tally).isPositive();
+    }
+
+    /**
+     * Under BLOCK, DROP_NEWEST and FAIL too, a send racing close or fail on a full channel has no effect
+     * on the items sent before the end: it is refused or dropped as the policy says, or it is late.
+     */
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
+    @MethodSource("everyOtherPolicyThreadKindLateSendAndEnd")
+    @Timeout(60)
+    void sendRacingCloseOnFullChannelLeavesItemsSentBeforeItUnderEveryPolicy(OverflowPolicy policy, ThreadKind kind,
+            LateSend lateSend, SendVsCloseRace.End end) throws Exception {
+        SendVsCloseRace.Tally tally = SendVsCloseRace.run(kind, 10_000, policy, end,
+                i -> SendVsCloseRace.channel(policy, lateSend));
+        assertThat(tally.violationCount()).as("%s", tally).isZero();
+    }
+
+    static Stream<Arguments> everyThreadKindLateSendAndEnd() {
+        return Stream.of(ThreadKind.values()).flatMap(kind -> Stream.of(LateSend.values()).flatMap(lateSend ->
+                Stream.of(SendVsCloseRace.End.values()).map(end -> Arguments.of(kind, lateSend, end))));
+    }
+
+    static Stream<Arguments> everyOtherPolicyThreadKindLateSendAndEnd() {
+        return Stream.of(OverflowPolicy.BLOCK, OverflowPolicy.DROP_NEWEST, OverflowPolicy.FAIL).flatMap(policy ->
+                everyThreadKindLateSendAndEnd().map(a -> Arguments.of(policy, a.get()[0], a.get()[1], a.get()[2])));
     }
 }

@@ -283,6 +283,23 @@ abstract class ChannelConformanceTest {
         assertThatThrownBy(() -> ch.drain(10)).isInstanceOf(EndOfStreamException.class);
     }
 
+    /**
+     * drain on a failed channel returns the items sent before the failure, then throws
+     * BrokenResourceException with the cause, every time (Mailbox.drain does the same).
+     */
+    @Test
+    void drainOnFailedChannelReturnsItemsThenThrowsTheFailure() throws Exception {
+        Channel<Integer> ch = newChannel();
+        ch.send(1);
+        ch.send(2);
+        IllegalStateException boom = new IllegalStateException("boom");
+        ch.fail(boom);
+        assertThat(ch.drain(10)).containsExactly(1, 2);
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(() -> ch.drain(10)).isInstanceOf(BrokenResourceException.class).hasCause(boom);
+        }
+    }
+
     /** drain rejects a non-positive max, naming the value. */
     @Test
     void drainRejectsNonPositiveMax() {

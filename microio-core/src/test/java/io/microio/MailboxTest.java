@@ -7,12 +7,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.testing.ConcurrentHarness;
+import io.microio.testing.ThreadKind;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class MailboxTest {
 
@@ -95,7 +102,7 @@ class MailboxTest {
         assertThatThrownBy(box::receive).isInstanceOf(BrokenResourceException.class).hasCause(boom);
     }
 
-    /** drain(max) takes at most max ready items in order; drainNow takes the rest; neither reports the end. */
+    /** drain(max) takes at most max ready items in order; drainNow takes the rest; neither reports a normal end. */
     @Test
     void drainTakesReadyItemsAndNeverReportsTheEnd() {
         Mailbox<Integer> box = Mailbox.create();
@@ -109,6 +116,51 @@ class MailboxTest {
         assertThat(box.drain(1)).isEmpty();
         assertThatThrownBy(() -> box.drain(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("max must be positive but was 0");
+    }
+
+    /**
+     * drain on a failed mailbox returns the items submitted before the failure, then throws
+     * BrokenResourceException with the cause, every time, as ReceiveChannel.drain does.
+     */
+    @Test
+    void drainOnFailedMailboxReturnsItemsThenThrowsTheFailure() {
+        Mailbox<Integer> box = Mailbox.create();
+        box.submit(1);
+        box.submit(2);
+        IllegalStateException boom = new IllegalStateException("boom");
+        box.fail(boom);
+        assertThat(box.drain(1)).containsExactly(1);
+        assertThat(box.drainNow()).containsExactly(2);
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(box::drainNow).isInstanceOf(BrokenResourceException.class).hasCause(boom);
+            assertThatThrownBy(() -> box.drain(1)).isInstanceOf(BrokenResourceException.class).hasCause(boom);
+        }
+    }
+
+    /** After the actor it fed ended abnormally, drain of the abandoned mailbox returns an empty list. */
+    @Test
+    void drainOfMailboxAbandonedByItsActorReturnsEmpty() throws Exception {
+        Mailbox<String> box = Mailbox.create();
+        IllegalStateException boom = new IllegalStateException("handler");
+        Actor<String> actor = Actor.<String>builder(s -> {
+            throw boom;
+        }).mailbox(box).build();
+        box.submit("x");
+        box.submit("y");
+        try (JoinedThreads threads = new JoinedThreads()) {
+            CompletableFuture<Throwable> ended = threads.call(() -> {
+                try {
+                    actor.run();
+                    return null;
+                } catch (CompletionException e) {
+                    return e.getCause();
+                }
+            });
+            assertThat(ended.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isSameAs(boom);
+        }
+        assertThat(box.isClosed()).isTrue();
+        assertThat(box.drainNow()).isEmpty();
+        assertThat(box.drain(1)).isEmpty();
     }
 
     /** receive(Duration) returns empty when nothing comes within the timeout, and an item when one is there. */
@@ -209,5 +261,24 @@ class MailboxTest {
             threads.start(actor::run);
         }
         await().until(actor::isTerminated);
+    }
+
+    /**
+     * A DROP_OLDEST submit that ends late (the mailbox was closed or failed while it made room) evicts
+     * nothing: the item submitted before the end is received; only a submit ordered before the end evicts.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("everyThreadKindLateSendAndEnd")
+    @Timeout(60)
+    void lateDropOldestSubmitDoesNotEvictItemSubmittedBeforeClose(ThreadKind kind, LateSend lateSend,
+            SendVsCloseRace.End end) throws Exception {
+        SendVsCloseRace.Tally tally = SendVsCloseRace.run(kind, 10_000, OverflowPolicy.DROP_OLDEST, end,
+                i -> SendVsCloseRace.mailbox(false, OverflowPolicy.DROP_OLDEST, lateSend));
+        assertThat(tally.violationCount()).as("%s", tally).isZero();
+        assertThat(tally.count(SendVsCloseRace.Sent.QUEUED)).as("submits ordered before the end: %s", tally).isPositive();
+    }
+
+    static Stream<Arguments> everyThreadKindLateSendAndEnd() {
+        return BoundedChannelPolicyTest.everyThreadKindLateSendAndEnd();
     }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.testing.LogCapture;
+import io.microio.testing.ThreadKind;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,7 +17,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class PriorityMailboxTest {
 
@@ -114,6 +120,26 @@ class PriorityMailboxTest {
         assertThat(box.drainNow()).containsExactly(6, 4, 2);
         assertThat(seen).containsExactly(1, 2, 3, 4, 5, 6);
         assertThat(box.stats().dropped()).isZero(); // consumed by the gate, not dropped
+    }
+
+    /**
+     * drain on a failed priority mailbox returns every item it holds, parked ones too, then throws
+     * BrokenResourceException with the cause, every time, as Mailbox.drain does.
+     */
+    @Test
+    void drainOnFailedMailboxReturnsItemsThenThrowsTheFailure() {
+        PriorityMailbox<Job> box = jobs();
+        box.setFloor(3);
+        box.submit(new Job(1, "parked"));
+        box.submit(new Job(5, "high"));
+        IllegalStateException boom = new IllegalStateException("boom");
+        box.fail(boom);
+        assertThat(box.poll().map(Job::label)).contains("high");
+        assertThatThrownBy(box::poll).isInstanceOf(BrokenResourceException.class).hasCause(boom);
+        assertThat(labels(box.drainNow())).containsExactly("parked");
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(box::drainNow).isInstanceOf(BrokenResourceException.class).hasCause(boom);
+        }
     }
 
     /** drain ignores the floor: parked items are returned too, in priority order. */
@@ -273,5 +299,25 @@ class PriorityMailboxTest {
     /** Waits until a receiver of {@code box} has armed its wait (the channel holds its future). */
     private static void awaitParked(PriorityMailbox<?> box) {
         await("receiver parked").until(() -> box.pending != null && !box.pending.isDone());
+    }
+
+    /**
+     * A DROP_OLDEST submit that ends late (the mailbox was closed or failed while it made room) evicts
+     * nothing from the channel in front of the priority queue: the item submitted before the end is
+     * received.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("everyThreadKindLateSendAndEnd")
+    @Timeout(60)
+    void lateDropOldestSubmitDoesNotEvictItemSubmittedBeforeClose(ThreadKind kind, LateSend lateSend,
+            SendVsCloseRace.End end) throws Exception {
+        SendVsCloseRace.Tally tally = SendVsCloseRace.run(kind, 10_000, OverflowPolicy.DROP_OLDEST, end,
+                i -> SendVsCloseRace.mailbox(true, OverflowPolicy.DROP_OLDEST, lateSend));
+        assertThat(tally.violationCount()).as("%s", tally).isZero();
+        assertThat(tally.count(SendVsCloseRace.Sent.QUEUED)).as("submits ordered before the end: %s", tally).isPositive();
+    }
+
+    static Stream<Arguments> everyThreadKindLateSendAndEnd() {
+        return BoundedChannelPolicyTest.everyThreadKindLateSendAndEnd();
     }
 }

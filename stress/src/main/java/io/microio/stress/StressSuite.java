@@ -22,7 +22,8 @@ final class StressSuite {
             new Lane(CancelScopeCancelWhileBlocked.class, CancelScopeCancelWhileBlockedCanary.class),
             new Lane(ScopeGroupLatchVsEnter.class, ScopeGroupLatchVsEnterCanary.class),
             new Lane(RequestRegistryResolveVsTimeout.class, RequestRegistryResolveVsTimeoutCanary.class),
-            new Lane(ChannelSendVsClose.class, ChannelSendVsCloseCanary.class));
+            new Lane(ChannelSendVsClose.class, ChannelSendVsCloseCanary.class),
+            new Lane(ChannelFullSendVsClose.class, ChannelFullSendVsCloseCanary.class));
 
     /** {@return how many jcstress tests a run must report: each lane's test and canary} */
     static int expectedTestCount() {
