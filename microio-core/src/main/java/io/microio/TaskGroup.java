@@ -224,9 +224,11 @@ public final class TaskGroup {
     // ---------------------------------------------------------------- starting children
 
     /**
-     * Starts {@code body} as a child task. Does not block: in a group with bounded concurrency and no
-     * free slot the task waits ({@link Task.State#WAITING}) until a running child ends. In a cancelled
-     * group the task starts cancelled (if no slot is free, it ends {@code CANCELLED} without running).
+     * Starts {@code body} as a child task. Does not block. If a concurrency slot is free, the task is
+     * {@link Task.State#RUNNING} when this returns (its thread may not have begun the body yet); in a group
+     * with bounded concurrency and no free slot it waits ({@link Task.State#WAITING}) until a running
+     * child ends. In a cancelled group the task starts cancelled (if no slot is free, it ends
+     * {@code CANCELLED} without running).
      *
      * <p>When the body throws an exception that is not a cancellation, the task fails and so does the
      * group: every other task and the owner are cancelled.
@@ -555,8 +557,9 @@ public final class TaskGroup {
         }
     }
 
-    /** Under the lock. */
+    /** Under the lock: the task takes a slot, and is RUNNING from now on. */
     private void addRunning(Task<?> task) {
+        task.admitted();
         Task<?> head = runningHead;
         task.prevRunning = null;
         task.nextRunning = head;
