@@ -233,6 +233,13 @@ public final class TaskGroup {
      * <p>When the body throws an exception that is not a cancellation, the task fails and so does the
      * group: every other task and the owner are cancelled.
      *
+     * <p>Which form a lambda takes, with no cast: one that returns a value, and one that never completes
+     * normally (it only throws, or loops until cancelled: {@code () -> { throw new IOException(); }},
+     * {@code () -> { while (true) { CancelScope.checkpoint(); } }}), take this form; one whose body can
+     * complete without a value takes {@link #startSoon(Work)}. A method reference to an overloaded
+     * method fits both forms and does not compile ("reference to startSoon is ambiguous"), as with
+     * {@code ExecutorService.submit}: write it as a lambda, {@code () -> parse(text)}.
+     *
      * @param body the child's body
      * @param <T> the body's result
      * @return the task, which any number of threads may join
@@ -245,7 +252,8 @@ public final class TaskGroup {
 
     /**
      * Starts {@code body}, which has no result, as a child task; otherwise the same as
-     * {@link #startSoon(Callable)}. A lambda that returns a value picks the {@code Callable} form.
+     * {@link #startSoon(Callable)}. A lambda that returns a value, or never completes normally, picks the
+     * {@code Callable} form; see there.
      *
      * @param body the child's body
      * @return the task; its result is {@code null}
@@ -809,7 +817,10 @@ public final class TaskGroup {
         void run(TaskGroup group) throws X;
     }
 
-    /** The body of a child task without a result, for {@link #startSoon(Work)}. */
+    /**
+     * The body of a child task without a result, for {@link #startSoon(Work)}. A lambda that never
+     * completes normally is taken as a {@link Callable} instead; see {@link #startSoon(Callable)}.
+     */
     @FunctionalInterface
     public interface Work {
         /**

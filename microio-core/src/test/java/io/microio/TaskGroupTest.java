@@ -28,6 +28,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -801,6 +802,36 @@ class TaskGroupTest {
             assertThat(seen.stream().filter(s -> s != Task.State.RUNNING).count())
                     .as("tasks of %s not RUNNING right after startSoon, maxConcurrency %s", rounds, bound).isZero();
         }
+    }
+
+    /**
+     * startSoon takes, without a cast, a lambda that only throws (the Callable form: the task fails with
+     * the exception) and one that loops until cancelled (the Callable form: the task ends CANCELLED); a
+     * lambda whose block completes without a value takes the Work form. Compiling this class is half the test.
+     */
+    @Test
+    void startSoonTakesThrowingAndEndlessLambdasWithoutACast() throws Exception {
+        IOException boom = new IOException("boom");
+        AtomicReference<Task<Object>> thrower = new AtomicReference<>();
+        AtomicReference<Task<Object>> looper = new AtomicReference<>();
+        assertThatThrownBy(() -> group().run(g -> {
+            Task<Object> endless = g.startSoon(() -> {
+                while (true) {
+                    CancelScope.checkpoint();
+                }
+            });
+            looper.set(endless);
+            Task<@Nullable Void> plain = g.startSoon(() -> {
+                Thread.onSpinWait();
+            });
+            plain.join();
+            thrower.set(g.startSoon(() -> {
+                throw boom;
+            }));
+        })).isInstanceOf(TaskGroupException.class).hasCauseReference(boom);
+        assertThat(thrower.get().state()).isEqualTo(Task.State.FAILED);
+        assertThat(thrower.get().exception()).isSameAs(boom);
+        assertThat(looper.get().state()).as("cancelled by the sibling's failure").isEqualTo(Task.State.CANCELLED);
     }
 
     /** A task waiting for a slot is WAITING; cancelling it ends it without running; so does a group cancel. */
