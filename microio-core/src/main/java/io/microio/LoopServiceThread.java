@@ -334,8 +334,9 @@ public final class LoopServiceThread implements Service, Executor {
 
     /**
      * Starts an owned task: {@code body} runs on a thread of its own in the service's {@link TaskGroup};
-     * see {@link TaskGroup#startSoon(Callable)}. Does not block. The task is cancelled when the service
-     * stops; if it fails, the service fails.
+     * see {@link TaskGroup#startSoon(Callable)}, also for which of the two forms a lambda takes (a
+     * lambda that only throws or loops until cancelled needs no cast). Does not block. The task is
+     * cancelled when the service stops; if it fails, the service fails.
      *
      * @param body the task's body
      * @param <T> its result

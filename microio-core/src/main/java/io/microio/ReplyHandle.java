@@ -3,6 +3,7 @@ package io.microio;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
@@ -24,16 +25,20 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
+ * <p>A handle can also answer its own request: {@link #resolve(Object)} and {@link #fail(Throwable)} are
+ * {@link RequestRegistry#resolve} and {@link RequestRegistry#fail} for this request, so a request
+ * object that carries its handle needs neither the registry nor the {@linkplain #key() key}.
+ *
  * <p>A request ends exactly once. When the reply and the timeout (or a cancellation) race, exactly one
- * wins: either {@code await} returns the value and {@link RequestRegistry#resolve} returns
- * {@code true}, or {@code await} throws and {@code resolve} returns {@code false}.
+ * wins: either {@code await} returns the value and {@code resolve} (on the registry or on this handle)
+ * returns {@code true}, or {@code await} throws and {@code resolve} returns {@code false}.
  *
  * <p>Thread safety: {@code await} may be called by one thread at a time; the other methods from any
  * thread.
  *
- * <p>Memory consistency effects: actions in a thread prior to {@code resolve} or {@code fail} on the
- * registry happen-before actions subsequent to the corresponding {@code await} returning or throwing
- * that outcome in another thread.
+ * <p>Memory consistency effects: actions in a thread prior to {@code resolve} or {@code fail}, on the
+ * registry or on this handle, happen-before actions subsequent to the corresponding {@code await}
+ * returning or throwing that outcome in another thread.
  *
  * @param <V> the reply's type
  */
@@ -265,6 +270,45 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         return true;
     }
 
+    // ---------------------------------------------------------------- answering
+
+    /**
+     * Delivers the reply to this request, exactly as {@link RequestRegistry#resolve(Object, Object)}
+     * does for its key, through the registry: the entry is removed, and a reply that comes too late is
+     * counted in {@link RequestRegistry#lateReplies()}. Only this request is answered, never a newer
+     * request registered under the same key after this one ended. Atomic: when it races the timeout, a
+     * cancellation or another reply, exactly one ends the request. Never blocks; may be called from any
+     * thread, also from the waiting thread before it calls {@code await}.
+     *
+     * <p>Memory consistency effects: actions in a thread prior to a {@code resolve} that returns
+     * {@code true} happen-before actions subsequent to {@code await} returning the value in another
+     * thread.
+     *
+     * @param value the reply; may be {@code null}
+     * @return {@code true} if the request was pending and its waiter gets this value; {@code false} if it
+     *     had already ended (replied, failed, timed out, cancelled, or failed by the registry's
+     *     {@code failAll} or {@code close}), in which case the value is dropped
+     */
+    public boolean resolve(V value) {
+        return registry.resolveHandle(this, value);
+    }
+
+    /**
+     * Fails this request, exactly as {@link RequestRegistry#fail(Object, Throwable)} does for its key:
+     * the waiter throws a {@link BrokenResourceException} whose cause is {@code cause}. Through the
+     * registry, atomic and non-blocking as {@link #resolve(Object)} is, with the same memory consistency
+     * effects.
+     *
+     * @param cause the failure
+     * @return {@code true} if the request was pending and its waiter gets this failure; {@code false} if
+     *     it had already ended, in which case it is counted in {@link RequestRegistry#lateReplies()}
+     * @throws NullPointerException if {@code cause} is {@code null}
+     */
+    public boolean fail(Throwable cause) {
+        Objects.requireNonNull(cause, "cause");
+        return registry.failHandle(this, cause);
+    }
+
     // ---------------------------------------------------------------- the registry side
 
     /**
@@ -312,7 +356,12 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         }
     }
 
-    Object key() {
+    /**
+     * {@return the key this request was registered under} The object given to
+     * {@link RequestRegistry#register}, typed as the registry's key type {@code K}, which this handle
+     * does not carry: cast it back. Never changes.
+     */
+    public Object key() {
         return key;
     }
 

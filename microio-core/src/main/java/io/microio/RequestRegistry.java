@@ -2,7 +2,11 @@ package io.microio;
 
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +19,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A thread that sends a request over a connection {@linkplain #register registers} its key (a
  * request id) and waits on the returned {@link ReplyHandle}; the thread that reads replies calls
- * {@link #resolve(Object, Object)} or {@link #fail(Object, Throwable)} with the key. When the reader
+ * {@link #resolve(Object, Object)} or {@link #fail(Object, Throwable)} with the key (code that holds
+ * the handle, for example a request object that answers itself, may call {@link ReplyHandle#resolve}
+ * or {@link ReplyHandle#fail} instead, which are the same through the registry). When the reader
  * dies, {@link #failAll(Throwable)} or {@link #close(Throwable)} wakes every waiter with the real
  * exception. The common case is one call:
  *
@@ -35,7 +41,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>A key may be pending once at a time: registering it again while pending is an error. Once
  *       its request has ended the key may be registered again.
  *   <li>A reply or failure for a key that is not pending (late, after a timeout, or unknown) is
- *       dropped, counted in {@link #lateReplies()}, and reported by a {@code false} return.
+ *       dropped, counted in {@link #lateReplies()}, and reported by a {@code false} return; so is
+ *       one given to a {@link ReplyHandle} whose request has ended.
  *   <li>{@link #close(Throwable)} is durable: pending requests fail with the cause and every later
  *       registration fails at once with it, instead of waiting out its timeout.
  *   <li>Cancellation crosses the boundary: a deadline or cancellation of a {@link CancelScope}
@@ -52,7 +59,8 @@ import org.jspecify.annotations.Nullable;
  * {@link ConcurrentHashMap}).
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code resolve} or {@code fail}
- * (including {@code failAll} and {@code close}) happen-before actions subsequent to the waiter
+ * (including {@code failAll}, {@code close}, and {@code resolve} or {@code fail} on the
+ * {@link ReplyHandle}) happen-before actions subsequent to the waiter
  * receiving that outcome from {@code await}, {@code request}, or the future of the async form, in
  * another thread. Actions in a thread prior to {@code register} happen-before actions subsequent to a
  * {@code resolve} of that key that returns {@code true}.
@@ -69,8 +77,8 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
      * per request and no future: resolve = map.remove + one CAS + unpark; await = a volatile read if
      * the reply is already there, else publish the waiter and park.
      *
-     * Removal rule: the registry side (resolve, fail, failAll, close) removes an entry from the map
-     * first and then completes it; the waiter side (timeout, interrupt, cancel) completes it first
+     * Removal rule: the registry side (resolve, fail, failAll, close, and ReplyHandle.resolve/fail,
+     * which call in here) removes an entry from the map first and then completes it; the waiter side (timeout, interrupt, cancel) completes it first
      * and then removes it by identity, map.remove(key, handle), so it never removes a newer request
      * registered under the same key. Either way the winner of the handle's CAS has removed it, or
      * removes it, before returning.
@@ -370,6 +378,42 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
     }
 
     /**
+     * {@return whether a request under {@code key} is pending: registered and not yet ended} Lock-free,
+     * never blocks; a moment's snapshot, which a concurrent reply, timeout or registration may change
+     * as soon as it is taken. A request that ended (replied, failed, timed out, cancelled) is not
+     * pending, even in the instant before its entry is removed.
+     *
+     * <p>Memory consistency effects: actions in a thread prior to {@code register(key)} happen-before
+     * {@code contains(key)} returns {@code true} in another thread.
+     *
+     * @param key the request's key
+     * @throws NullPointerException if {@code key} is {@code null}
+     */
+    public boolean contains(K key) {
+        Objects.requireNonNull(key, "key");
+        ReplyHandle<V> handle = pending.get(key);
+        return handle != null && !handle.isDone();
+    }
+
+    /**
+     * {@return the keys of the requests pending now, as an immutable set} A snapshot, detached from the
+     * registry: later registrations and endings do not change it. Never blocks and takes no lock; it is
+     * built by one weakly consistent pass over the registry (as {@link ConcurrentHashMap} iterates), so
+     * it holds every key that was pending throughout the call, no key whose request ended before the
+     * call began, and may or may not hold a key registered or ended during the call. Costs time and
+     * memory linear in the number of pending requests.
+     */
+    public Set<K> pendingKeys() {
+        List<K> keys = new ArrayList<>();
+        for (Map.Entry<K, ReplyHandle<V>> e : pending.entrySet()) {
+            if (!e.getValue().isDone()) {
+                keys.add(e.getKey());
+            }
+        }
+        return Set.copyOf(keys);
+    }
+
+    /**
      * {@return how many replies and failures arrived for requests that were not pending} Late replies
      * after a timeout, duplicates, and unknown keys; {@code failAll} and {@code close} are not counted.
      */
@@ -386,6 +430,27 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
 
     void unregister(Object key, ReplyHandle<?> handle) {
         pending.remove(key, handle);
+    }
+
+    /**
+     * {@link ReplyHandle#resolve}: the same as {@link #resolve(Object, Object)} but for that handle only,
+     * removed by identity so that a newer request under the same key is never touched.
+     */
+    boolean resolveHandle(ReplyHandle<?> handle, @Nullable Object value) {
+        if (pending.remove(handle.key(), handle) && handle.completeWithValue(value)) {
+            return true;
+        }
+        lateReplies.increment();
+        return false;
+    }
+
+    /** {@link ReplyHandle#fail}: as {@link #resolveHandle}, with a failure. */
+    boolean failHandle(ReplyHandle<?> handle, Throwable cause) {
+        if (pending.remove(handle.key(), handle) && handle.completeWithFailure(cause)) {
+            return true;
+        }
+        lateReplies.increment();
+        return false;
     }
 
     String describe() {

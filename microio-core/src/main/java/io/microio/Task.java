@@ -22,10 +22,13 @@ import org.jspecify.annotations.Nullable;
  * throws) at once, and several tasks may wait for the same task (a diamond of dependencies) and all see
  * the same result.
  *
- * <p>States and transitions (forward only):
+ * <p>States and transitions (forward only). A task starts {@code RUNNING} when a concurrency slot is
+ * free as it is started, and {@code WAITING} only when {@link TaskGroup.Builder#maxConcurrency} holds it
+ * back; so counting {@code WAITING} tasks counts a group's backlog.
  * <pre>
- *   WAITING -&gt; RUNNING -&gt; SUCCESS | FAILED | CANCELLED
- *   WAITING -&gt; CANCELLED      (cancelled before a concurrency slot was free; the body never ran)
+ *   RUNNING -&gt; SUCCESS | FAILED | CANCELLED
+ *   WAITING -&gt; RUNNING       (a running task ended and handed its slot on)
+ *   WAITING -&gt; CANCELLED     (cancelled before a slot was free; the body never runs)
  * </pre>
  *
  * <p>Thread safety: every method may be called from any thread. {@link #state()}, {@link #result()},
@@ -43,7 +46,11 @@ public final class Task<T extends @Nullable Object> {
     public enum State {
         /** Waiting for a free slot in a group with {@linkplain TaskGroup.Builder#maxConcurrency bounded concurrency}. */
         WAITING,
-        /** The body is running (or its thread is about to run it). */
+        /**
+         * The task holds a concurrency slot: its thread is being started, or its body is running. A task
+         * is {@code RUNNING} from the moment {@link TaskGroup#startSoon(Callable)} returns it, if a slot
+         * was free then, or from the moment a slot freed by another task is handed to it.
+         */
         RUNNING,
         /** The body returned a result. Terminal. */
         SUCCESS,
@@ -62,7 +69,7 @@ public final class Task<T extends @Nullable Object> {
     private final CancelScope scope = CancelScope.create();
     private final CountDownLatch done = new CountDownLatch(1);
 
-    private volatile boolean running;
+    private volatile boolean running; // set under the group's lock when the task is given a slot
     private volatile @Nullable Thread thread;
     private volatile @Nullable Outcome outcome; // set once, before `done` opens
     private @Nullable List<Runnable> listeners; // guarded by this; internal callbacks only
@@ -236,13 +243,17 @@ public final class Task<T extends @Nullable Object> {
         return status;
     }
 
+    /** The group gave the task a slot (under its lock, before the task is handed out or launched). */
+    void admitted() {
+        running = true;
+    }
+
     void bindThread(Thread t) {
         thread = t;
     }
 
     /** Child thread: runs the body in the task's scope, then hands the outcome to the group. */
     void run() {
-        running = true;
         Callable<? extends T> b = Objects.requireNonNull(body);
         body = null;
         @Nullable Object value = null;

@@ -224,12 +224,21 @@ public final class TaskGroup {
     // ---------------------------------------------------------------- starting children
 
     /**
-     * Starts {@code body} as a child task. Does not block: in a group with bounded concurrency and no
-     * free slot the task waits ({@link Task.State#WAITING}) until a running child ends. In a cancelled
-     * group the task starts cancelled (if no slot is free, it ends {@code CANCELLED} without running).
+     * Starts {@code body} as a child task. Does not block. If a concurrency slot is free, the task is
+     * {@link Task.State#RUNNING} when this returns (its thread may not have begun the body yet); in a group
+     * with bounded concurrency and no free slot it waits ({@link Task.State#WAITING}) until a running
+     * child ends. In a cancelled group the task starts cancelled (if no slot is free, it ends
+     * {@code CANCELLED} without running).
      *
      * <p>When the body throws an exception that is not a cancellation, the task fails and so does the
      * group: every other task and the owner are cancelled.
+     *
+     * <p>Which form a lambda takes, with no cast: one that returns a value, and one that never completes
+     * normally (it only throws, or loops until cancelled: {@code () -> { throw new IOException(); }},
+     * {@code () -> { while (true) { CancelScope.checkpoint(); } }}), take this form; one whose body can
+     * complete without a value takes {@link #startSoon(Work)}. A method reference to an overloaded
+     * method fits both forms and does not compile ("reference to startSoon is ambiguous"), as with
+     * {@code ExecutorService.submit}: write it as a lambda, {@code () -> parse(text)}.
      *
      * @param body the child's body
      * @param <T> the body's result
@@ -243,7 +252,8 @@ public final class TaskGroup {
 
     /**
      * Starts {@code body}, which has no result, as a child task; otherwise the same as
-     * {@link #startSoon(Callable)}. A lambda that returns a value picks the {@code Callable} form.
+     * {@link #startSoon(Callable)}. A lambda that returns a value, or never completes normally, picks the
+     * {@code Callable} form; see there.
      *
      * @param body the child's body
      * @return the task; its result is {@code null}
@@ -555,8 +565,9 @@ public final class TaskGroup {
         }
     }
 
-    /** Under the lock. */
+    /** Under the lock: the task takes a slot, and is RUNNING from now on. */
     private void addRunning(Task<?> task) {
+        task.admitted();
         Task<?> head = runningHead;
         task.prevRunning = null;
         task.nextRunning = head;
@@ -806,7 +817,10 @@ public final class TaskGroup {
         void run(TaskGroup group) throws X;
     }
 
-    /** The body of a child task without a result, for {@link #startSoon(Work)}. */
+    /**
+     * The body of a child task without a result, for {@link #startSoon(Work)}. A lambda that never
+     * completes normally is taken as a {@link Callable} instead; see {@link #startSoon(Callable)}.
+     */
     @FunctionalInterface
     public interface Work {
         /**

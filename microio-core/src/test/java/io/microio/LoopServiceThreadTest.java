@@ -162,6 +162,32 @@ class LoopServiceThreadTest {
         assertThat(svc.state()).isEqualTo(new ServiceState(Phase.TERMINATED, "shutdown", null));
     }
 
+    /**
+     * The service's startSoon takes, without a cast, a lambda that loops until cancelled and one that only
+     * throws; stop cancels the first, and the second fails the service with its exception.
+     */
+    @Test
+    void startSoonTakesThrowingAndEndlessLambdasWithoutACast() throws Exception {
+        LoopServiceThread svc = track(builder("overload-loop").build());
+        svc.start().awaitStarted(LONG);
+        Task<Object> endless = svc.startSoon(() -> {
+            while (true) {
+                CancelScope.checkpoint();
+            }
+        });
+        IOException boom = new IOException("boom");
+        Task<Object> thrower;
+        try (LogCapture log = LogCapture.of(Service.class.getName())) {
+            thrower = svc.startSoon(() -> {
+                throw boom;
+            });
+            assertThat(svc.join(LONG)).isTrue();
+        }
+        assertThat(thrower.exception()).isSameAs(boom);
+        assertThat(endless.state()).isEqualTo(Task.State.CANCELLED);
+        assertThat(svc.state().failure()).isInstanceOf(TaskGroupException.class).hasCauseReference(boom);
+    }
+
     /** Seed scenario: after stop, every way of handing over work fails with ClosedResourceException. */
     @Test
     void tasksAfterStopFailWithClosedResourceException() throws Exception {

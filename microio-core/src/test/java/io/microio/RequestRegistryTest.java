@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -162,6 +163,120 @@ class RequestRegistryTest {
             resolved[i] = registry.resolve((long) i, "v" + i);
             barrier.await();
             assertThat(registry.pending()).isZero();
+        }
+        waiter.join();
+        for (int i = 0; i < rounds; i++) {
+            assertThat(waiterGotValue[i]).as("round %s", i).isEqualTo(resolved[i] ? 1 : 0);
+        }
+        long lost = Arrays.stream(waiterGotValue).filter(v -> v == 0).count();
+        assertThat(registry.lateReplies()).isEqualTo(lost);
+    }
+
+    // ---------------------------------------------------------------- resolving through the handle
+
+    /** A handle knows its key and resolves itself: the waiter gets the value, the entry is gone, a second reply is late. */
+    @Test
+    void handleResolvesItself() throws InterruptedException {
+        ReplyHandle<String> handle = registry.register(5L);
+        assertThat(handle.key()).isEqualTo(5L);
+        assertThat(handle.resolve("five")).isTrue();
+        assertThat(registry.pending()).isZero();
+        assertThat(registry.contains(5L)).isFalse();
+        assertThat(handle.await(LONG_DELAY)).isEqualTo("five");
+        assertThat(handle.resolve("again")).as("a duplicate reply").isFalse();
+        assertThat(handle.fail(new IOException("late"))).isFalse();
+        assertThat(registry.resolve(5L, "through the registry")).isFalse();
+        assertThat(registry.lateReplies()).isEqualTo(3);
+        assertThat(handle.await(Duration.ZERO)).as("the outcome is kept").isEqualTo("five");
+    }
+
+    /** A handle fails itself: the waiter, blocked on another thread, throws BrokenResourceException with exactly that cause. */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void handleFailsItselfAndWakesTheWaiter(ThreadKind kind) throws Exception {
+        ReplyHandle<String> handle = registry.register(6L);
+        Worker<Throwable> waiter = Worker.start(kind, "waiter", () -> catchThrowable(() -> handle.await(LONG_DELAY)));
+        waiter.awaitBlocked();
+        IOException cause = new IOException("remote error");
+        assertThat(handle.fail(cause)).isTrue();
+        assertThat(waiter.join()).isInstanceOf(BrokenResourceException.class).hasCause(cause);
+        assertThat(registry.pending()).isZero();
+        assertThat(registry.lateReplies()).isZero();
+        assertThatThrownBy(() -> handle.fail(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    /** An old handle whose key was registered again cannot resolve the new request: it removes only itself. */
+    @Test
+    void endedHandleDoesNotResolveTheRequestRegisteredAfterIt() throws InterruptedException {
+        ReplyHandle<String> old = registry.register(7L);
+        assertThatThrownBy(() -> old.await(Duration.ZERO)).isInstanceOf(DeadlineExceededException.class);
+        ReplyHandle<String> current = registry.register(7L);
+        assertThat(old.resolve("stale")).isFalse();
+        assertThat(registry.contains(7L)).isTrue();
+        assertThat(current.isDone()).isFalse();
+        assertThat(registry.lateReplies()).isOne();
+        assertThat(current.resolve("fresh")).isTrue();
+        assertThat(current.await(Duration.ZERO)).isEqualTo("fresh");
+    }
+
+    /** contains and pendingKeys show exactly the requests that have not ended; the snapshot is immutable and detached. */
+    @Test
+    void containsAndPendingKeysShowOnlyPendingRequests() throws InterruptedException {
+        assertThat(registry.pendingKeys()).isEmpty();
+        ReplyHandle<String> one = registry.register(1L);
+        ReplyHandle<String> two = registry.register(2L);
+        ReplyHandle<String> three = registry.register(3L);
+        Set<Long> before = registry.pendingKeys();
+        assertThat(before).containsExactlyInAnyOrder(1L, 2L, 3L);
+        one.resolve("x");
+        two.cancel();
+        assertThatThrownBy(() -> three.await(Duration.ZERO)).isInstanceOf(DeadlineExceededException.class);
+        ReplyHandle<String> four = registry.register(4L);
+        assertThat(registry.pendingKeys()).containsExactly(4L);
+        assertThat(before).as("a snapshot, not a view").containsExactlyInAnyOrder(1L, 2L, 3L);
+        assertThatThrownBy(() -> before.add(9L)).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(registry.contains(1L)).isFalse();
+        assertThat(registry.contains(3L)).isFalse();
+        assertThat(registry.contains(4L)).isTrue();
+        assertThatThrownBy(() -> registry.contains(null)).isInstanceOf(NullPointerException.class);
+        four.close();
+        assertThat(registry.pendingKeys()).isEmpty();
+    }
+
+    /**
+     * resolve through the handle racing the waiter's timeout, both an await that does not park and one
+     * that parks and times out: the waiter gets the value iff resolve returns true, the entry is gone, and
+     * every losing reply is counted late.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void handleResolveRacingTimeoutHasExactlyOneWinner(ThreadKind kind) throws Exception {
+        int rounds = 2_000;
+        CyclicBarrier barrier = new CyclicBarrier(2);
+        AtomicReference<ReplyHandle<String>> current = new AtomicReference<>();
+        int[] waiterGotValue = new int[rounds];
+        boolean[] resolved = new boolean[rounds];
+        Worker<Void> waiter = Worker.start(kind, "waiter", () -> {
+            for (int i = 0; i < rounds; i++) {
+                barrier.await();
+                // even rounds never park; odd rounds park for up to 20 microseconds and may time out parked
+                Duration timeout = i % 2 == 0 ? Duration.ZERO : Duration.ofNanos(20_000);
+                try {
+                    waiterGotValue[i] = current.get().await(timeout).equals("v" + i) ? 1 : -1;
+                } catch (DeadlineExceededException e) {
+                    waiterGotValue[i] = 0;
+                }
+                barrier.await();
+            }
+            return null;
+        });
+        for (int i = 0; i < rounds; i++) {
+            current.set(registry.register((long) i));
+            barrier.await();
+            resolved[i] = current.get().resolve("v" + i);
+            barrier.await();
+            assertThat(registry.pending()).isZero();
+            assertThat(registry.contains((long) i)).isFalse();
         }
         waiter.join();
         for (int i = 0; i < rounds; i++) {

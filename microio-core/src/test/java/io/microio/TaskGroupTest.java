@@ -26,10 +26,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
+import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class TaskGroupTest {
@@ -604,10 +608,6 @@ class TaskGroupTest {
         assertThat(joiner.get().state()).isEqualTo(Task.State.CANCELLED);
     }
 
-    private static void awaitRunning(Task<?> task) {
-        await("task running").until(() -> task.state() != Task.State.WAITING);
-    }
-
     /** Two failures: the first is thrown, the second attached to it as suppressed. */
     @Test
     void laterFailuresAreSuppressed() {
@@ -711,7 +711,6 @@ class TaskGroupTest {
             Task<Integer> left = g.startSoon(() -> root.join() + 1);
             Task<Integer> right = g.startSoon(() -> root.join() + 2);
             Task<Integer> middle = g.startSoon(() -> root.join() + 3);
-            awaitRunning(left);
             release.countDown();
             Task<Integer> bottom = g.startSoon(() -> left.join() + right.join() + middle.join() + root.join());
             return bottom.join();
@@ -780,6 +779,59 @@ class TaskGroupTest {
         assertThat(maxSeen).hasValue(bound);
         assertThat(tasks).allSatisfy(t -> assertThat(t.state()).isEqualTo(Task.State.SUCCESS));
         assertThat(tracking.threads()).hasSize(40);
+    }
+
+    /**
+     * A task admitted to a free slot is RUNNING from the moment startSoon returns, never WAITING (which is
+     * only for a task held back by maxConcurrency), on platform and virtual threads, bounded or not.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void taskAdmittedToAFreeSlotIsRunningWhenStartSoonReturns(ThreadKind kind) {
+        int rounds = 200;
+        for (int bound : new int[] {Integer.MAX_VALUE, rounds}) {
+            CountDownLatch release = new CountDownLatch(1);
+            List<Task.State> seen = new ArrayList<>();
+            TaskGroup.builder().name("admitted").maxConcurrency(bound)
+                    .threadFactory(TrackingThreadFactory.of(kind, "admitted-")).run(g -> {
+                        for (int i = 0; i < rounds; i++) {
+                            seen.add(g.startSoon(() -> release.await()).state()); // read at once
+                        }
+                        release.countDown();
+                    });
+            assertThat(seen.stream().filter(s -> s != Task.State.RUNNING).count())
+                    .as("tasks of %s not RUNNING right after startSoon, maxConcurrency %s", rounds, bound).isZero();
+        }
+    }
+
+    /**
+     * startSoon takes, without a cast, a lambda that only throws (the Callable form: the task fails with
+     * the exception) and one that loops until cancelled (the Callable form: the task ends CANCELLED); a
+     * lambda whose block completes without a value takes the Work form. Compiling this class is half the test.
+     */
+    @Test
+    void startSoonTakesThrowingAndEndlessLambdasWithoutACast() throws Exception {
+        IOException boom = new IOException("boom");
+        AtomicReference<Task<Object>> thrower = new AtomicReference<>();
+        AtomicReference<Task<Object>> looper = new AtomicReference<>();
+        assertThatThrownBy(() -> group().run(g -> {
+            Task<Object> endless = g.startSoon(() -> {
+                while (true) {
+                    CancelScope.checkpoint();
+                }
+            });
+            looper.set(endless);
+            Task<@Nullable Void> plain = g.startSoon(() -> {
+                Thread.onSpinWait();
+            });
+            plain.join();
+            thrower.set(g.startSoon(() -> {
+                throw boom;
+            }));
+        })).isInstanceOf(TaskGroupException.class).hasCauseReference(boom);
+        assertThat(thrower.get().state()).isEqualTo(Task.State.FAILED);
+        assertThat(thrower.get().exception()).isSameAs(boom);
+        assertThat(looper.get().state()).as("cancelled by the sibling's failure").isEqualTo(Task.State.CANCELLED);
     }
 
     /** A task waiting for a slot is WAITING; cancelling it ends it without running; so does a group cancel. */

@@ -22,6 +22,7 @@ final class StressSuite {
             new Lane(CancelScopeCancelWhileBlocked.class, CancelScopeCancelWhileBlockedCanary.class),
             new Lane(ScopeGroupLatchVsEnter.class, ScopeGroupLatchVsEnterCanary.class),
             new Lane(RequestRegistryResolveVsTimeout.class, RequestRegistryResolveVsTimeoutCanary.class),
+            new Lane(RequestRegistryResolveVsParkedWaiter.class, RequestRegistryResolveVsParkedWaiterCanary.class),
             new Lane(ChannelSendVsClose.class, ChannelSendVsCloseCanary.class),
             new Lane(ChannelFullSendVsClose.class, ChannelFullSendVsCloseCanary.class));
 
