@@ -99,9 +99,13 @@ import org.jspecify.annotations.Nullable;
  *       waits for items, between two items, or when a serialized handler ends by it (throws an
  *       {@code InterruptedException}, or another exception that {@code CancelScope} counts as a
  *       cancellation, or returns with the interrupt status set); it is never a handler failure, whatever
- *       the failure policy, and never logged. An interrupt that comes after the actor began to end in
- *       another way does not end it again: {@code run()} still waits for the concurrent handlers, ends as
- *       the actor ended, and leaves the interrupt status set.
+ *       the failure policy, and never logged. An interrupt or a cancellation that comes while
+ *       {@code run()} waits, after a {@code close} or {@code fail}, for concurrent handlers still running
+ *       cancels them too: {@code run()} waits for them and throws as above (after a {@code close} the
+ *       actor then ends cancelled; after a {@code fail} it keeps its {@code BrokenResourceException}, which
+ *       {@code run()} throws, setting the interrupt status again). An interrupt that comes after an
+ *       abnormal end changes nothing but the report: {@code run()} throws as the actor ended, an
+ *       {@code InterruptedException} or, setting the interrupt status again, anything else.
  *   <li>The executor rejects a drain task: the actor ends as on a handler failure, with the
  *       rejection, logged at ERROR.
  * </ul>
@@ -321,8 +325,8 @@ public final class Actor<T> {
      * @throws CancelledException if the calling thread is inside a cancelled {@code CancelScope}, already or
      *     while running (the actor then ended, abandoning its mailbox)
      * @throws InterruptedException if the thread was interrupted, not by a {@code CancelScope}, while
-     *     running, before the actor began to end another way (it then ended, abandoning its mailbox); the
-     *     interrupt status is cleared
+     *     running or while waiting for concurrent handlers after a {@link #close()} (the actor then ended,
+     *     abandoning its mailbox and cancelling its handlers); the interrupt status is cleared
      * @throws IllegalStateException if the actor runs on an executor, or {@code run()} was already called
      */
     public void run() throws InterruptedException {
@@ -343,18 +347,16 @@ public final class Actor<T> {
                     drainLoop(me);
                     continue;
                 }
-                if (phase == RUNNING && CancelScope.isCurrentCancelled()) {
-                    end(cancelled(), true);
-                    signal();
+                if (!abandoned && CancelScope.isCurrentCancelled()) {
+                    cancelRun();
                     continue;
                 }
                 LockSupport.park(this);
                 if (Thread.interrupted()) {
                     interrupted = true;
-                    if (phase == RUNNING) {
-                        end(cancelled(), true);
-                        signal();
-                    } // else ending anyway: finish first, then report
+                    if (!abandoned) {
+                        cancelRun();
+                    } // else already cancelling its handlers: finish first, then report
                 }
             }
         } finally {
@@ -650,6 +652,23 @@ public final class Actor<T> {
         if (abnormal) {
             abandon();
         }
+    }
+
+    /**
+     * run(): its thread was interrupted or its scope cancelled. A running actor ends as cancelled; one
+     * that is ending normally (close, fail) and waits for its handlers cancels them, and a normal end
+     * becomes a cancelled one. Either way run() still waits for the handlers.
+     */
+    private void cancelRun() {
+        if (phase == RUNNING) {
+            end(cancelled(), true);
+        } else {
+            if (outcome == null) {
+                outcome = cancelled();
+            }
+            abandon();
+        }
+        signal();
     }
 
     private void abandon() {

@@ -352,6 +352,74 @@ class RunActorTest extends ActorConformanceTest {
         assertThat(boom.getSuppressed()).singleElement().isInstanceOf(CancellationException.class);
     }
 
+    /**
+     * Concurrent mode: an interrupt while run() waits, after close(), for a handler still running ends the
+     * wait: the handler is cancelled and awaited, and run() throws InterruptedException, the flag cleared.
+     */
+    @ParameterizedTest
+    @CsvSource({"PLATFORM", "VIRTUAL"})
+    void interruptWhileRunAwaitsHandlersAfterCloseCancelsThem(ThreadKind kind) throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicBoolean handlerCancelled = new AtomicBoolean();
+        Actor<Integer> actor = Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            released.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                handlerCancelled.set(true);
+            }
+        }).build();
+        actor.submit(1);
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicBoolean flagAfter = new AtomicBoolean(true);
+        try (JoinedThreads runners = new JoinedThreads(kind, "runner-")) {
+            Thread runner = runners.start(() -> {
+                try {
+                    actor.run();
+                } catch (Throwable e) {
+                    thrown.set(e);
+                }
+                flagAfter.set(Thread.interrupted());
+            });
+            assertThat(waitFor(released)).isTrue();
+            actor.close();
+            await().until(actor::dispatcherEnded); // ended normally; the handler still runs
+            runner.interrupt();
+            assertThat(runner.join(LONG_DELAY)).as("run() returned after the interrupt").isTrue();
+        }
+        assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
+        assertThat(flagAfter).isFalse();
+        assertThat(handlerCancelled).isTrue();
+        assertThatThrownBy(() -> actor.awaitTermination(LONG_DELAY)).isInstanceOf(CancellationException.class);
+    }
+
+    /** Concurrent mode: cancelling the scope while run() waits, after close(), for a handler cancels it; the scope catches. */
+    @Test
+    void cancelWhileRunAwaitsHandlersAfterCloseCancelsThem() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicBoolean handlerCancelled = new AtomicBoolean();
+        Actor<Integer> actor = Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            released.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                handlerCancelled.set(true);
+            }
+        }).build();
+        actor.submit(1);
+        CancelScope scope = CancelScope.create();
+        Thread runner = threads.start(() -> scope.run(actor::run));
+        assertThat(waitFor(released)).isTrue();
+        actor.close();
+        await().until(actor::dispatcherEnded);
+        scope.cancel("stop");
+        assertThat(runner.join(LONG_DELAY)).as("run() returned after the cancellation").isTrue();
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(handlerCancelled).isTrue();
+    }
+
     /** run() inside an already cancelled scope throws at once, before handling anything. */
     @Test
     void runInsideACancelledScopeThrowsAtOnce() throws InterruptedException {
