@@ -2,6 +2,7 @@ package io.microio;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Queue;
@@ -97,9 +98,9 @@ import org.jspecify.annotations.Nullable;
  *       interrupt status cleared, as JDK blocking methods do. Other waiters see a
  *       {@link CancellationException}. An interrupt counts wherever it is seen: while {@code run()}
  *       waits for items, between two items, or when a serialized handler ends by it (throws an
- *       {@code InterruptedException}, or another exception that {@code CancelScope} counts as a
- *       cancellation, or returns with the interrupt status set); it is never a handler failure, whatever
- *       the failure policy, and never logged. An interrupt or a cancellation that comes while
+ *       {@code InterruptedException} or a {@link java.nio.channels.ClosedByInterruptException}, or an
+ *       exception caused by one, or returns with the interrupt status set); it is never a handler
+ *       failure, whatever the failure policy, and never logged. An interrupt or a cancellation that comes while
  *       {@code run()} waits, after a {@code close} or {@code fail}, for concurrent handlers still running
  *       cancels them too: {@code run()} waits for them and throws as above (after a {@code close} the
  *       actor then ends cancelled; after a {@code fail} it keeps its {@code BrokenResourceException}, which
@@ -604,7 +605,7 @@ public final class Actor<T> {
         } catch (Throwable t) {
             if (executor == null && (CancelScope.isCurrentCancelled()
                     ? TaskGroup.isCancellationLike(t)
-                    : CancelScope.isCancellation(t))) {
+                    : isInterrupt(t))) {
                 // run() is being cancelled, or its thread was interrupted: not a handler failure
                 Thread.interrupted(); // a handler that threw may also have set the flag again
                 interrupted = true;
@@ -735,6 +736,20 @@ public final class Actor<T> {
         } else {
             termination.completeExceptionally(out);
         }
+    }
+
+    /**
+     * Whether {@code t}, or a cause of it, is how a blocking call reports an interrupt: an
+     * {@link InterruptedException} or a {@link ClosedByInterruptException}. (An
+     * {@code InterruptedIOException} is not enough: some clients throw it for their own timeouts.)
+     */
+    private static boolean isInterrupt(@Nullable Throwable t) {
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof InterruptedException || t instanceof ClosedByInterruptException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isContinuable(Throwable t) {

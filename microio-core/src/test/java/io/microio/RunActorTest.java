@@ -394,6 +394,45 @@ class RunActorTest extends ActorConformanceTest {
         assertThatThrownBy(() -> actor.awaitTermination(LONG_DELAY)).isInstanceOf(CancellationException.class);
     }
 
+    /**
+     * Concurrent mode: an interrupt while run() waits, after fail(), for a handler cancels it; run() throws
+     * the mailbox's failure and sets the interrupt status again.
+     */
+    @Test
+    void interruptWhileRunAwaitsHandlersAfterFailKeepsTheFailure() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicBoolean handlerCancelled = new AtomicBoolean();
+        IllegalStateException upstream = new IllegalStateException("upstream died");
+        Actor<Integer> actor = Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            released.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                handlerCancelled.set(true);
+            }
+        }).build();
+        actor.submit(1);
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicBoolean flagAfter = new AtomicBoolean();
+        Thread runner = threads.start(() -> {
+            try {
+                actor.run();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+            flagAfter.set(Thread.interrupted());
+        });
+        assertThat(waitFor(released)).isTrue();
+        actor.fail(upstream);
+        await().until(actor::dispatcherEnded);
+        runner.interrupt();
+        assertThat(runner.join(LONG_DELAY)).as("run() returned after the interrupt").isTrue();
+        assertThat(thrown.get()).isInstanceOf(BrokenResourceException.class).hasCause(upstream);
+        assertThat(flagAfter).isTrue();
+        assertThat(handlerCancelled).isTrue();
+    }
+
     /** Concurrent mode: cancelling the scope while run() waits, after close(), for a handler cancels it; the scope catches. */
     @Test
     void cancelWhileRunAwaitsHandlersAfterCloseCancelsThem() throws Exception {
