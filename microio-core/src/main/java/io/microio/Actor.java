@@ -2,6 +2,7 @@ package io.microio;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Queue;
@@ -17,7 +18,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
@@ -85,10 +85,28 @@ import org.jspecify.annotations.Nullable;
  *       handlers are attached to it as suppressed exceptions. With
  *       {@link FailurePolicy#LOG_AND_CONTINUE}, an {@link Exception} is logged at ERROR and the actor goes
  *       on with the next item.
+ *       <br>A handler failure is never lost. In concurrent mode a handler may still run after the actor
+ *       began to end in one of the other ways listed here; if it then throws an exception the policy does
+ *       not let pass (under {@code STOP}, or an {@code Error}), the actor ends with that exception
+ *       instead, exactly as above: what had ended it (the {@code BrokenResourceException} of
+ *       {@code fail}, the {@code CancellationException} of a cancelled {@code run()}, the executor's
+ *       rejection) is attached to it as suppressed, the handlers still running are cancelled, and
+ *       {@code run()} and {@code awaitTermination} throw the {@code CompletionException}.
  *   <li>{@code run()} is cancelled by an enclosing {@link CancelScope} or its thread is interrupted: the
  *       actor ends the same way as on a handler failure, and {@code run()} throws
- *       {@link CancelledException} (so the scope catches it) or {@link InterruptedException}. Other
- *       waiters see a {@link CancellationException}.
+ *       {@link CancelledException} (so the scope catches it) or {@link InterruptedException}, with the
+ *       interrupt status cleared, as JDK blocking methods do. Other waiters see a
+ *       {@link CancellationException}. An interrupt counts wherever it is seen: while {@code run()}
+ *       waits for items, between two items, or when a serialized handler ends by it (throws an
+ *       {@code InterruptedException} or a {@link java.nio.channels.ClosedByInterruptException}, or an
+ *       exception caused by one, or returns with the interrupt status set); it is never a handler
+ *       failure, whatever the failure policy, and never logged. An interrupt or a cancellation that comes while
+ *       {@code run()} waits, after a {@code close} or {@code fail}, for concurrent handlers still running
+ *       cancels them too: {@code run()} waits for them and throws as above (after a {@code close} the
+ *       actor then ends cancelled; after a {@code fail} it keeps its {@code BrokenResourceException}, which
+ *       {@code run()} throws, setting the interrupt status again). An interrupt that comes after an
+ *       abnormal end changes nothing but the report: {@code run()} throws as the actor ended, an
+ *       {@code InterruptedException} or, setting the interrupt status again, anything else.
  *   <li>The executor rejects a drain task: the actor ends as on a handler failure, with the
  *       rejection, logged at ERROR.
  * </ul>
@@ -144,6 +162,10 @@ public final class Actor<T> {
      *     RUNNING -> ENDING      the mailbox ended (close, fail), or abnormally: a handler failed under
      *                            STOP, the executor rejected a drain, run() was cancelled. On an abnormal
      *                            end the mailbox is abandoned and the in-flight handlers are cancelled.
+     *                            While ENDING, the first handler failure replaces an outcome that was not
+     *                            one (and abandons and cancels, if that was not done yet): each handler
+     *                            queues its failure in handlerFailures before its count drops, so the
+     *                            dispatcher that sees the count at zero finds every failure queued.
      *     ENDING -> TERMINATED   once no concurrent handler is running; `termination` completes.  // final
      */
 
@@ -188,16 +210,19 @@ public final class Actor<T> {
     private volatile @Nullable Thread rerunFor; // the drainer whose schedule() ran the next drain inline
     private volatile @Nullable Thread runThread; // run() mode
     private volatile @Nullable Throwable rejection; // the executor refused a drain
+    private volatile boolean ended; // tests: the dispatcher has left RUNNING
 
     // concurrent mode, shared with the handler threads
     private final AtomicInteger running = new AtomicInteger();
     private final Set<Baton> inFlight = ConcurrentHashMap.newKeySet();
-    private final AtomicReference<@Nullable Throwable> handlerFailure = new AtomicReference<>();
-    private final Queue<Throwable> laterFailures = new ConcurrentLinkedQueue<>();
+    private final Queue<Throwable> handlerFailures = new ConcurrentLinkedQueue<>(); // for the dispatcher
 
     // dispatcher
     private int phase = RUNNING;
     private @Nullable Throwable outcome; // how it ends; null: normally
+    private boolean failedByHandler; // outcome is a handler's failure
+    private boolean abandoned; // the mailbox was abandoned and the in-flight handlers cancelled
+    private boolean interrupted; // run(): the dispatcher consumed its thread's interrupt
     private @Nullable Baton current; // concurrent mode: the last item started
 
     private Actor(Builder<T> b, Mailbox<T> mailbox, String name) {
@@ -295,13 +320,14 @@ public final class Actor<T> {
      * cancelled enclosing {@link CancelScope} or an interrupt ends the actor (see the class description).
      *
      * @throws CompletionException if a handler threw and the actor stopped; the handler's exception is the
-     *     cause
+     *     cause. This wins over the other endings; an interrupt this method consumed is then set again
      * @throws BrokenResourceException if the mailbox was {@linkplain #fail(Throwable) failed}; the failure
      *     is the cause
      * @throws CancelledException if the calling thread is inside a cancelled {@code CancelScope}, already or
      *     while running (the actor then ended, abandoning its mailbox)
      * @throws InterruptedException if the thread was interrupted, not by a {@code CancelScope}, while
-     *     running (the actor then ended, abandoning its mailbox)
+     *     running or while waiting for concurrent handlers after a {@link #close()} (the actor then ended,
+     *     abandoning its mailbox and cancelling its handlers); the interrupt status is cleared
      * @throws IllegalStateException if the actor runs on an executor, or {@code run()} was already called
      */
     public void run() throws InterruptedException {
@@ -315,7 +341,6 @@ public final class Actor<T> {
         }
         Thread me = Thread.currentThread();
         runThread = me;
-        boolean interruptedWhileEnding = false;
         try {
             signal();
             while (!termination.isDone()) {
@@ -323,19 +348,16 @@ public final class Actor<T> {
                     drainLoop(me);
                     continue;
                 }
-                if (phase == RUNNING && CancelScope.isCurrentCancelled()) {
-                    end(cancelled(), true);
-                    signal();
+                if (!abandoned && CancelScope.isCurrentCancelled()) {
+                    cancelRun();
                     continue;
                 }
                 LockSupport.park(this);
                 if (Thread.interrupted()) {
-                    if (phase == RUNNING) {
-                        end(cancelled(), true);
-                        signal();
-                    } else {
-                        interruptedWhileEnding = true; // ending anyway: finish first, then report
-                    }
+                    interrupted = true;
+                    if (!abandoned) {
+                        cancelRun();
+                    } // else already cancelling its handlers: finish first, then report
                 }
             }
         } finally {
@@ -346,8 +368,8 @@ public final class Actor<T> {
             CancelScope.checkpoint(); // a cancelled scope: CancelledException, for the scope to catch
             throw new InterruptedException("actor " + name + " was interrupted");
         }
-        if (interruptedWhileEnding && !CancelScope.isCurrentCancelled()) {
-            me.interrupt(); // keep an interrupt that came while we waited for the handlers
+        if (interrupted && !CancelScope.isCurrentCancelled()) {
+            me.interrupt(); // not reported as InterruptedException: keep the interrupt we consumed
         }
         if (out != null) {
             throw report(out);
@@ -394,6 +416,11 @@ public final class Actor<T> {
             throw new CancellationException("actor " + name + " was cancelled");
         }
         throw report(out);
+    }
+
+    /** Tests: whether the dispatcher has ended the actor (it may still wait for concurrent handlers). */
+    boolean dispatcherEnded() {
+        return ended;
     }
 
     @Override
@@ -517,6 +544,11 @@ public final class Actor<T> {
             if (phase == TERMINATED) {
                 return false;
             }
+            Throwable failed = handlerFailures.poll();
+            if (failed != null) {
+                handlerFailed(failed);
+                continue;
+            }
             if (phase == ENDING) {
                 finishIfIdle();
                 return false;
@@ -524,11 +556,6 @@ public final class Actor<T> {
             Throwable rejected = rejection;
             if (rejected != null) {
                 end(rejected, true);
-                continue;
-            }
-            Throwable failed = handlerFailure.get();
-            if (failed != null) {
-                end(failed, true);
                 continue;
             }
             Baton c = current;
@@ -540,6 +567,11 @@ public final class Actor<T> {
             }
             if (budget == 0) {
                 return true;
+            }
+            if (executor == null && Thread.interrupted()) { // run(): an interrupt between items ends it
+                interrupted = true;
+                end(cancelled(), true);
+                continue;
             }
             T item;
             try {
@@ -571,14 +603,20 @@ public final class Actor<T> {
         try {
             Objects.requireNonNull(handler).handle(item);
         } catch (Throwable t) {
-            if (executor == null && TaskGroup.isCancellationLike(t) && CancelScope.isCurrentCancelled()) {
-                end(cancelled(), true); // run() is being cancelled: not a handler failure
+            if (executor == null && (CancelScope.isCurrentCancelled()
+                    ? TaskGroup.isCancellationLike(t)
+                    : isInterrupt(t))) {
+                // run() is being cancelled, or its thread was interrupted: not a handler failure
+                Thread.interrupted(); // a handler that threw may also have set the flag again
+                interrupted = true;
+                end(cancelled(), true);
                 return;
             }
             if (isContinuable(t)) {
                 logContinued(t);
                 return;
             }
+            failedByHandler = true;
             end(t, true);
         }
     }
@@ -609,14 +647,66 @@ public final class Actor<T> {
             return;
         }
         phase = ENDING;
+        ended = true;
         outcome = cause;
         current = null;
         if (abnormal) {
-            mailbox.abandon(); // queued items to onUndelivered (user code, no lock held), later submits late
-            String reason = "actor " + name + " is ending: " + cause;
-            for (Baton b : inFlight) {
-                b.scope.cancel(reason);
+            abandon();
+        }
+    }
+
+    /**
+     * run(): its thread was interrupted or its scope cancelled. A running actor ends as cancelled; one
+     * that is ending normally (close, fail) and waits for its handlers cancels them, and a normal end
+     * becomes a cancelled one. Either way run() still waits for the handlers.
+     */
+    private void cancelRun() {
+        if (phase == RUNNING) {
+            end(cancelled(), true);
+        } else {
+            if (outcome == null) {
+                outcome = cancelled();
             }
+            abandon();
+        }
+        signal();
+    }
+
+    private void abandon() {
+        abandoned = true;
+        mailbox.abandon(); // queued items to onUndelivered (user code, no lock held), later submits late
+        String reason = "actor " + name + " is ending: " + outcome;
+        for (Baton b : inFlight) {
+            b.scope.cancel(reason);
+        }
+    }
+
+    /**
+     * Concurrent mode: a handler threw, and the failure policy does not let the actor go on. While
+     * running, the actor ends with it. The first such failure is never lost: if the actor was already
+     * ending another way (close, fail, cancellation, rejection) it now ends with this failure instead,
+     * what ended it before attached as suppressed; a failure after the first is attached to the first.
+     */
+    private void handlerFailed(Throwable t) {
+        if (phase == RUNNING) {
+            failedByHandler = true;
+            end(t, true);
+            return;
+        }
+        Throwable out = outcome;
+        if (failedByHandler) {
+            if (out != null && out != t) {
+                out.addSuppressed(t);
+            }
+            return;
+        }
+        failedByHandler = true;
+        if (out != null && out != t) {
+            t.addSuppressed(out);
+        }
+        outcome = t;
+        if (!abandoned) {
+            abandon(); // as on any STOP failure: the handlers still running are cancelled
         }
     }
 
@@ -624,15 +714,12 @@ public final class Actor<T> {
         if (running.get() != 0) {
             return; // the last handler to end signals
         }
+        // every handler has queued its failure before its count dropped: take the last ones
+        for (Throwable failed; (failed = handlerFailures.poll()) != null; ) {
+            handlerFailed(failed);
+        }
         phase = TERMINATED;
         Throwable out = outcome;
-        if (out != null) {
-            for (Throwable later; (later = laterFailures.poll()) != null; ) {
-                if (later != out) {
-                    out.addSuppressed(later);
-                }
-            }
-        }
         if (mailbox instanceof PriorityMailbox<?> pm && pm.held() > 0) {
             LOG.log(System.Logger.Level.WARNING, "Actor " + name + " ended with " + pm.held()
                     + " items held in mailbox " + pm.name() + " (parked below its floor); take them with drainNow().");
@@ -649,6 +736,20 @@ public final class Actor<T> {
         } else {
             termination.completeExceptionally(out);
         }
+    }
+
+    /**
+     * Whether {@code t}, or a cause of it, is how a blocking call reports an interrupt: an
+     * {@link InterruptedException} or a {@link ClosedByInterruptException}. (An
+     * {@code InterruptedIOException} is not enough: some clients throw it for their own timeouts.)
+     */
+    private static boolean isInterrupt(@Nullable Throwable t) {
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof InterruptedException || t instanceof ClosedByInterruptException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean isContinuable(Throwable t) {
@@ -713,8 +814,8 @@ public final class Actor<T> {
             if (failure != null) {
                 if (isContinuable(failure)) {
                     logContinued(failure);
-                } else if (!handlerFailure.compareAndSet(null, failure)) {
-                    laterFailures.add(failure);
+                } else {
+                    handlerFailures.add(failure); // before the count drops: finishIfIdle() relies on it
                 }
             }
             inFlight.remove(this);

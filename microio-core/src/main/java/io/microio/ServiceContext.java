@@ -102,6 +102,14 @@ public interface ServiceContext {
      * body ends), outside any lock: use it to close or wake a resource that does not answer the
      * interrupt. It must be quick and must not block. A callback that throws is logged.
      *
+     * <p>The service ends only after its callbacks have returned: its final transition ({@code TERMINATED}
+     * or {@code FAILED}), and so {@link Service#join(Duration)} returning {@code true} and the listeners
+     * seeing it, come after every callback registered before the stop or the end, whichever thread runs
+     * it, also when the body ends by itself while {@code stop} is still running them. (A callback
+     * registered afterwards runs at once on the registering thread; if that is not the body's own thread,
+     * the service does not wait for it.) A callback must therefore not wait for the service to end: a
+     * {@code join} from a callback waits for itself until its timeout passes.
+     *
      * @param callback what to run
      * @throws NullPointerException if {@code callback} is {@code null}
      */

@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -39,6 +41,11 @@ import org.jspecify.annotations.Nullable;
  * service normally ({@code TERMINATED}); a body that throws anything else fails it ({@code FAILED}).
  * A body that returns after {@code started()} without being stopped also ends it normally.
  * Stopping a service that was never started makes it {@code TERMINATED} without running the body.
+ * The service never ends before its {@code onStop} callbacks: they run once, on the thread that called
+ * {@code stop} or on the service's thread when the body ends first, and the final transition
+ * ({@code TERMINATED} or {@code FAILED}, seen by {@link #state()}, {@link #join(Duration)} and the
+ * listeners) comes after every one of them has returned, even when the body ends by itself while
+ * {@code stop} is still running them.
  *
  * <p><b>Failures are loud.</b> A failure is logged as an ERROR (through {@link System.Logger}, logger
  * {@code io.microio.Service}), besides being reported by {@code awaitStarted} and {@link #state()}, and
@@ -52,9 +59,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code start} happen-before the body
  * begins. Actions of the body prior to {@code ctx.started()} happen-before {@code awaitStarted} returns
- * in another thread; actions of the body happen-before {@code join} returns {@code true} and before
- * {@code state()} returns a final state. Actions in a thread prior to {@code stop} happen-before the
- * body observes the stop.
+ * in another thread; actions of the body and of the {@code onStop} callbacks happen-before {@code join}
+ * returns {@code true} and before {@code state()} returns a final state. Actions in a thread prior to
+ * {@code stop} happen-before the body observes the stop.
  */
 public final class ServiceThread implements Service {
     /*
@@ -75,8 +82,11 @@ public final class ServiceThread implements Service {
      * stop() makes its transition first (the durable request: from then on stopReason is non-null and
      * ctx.isStopping() is true), then closes `stopScope` (running the onStop callbacks), then cancels
      * `bodyScope`. So a body woken by the interrupt always finds isStopping() true. The body's thread
-     * closes `stopScope` itself when the body ends, so onStop callbacks run exactly once either way,
-     * before the final transition.
+     * closes `stopScope` itself when the body ends, so onStop callbacks run exactly once either way.
+     * Whichever thread wins `stopClaimed` closes `stopScope` (so it is the one running the callbacks)
+     * and then opens `stopCallbacksDone`; the body's thread, when it loses, waits for that latch before
+     * the final transition. So the final transition, join() and the listeners always come after every
+     * callback, even when the body ends by itself while stop() is still running them.
      */
 
     private static final System.Logger LOG = System.getLogger(Service.class.getName());
@@ -92,6 +102,8 @@ public final class ServiceThread implements Service {
     private final ServiceLifecycle lifecycle;
     private final CloseScope stopScope;
     private final CancelScope bodyScope = CancelScope.create();
+    private final AtomicBoolean stopClaimed = new AtomicBoolean(); // who closes stopScope
+    private final CountDownLatch stopCallbacksDone = new CountDownLatch(1); // its callbacks have returned
     private volatile @Nullable Thread thread; // set once, by start()
 
     private ServiceThread(String name, ThreadFactory threadFactory, Body body) {
@@ -180,7 +192,7 @@ public final class ServiceThread implements Service {
             return false;
         }
         lifecycle.dispatch();
-        stopScope.close(reason); // onStop callbacks, before the interrupt
+        runStopCallbacks(reason); // before the interrupt
         bodyScope.cancel(reason);
         return true;
     }
@@ -254,9 +266,28 @@ public final class ServiceThread implements Service {
         finish(failure);
     }
 
+    /**
+     * Closes {@code stopScope}, running the onStop callbacks on this thread, unless another thread did.
+     *
+     * @return whether this thread ran them
+     */
+    private boolean runStopCallbacks(String reason) {
+        if (stopClaimed.get() || !stopClaimed.compareAndSet(false, true)) {
+            return false;
+        }
+        try {
+            stopScope.close(reason);
+        } finally {
+            stopCallbacksDone.countDown();
+        }
+        return true;
+    }
+
     /** The body has ended (or never ran): make the final transition. */
     private void finish(@Nullable Throwable failure) {
-        stopScope.close("service ended"); // runs onStop callbacks not run yet; no effect after stop()
+        if (!runStopCallbacks("service ended")) {
+            awaitStopCallbacks(); // stop() is running them, perhaps still: the service ends after them
+        }
         ServiceState before = lifecycle.transition(LIVE, s -> {
             if (failure != null && !(s.isStopRequested() && CancelScope.isCancellation(failure))) {
                 return new ServiceState(Phase.FAILED, s.stopReason(), failure);
@@ -276,6 +307,22 @@ public final class ServiceThread implements Service {
                     + ". Fix the cause below, or handle it in the service's body.", cause);
         }
         lifecycle.dispatch();
+    }
+
+    /** Waits, not interruptibly, until the thread running the onStop callbacks is done with them. */
+    private void awaitStopCallbacks() {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                stopCallbacksDone.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the callbacks must not block for long: wait them out
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The body's view of the service. */

@@ -396,6 +396,113 @@ abstract class ActorConformanceTest {
         assertThat(undelivered).containsExactly(3);
     }
 
+    /**
+     * Concurrent mode, STOP: a handler that throws after close() has ended the actor makes it end with that
+     * exception, not normally, and the other handlers still running are cancelled.
+     */
+    @Test
+    void concurrentFailureAfterCloseEndsTheActorWithIt() throws Exception {
+        CountDownLatch bothReleased = new CountDownLatch(2);
+        CountDownLatch firstCancelled = new CountDownLatch(1);
+        CountDownLatch throwNow = new CountDownLatch(1);
+        IllegalStateException boom = new IllegalStateException("item 2 failed after close");
+        Actor<Integer> actor = start(Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            bothReleased.countDown();
+            if (i == 1) {
+                try {
+                    new CountDownLatch(1).await(); // until cancelled
+                } finally {
+                    firstCancelled.countDown();
+                }
+            } else {
+                waitFor(throwNow);
+                throw boom;
+            }
+        }));
+        actor.submit(1);
+        actor.submit(2);
+        assertThat(waitFor(bothReleased)).isTrue();
+        actor.close();
+        await().until(actor::dispatcherEnded); // ended normally; both handlers still running
+        throwNow.countDown();
+        assertThatThrownBy(() -> join(actor)).isInstanceOf(CompletionException.class).hasCause(boom);
+        assertThat(firstCancelled.getCount()).isZero();
+        assertThat(actor.termination()).failsWithin(LONG_DELAY).withThrowableThat().havingCause().isSameAs(boom);
+    }
+
+    /**
+     * Concurrent mode, STOP: a handler that throws after fail() has ended the actor makes it end with that
+     * exception, the mailbox's failure attached as suppressed.
+     */
+    @Test
+    void concurrentFailureAfterFailEndsTheActorWithIt() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        CountDownLatch throwNow = new CountDownLatch(1);
+        IllegalStateException boom = new IllegalStateException("failed after fail()");
+        IllegalArgumentException upstream = new IllegalArgumentException("upstream died");
+        Actor<Integer> actor = start(Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            released.countDown();
+            waitFor(throwNow);
+            throw boom;
+        }));
+        actor.submit(1);
+        assertThat(waitFor(released)).isTrue();
+        actor.fail(upstream);
+        await().until(actor::dispatcherEnded);
+        throwNow.countDown();
+        assertThatThrownBy(() -> join(actor)).isInstanceOf(CompletionException.class).hasCause(boom);
+        assertThat(boom.getSuppressed()).singleElement()
+                .isInstanceOf(BrokenResourceException.class).extracting(Throwable::getCause).isSameAs(upstream);
+    }
+
+    /** Concurrent mode, LOG_AND_CONTINUE: an Error thrown after close() still ends the actor with it. */
+    @Test
+    void concurrentErrorAfterCloseEndsTheActorEvenUnderLogAndContinue() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        CountDownLatch throwNow = new CountDownLatch(1);
+        Error fatal = new Error("fatal after close");
+        Actor<Integer> actor = start(Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            released.countDown();
+            waitFor(throwNow);
+            throw fatal;
+        }).onHandlerFailure(Actor.FailurePolicy.LOG_AND_CONTINUE));
+        actor.submit(1);
+        assertThat(waitFor(released)).isTrue();
+        actor.close();
+        await().until(actor::dispatcherEnded);
+        throwNow.countDown();
+        assertThatThrownBy(() -> join(actor)).isInstanceOf(CompletionException.class).hasCause(fatal);
+    }
+
+    /** Concurrent mode, LOG_AND_CONTINUE: an exception thrown after close() is logged, and the actor ends normally. */
+    @Test
+    void concurrentExceptionAfterCloseIsLoggedUnderLogAndContinue() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        CountDownLatch throwNow = new CountDownLatch(1);
+        IllegalStateException boom = new IllegalStateException("failed after close");
+        try (LogCapture log = LogCapture.of(Actor.class.getName())) {
+            Actor<Integer> actor = start(Actor.<Integer>concurrentBuilder((i, release) -> {
+                release.release();
+                released.countDown();
+                waitFor(throwNow);
+                throw boom;
+            }).name("tolerant").onHandlerFailure(Actor.FailurePolicy.LOG_AND_CONTINUE));
+            actor.submit(1);
+            assertThat(waitFor(released)).isTrue();
+            actor.close();
+            await().until(actor::dispatcherEnded);
+            throwNow.countDown();
+            join(actor);
+            assertThat(log.records()).singleElement().satisfies(r -> {
+                assertThat(r.getMessage()).contains("actor tolerant", "LOG_AND_CONTINUE");
+                assertThat(r.getThrown()).isSameAs(boom);
+            });
+        }
+    }
+
     /** An idle actor stays idle: wake-ups it causes itself (a handler ending, a wait it withdraws) do not spin. */
     @Test
     void idleActorStaysIdle() throws Exception {

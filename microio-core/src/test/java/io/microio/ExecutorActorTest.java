@@ -20,7 +20,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -262,6 +265,83 @@ class ExecutorActorTest extends ActorConformanceTest {
                 assertThat(r.getThrown()).isSameAs(boom);
             });
         }
+    }
+
+    /** Concurrent mode on an executor: a STOP failure after close() is logged at ERROR, as any other. */
+    @Test
+    void concurrentFailureAfterCloseIsLoggedOnAnExecutor() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        CountDownLatch throwNow = new CountDownLatch(1);
+        IllegalStateException boom = new IllegalStateException("failed after close");
+        try (LogCapture log = LogCapture.of(Actor.class.getName())) {
+            Actor<Integer> actor = start(Actor.<Integer>concurrentBuilder((i, release) -> {
+                release.release();
+                released.countDown();
+                waitFor(throwNow);
+                throw boom;
+            }).name("loud"));
+            actor.submit(1);
+            assertThat(waitFor(released)).isTrue();
+            actor.close();
+            await().until(actor::dispatcherEnded);
+            throwNow.countDown();
+            assertThatThrownBy(() -> join(actor)).hasCause(boom);
+            assertThat(log.records()).singleElement().satisfies(r -> {
+                assertThat(r.getMessage()).contains("Actor loud stopped: its handler threw");
+                assertThat(r.getThrown()).isSameAs(boom);
+            });
+        }
+    }
+
+    /**
+     * Concurrent mode: a handler that fails for real after a rejection ended the actor is not lost: the
+     * actor ends with it, the rejection attached as suppressed, logged at ERROR.
+     */
+    @Test
+    void concurrentFailureAfterRejectionIsNotLost() throws Exception {
+        AtomicBoolean refuse = new AtomicBoolean();
+        AtomicInteger drains = new AtomicInteger(); // scheduled or running
+        Executor refusing = r -> {
+            if (refuse.get()) {
+                throw new RejectedExecutionException("no room");
+            }
+            drains.incrementAndGet();
+            executor.execute(() -> {
+                try {
+                    r.run();
+                } finally {
+                    drains.decrementAndGet();
+                }
+            });
+        };
+        CountDownLatch released = new CountDownLatch(1);
+        IllegalStateException boom = new IllegalStateException("cleanup failed");
+        List<Integer> undelivered = Collections.synchronizedList(new ArrayList<>());
+        Mailbox<Integer> box = Mailbox.builder().<Integer>onUndelivered(undelivered::add).build();
+        try (LogCapture log = LogCapture.of(Actor.class.getName())) {
+            Actor<Integer> actor = Actor.<Integer>concurrentBuilder((i, release) -> {
+                release.release();
+                released.countDown();
+                try {
+                    new CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    throw boom; // cleanup after the cancellation fails
+                }
+            }).name("refused").executor(refusing).mailbox(box).build();
+            actor.submit(1);
+            assertThat(waitFor(released)).isTrue();
+            await().until(() -> drains.get() == 0 && box.dispatcherWaits()); // idle, item 1 running
+            refuse.set(true);
+            actor.submit(2); // its drain is refused: the actor ends and cancels item 1
+            assertThatThrownBy(() -> actor.awaitTermination(LONG_DELAY)).isInstanceOf(CompletionException.class)
+                    .hasCause(boom);
+            assertThat(boom.getSuppressed()).singleElement().isInstanceOf(RejectedExecutionException.class);
+            assertThat(log.records()).singleElement().satisfies(r -> {
+                assertThat(r.getMessage()).contains("Actor refused stopped: its handler threw");
+                assertThat(r.getThrown()).isSameAs(boom);
+            });
+        }
+        assertThat(undelivered).containsExactly(2);
     }
 
     /** termination() hands out copies: cancelling one does not affect the actor or the others. */

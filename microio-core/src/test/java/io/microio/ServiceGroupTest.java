@@ -18,6 +18,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -392,5 +394,39 @@ class ServiceGroupTest {
 
         @Override
         public void addListener(Listener listener) {}
+    }
+
+    /**
+     * A group ends only after its members' onStop callbacks have finished, also when a member's body ends
+     * by itself while the group's stop() is still running them.
+     */
+    @Test
+    void groupEndsOnlyAfterMemberOnStopCallbacksFinished() throws Exception {
+        CountDownLatch inCallback = new CountDownLatch(1);
+        CountDownLatch finishCallback = new CountDownLatch(1);
+        AtomicBoolean callbackDone = new AtomicBoolean();
+        ServiceThread member = ServiceThread.of("member", ctx -> {
+            ctx.onStop(() -> {
+                inCallback.countDown();
+                ServiceThreadTest.awaitInCallback(finishCallback);
+                callbackDone.set(true);
+            });
+            ctx.started();
+            inCallback.await(); // then ends by itself, while stop() is still in the callback
+        });
+        ServiceGroup group = track(ServiceGroup.builder("racing-end").add(member).build());
+        group.start().awaitStarted(LONG);
+        try (JoinedThreads stopper = new JoinedThreads()) {
+            try {
+                stopper.start(() -> group.stop("racing the member's end"));
+                assertThat(inCallback.await(LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                assertThat(group.join(SHORT)).as("join() while a member's onStop callback runs").isFalse();
+                assertThat(group.state().isTerminal()).isFalse();
+            } finally {
+                finishCallback.countDown();
+            }
+            assertThat(group.join(LONG)).isTrue();
+            assertThat(callbackDone).isTrue();
+        }
     }
 }

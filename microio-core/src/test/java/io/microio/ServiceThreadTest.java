@@ -7,6 +7,7 @@ import static io.microio.testing.Awaits.await;
 import io.microio.ServiceState.Phase;
 import io.microio.testing.Delays;
 import io.microio.testing.LogCapture;
+import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -23,6 +25,8 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class ServiceThreadTest {
     /** The bound for anything that must happen; only waited out in full when something hangs. */
@@ -494,6 +498,60 @@ class ServiceThreadTest {
         assertThat(once.join(LONG)).isTrue();
         once.stop("late");
         assertThat(selfEnded).containsExactly("cleanup");
+    }
+
+    /** Waits for {@code latch} within {@link #LONG}, for a callback that cannot throw InterruptedException. */
+    static void awaitInCallback(CountDownLatch latch) {
+        try {
+            if (!latch.await(LONG.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("latch not released within " + LONG);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted in an onStop callback", e);
+        }
+    }
+
+    /**
+     * The service ends (join() returns true, the state is final, listeners see it) only after every onStop
+     * callback has finished, also when the body ends by itself while stop() is still running them.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void finalStateWaitsForOnStopCallbacksThatStopIsRunning(ThreadKind kind) throws Exception {
+        CountDownLatch inCallback = new CountDownLatch(1);
+        CountDownLatch finishCallback = new CountDownLatch(1);
+        AtomicBoolean callbackDone = new AtomicBoolean();
+        List<String> atFinalTransition = new CopyOnWriteArrayList<>();
+        ServiceThread svc = track(ServiceThread.builder("racing-end").virtual(kind == ThreadKind.VIRTUAL).build(ctx -> {
+            ctx.onStop(() -> {
+                inCallback.countDown();
+                awaitInCallback(finishCallback);
+                callbackDone.set(true);
+            });
+            ctx.started();
+            inCallback.await(); // then ends by itself, while stop() is still in the callback
+        }));
+        svc.addListener((from, to) -> {
+            if (to.isTerminal()) {
+                atFinalTransition.add(to.phase() + ", callback done: " + callbackDone.get());
+            }
+        });
+        svc.start().awaitStarted(LONG);
+        try (JoinedThreads stopper = new JoinedThreads(kind, "stopper-")) {
+            try {
+                stopper.start(() -> svc.stop("racing the body's end"));
+                assertThat(inCallback.await(LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                assertThat(svc.join(SHORT)).as("join() while an onStop callback runs").isFalse();
+                assertThat(svc.state().phase()).isEqualTo(Phase.STOPPING);
+            } finally {
+                finishCallback.countDown();
+            }
+            assertThat(svc.join(LONG)).isTrue();
+            assertThat(callbackDone).isTrue();
+        }
+        await().until(() -> !atFinalTransition.isEmpty());
+        assertThat(atFinalTransition).containsExactly("TERMINATED, callback done: true");
     }
 
     /** An exception other than the stop's cancellation while stopping fails the service; a foreign interrupt is a failure too. */
