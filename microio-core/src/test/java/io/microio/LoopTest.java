@@ -3,7 +3,9 @@ package io.microio;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.microio.testing.Delays;
 import io.microio.testing.LogCapture;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -330,5 +333,113 @@ class LoopTest {
         assertThat(t.join(LONG)).isTrue();
         assertThat(flagAfterRun.get()).isTrue();
         assertThat(l.isStopped()).isTrue();
+    }
+
+    /** stop drops the loop's pending timers at once: what they capture becomes unreachable, for both modes. */
+    @Test
+    void stopDropsPendingTimersAndWhatTheyCapture() throws Exception {
+        ExecutorService host = Executors.newSingleThreadExecutor();
+        try {
+            for (boolean guest : new boolean[] {false, true}) {
+                Loop l;
+                Thread runner = null;
+                if (guest) {
+                    l = Loop.builder().name("guest-timers").buildGuest(host);
+                } else {
+                    l = Loop.builder().name("own-timers").build();
+                    runner = Thread.ofPlatform().start(l::run);
+                }
+                WeakReference<byte[]> captured = scheduleCapturing(l);
+                l.stop("test over");
+                l.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+                if (runner != null) {
+                    assertThat(runner.join(LONG)).isTrue();
+                }
+                for (int i = 0; i < 50 && captured.get() != null; i++) {
+                    System.gc();
+                    Thread.onSpinWait();
+                }
+                assertThat(captured.get()).as("captured by a 10-minute timer of a stopped %s loop", guest ? "guest" : "own-thread").isNull();
+            }
+        } finally {
+            host.shutdown();
+            assertThat(host.awaitTermination(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    private static WeakReference<byte[]> scheduleCapturing(Loop l) {
+        byte[] big = new byte[8 << 20];
+        l.schedule(Duration.ofMinutes(10), () -> big[0]++);
+        return new WeakReference<>(big);
+    }
+
+    /** schedule with the largest delay saturates: it never fires, and a zero-delay timer queued behind it while the timer was busy still runs. */
+    @Test
+    void hugeDelayDoesNotBlockDueTimer() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        TimeSource system = TimeSource.system();
+        for (int round = 0; round < 10; round++) {
+            CountDownLatch busy = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            system.schedule(system.nanoTime(), () -> {
+                busy.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(busy.await(LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            CountDownLatch fired = new CountDownLatch(1);
+            AtomicInteger farRan = new AtomicInteger();
+            TimeSource.Timer far1;
+            TimeSource.Timer far2;
+            try {
+                far1 = l.schedule(ChronoUnitForever.DURATION, farRan::incrementAndGet);
+                l.schedule(Duration.ZERO, fired::countDown);
+                far2 = l.schedule(Duration.ofNanos(Long.MAX_VALUE), farRan::incrementAndGet);
+            } finally {
+                release.countDown();
+            }
+            assertThat(fired.await(Delays.MEDIUM_DELAY.toMillis(), TimeUnit.MILLISECONDS)).as("round %d", round).isTrue();
+            assertThat(l.callSync(farRan::get, LONG)).isZero();
+            far1.cancel();
+            far2.cancel();
+        }
+    }
+
+    private static final class ChronoUnitForever {
+        static final Duration DURATION = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+    }
+
+    /** Guest loop: callSync from the host thread outside a batch is refused at once instead of blocking for its timeout. */
+    @Test
+    void guestCallSyncFromHostThreadOutsideBatchIsRefusedAtOnce() throws Exception {
+        ExecutorService host = Executors.newSingleThreadExecutor();
+        try {
+            Loop guest = Loop.builder().name("edt-guest").buildGuest(host);
+            assertThat(guest.callSync(() -> 1, LONG)).isEqualTo(1); // the host has run a batch
+            AtomicInteger ran = new AtomicInteger();
+            Future<Throwable> onHost = host.submit(() -> {
+                long start = System.nanoTime();
+                try {
+                    guest.callSync(ran::incrementAndGet, Duration.ofSeconds(3));
+                    return null;
+                } catch (Throwable t) {
+                    long tookMillis = (System.nanoTime() - start) / 1_000_000;
+                    return tookMillis < Delays.MEDIUM_DELAY.toMillis() ? t : new AssertionError("took " + tookMillis + " ms", t);
+                }
+            });
+            assertThat(onHost.get(LONG.toSeconds(), TimeUnit.SECONDS))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("edt-guest").hasMessageContaining("submit");
+            assertThat(guest.callSync(ran::get, LONG)).as("the refused task did not run").isZero();
+            assertThat(guest.submit(() -> guest.callSync(() -> 7, LONG)).get(LONG.toSeconds(), TimeUnit.SECONDS))
+                    .as("inside a batch, callSync still runs inline").isEqualTo(7);
+            guest.stop("done");
+            guest.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+        } finally {
+            host.shutdown();
+            assertThat(host.awaitTermination(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
     }
 }
