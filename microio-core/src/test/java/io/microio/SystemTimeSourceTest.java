@@ -2,6 +2,7 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.microio.internal.SystemTimeSource;
 import io.microio.testing.Delays;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +51,7 @@ class SystemTimeSourceTest {
     void cancelledActionsNeverRun() throws Exception {
         AtomicInteger cancelledRan = new AtomicInteger();
         List<TimeSource.Timer> timers = new ArrayList<>();
-        long soon = time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+        long soon = time.nanoTime() + Delays.MEDIUM_DELAY.toNanos(); // room to schedule and cancel 5,000 on a loaded machine
         for (int i = 0; i < 5_000; i++) {
             timers.add(time.schedule(soon, cancelledRan::incrementAndGet));
         }
@@ -82,6 +83,8 @@ class SystemTimeSourceTest {
     /** An Error thrown by a timer action (StackOverflowError, a plain Error) does not stop the shared timer: later deadlines still fire. */
     @Test
     void timerSurvivesErrorThrownByAction() throws Exception {
+        SystemTimeSource timer = SystemTimeSource.INSTANCE;
+        long failedBefore = timer.failedActions();
         try (LogCapture log = LogCapture.of(TimeSource.class.getName())) {
             CountDownLatch thrown = new CountDownLatch(2);
             time.schedule(time.nanoTime(), () -> {
@@ -100,6 +103,9 @@ class SystemTimeSourceTest {
                     .as("a deadline 10 ms out fired (waited %d ms)", (System.nanoTime() - start) / 1_000_000)
                     .isTrue();
             assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("SEVERE", "StackOverflowError"));
+            assertThat(timer.failedActions() - failedBefore).isGreaterThanOrEqualTo(2);
+            assertThat(timer.isTimerAlive()).isTrue();
+            assertThat(timer.restarts()).isZero(); // the thread survived the actions: nothing to restart
         }
     }
 
