@@ -269,11 +269,17 @@ final class EventLoop implements Loop {
     private void postBatch() {
         try {
             Objects.requireNonNull(host).execute(this::runBatch);
-        } catch (RejectedExecutionException e) {
-            LOG.log(System.Logger.Level.ERROR, "The host executor of guest loop " + name
-                    + " rejected its work; the loop stops. Keep the host running until the loop's termination completes.", e);
+        } catch (RuntimeException | Error e) {
+            // not only RejectedExecutionException: whatever execute throws, the batch was not posted and
+            // `scheduled` stays set, so the host would never run this loop again; fail loudly instead
+            LOG.log(System.Logger.Level.ERROR, "The host executor of guest loop " + name + (e instanceof RejectedExecutionException
+                    ? " rejected its work" : " threw " + e + " when given its work") + "; the loop stops."
+                    + " Keep the host running until the loop's termination completes.", e);
             stop("host rejected the loop's work");
             failGuest(e);
+            if (e instanceof VirtualMachineError vme) {
+                throw vme; // after the loop is failed: the caller (a submitter, the timer thread) sees it too
+            }
         }
     }
 

@@ -135,7 +135,8 @@ public sealed interface Loop extends Executor permits EventLoop {
 
     /**
      * {@return a future completed when the loop has ended} Normally after a stop; exceptionally if a guest
-     * loop's host rejected its work (the loop then stops).
+     * loop's host rejected its work or its {@code execute} threw anything else, an {@link Error} included
+     * (the loop then stops, refuses what it had queued, and logs it at ERROR).
      */
     CompletableFuture<Void> termination();
 

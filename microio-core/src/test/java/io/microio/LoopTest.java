@@ -442,4 +442,28 @@ class LoopTest {
             assertThat(host.awaitTermination(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
         }
     }
+
+    /** Guest mode: a host whose execute throws an Error (OutOfMemoryError, even from a due timer) fails the loop loudly instead of wedging it. */
+    @Test
+    void guestLoopWhoseHostThrowsErrorFails() throws Exception {
+        AtomicInteger executes = new AtomicInteger();
+        java.util.concurrent.Executor host = r -> {
+            executes.incrementAndGet();
+            throw new OutOfMemoryError("thrown on purpose by a test host");
+        };
+        Loop guest = Loop.builder().name("oom-host").stallThreshold(null).buildGuest(host);
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            CountDownLatch timerPosted = new CountDownLatch(1);
+            guest.schedule(Duration.ZERO, () -> {});
+            AtomicInteger ran = new AtomicInteger();
+            TimeSource.system().schedule(TimeSource.system().nanoTime(), timerPosted::countDown);
+            assertThat(timerPosted.await(LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            assertThatThrownBy(() -> guest.termination().get(LONG.toSeconds(), TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(OutOfMemoryError.class);
+            assertThatThrownBy(() -> guest.execute(ran::incrementAndGet)).isInstanceOf(ClosedResourceException.class);
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("oom-host", "OutOfMemoryError"));
+            assertThat(ran).hasValue(0);
+            assertThat(executes).hasValue(1);
+        }
+    }
 }
