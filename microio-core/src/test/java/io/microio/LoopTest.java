@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.testing.Delays;
 import io.microio.testing.LogCapture;
+import io.microio.testing.ThreadKind;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(30)
 class LoopTest {
@@ -413,9 +416,11 @@ class LoopTest {
     }
 
     /** Guest loop: callSync from the host thread outside a batch is refused at once instead of blocking for its timeout. */
-    @Test
-    void guestCallSyncFromHostThreadOutsideBatchIsRefusedAtOnce() throws Exception {
-        ExecutorService host = Executors.newSingleThreadExecutor();
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void guestCallSyncFromHostThreadOutsideBatchIsRefusedAtOnce(ThreadKind kind) throws Exception {
+        ExecutorService host = Executors.newSingleThreadExecutor(
+                kind == ThreadKind.VIRTUAL ? Thread.ofVirtual().name("host").factory() : Thread.ofPlatform().name("host").factory());
         try {
             Loop guest = Loop.builder().name("edt-guest").buildGuest(host);
             assertThat(guest.callSync(() -> 1, LONG)).isEqualTo(1); // the host has run a batch
