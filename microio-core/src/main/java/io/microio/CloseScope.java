@@ -195,19 +195,21 @@ public final class CloseScope {
      * Waits until the scope is closed or the timeout passes. Blocks; answers the interrupt and an
      * enclosing cancelled {@link CancelScope}.
      *
-     * @param timeout how long to wait at most; zero or negative does not wait
+     * @param timeout how long to wait at most; zero or negative does not wait; a duration too long for
+     *     {@code long} nanoseconds (such as {@code ChronoUnit.FOREVER.getDuration()}) waits without limit
      * @return {@code true} if the scope is closed, {@code false} if the timeout passed first
+     * @throws NullPointerException if {@code timeout} is {@code null}
      * @throws InterruptedException if the thread is interrupted while waiting (not by a cancel scope)
      * @throws CancelledException if an enclosing {@link CancelScope} is cancelled
      */
     public boolean await(Duration timeout) throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
+        long nanos = Durations.saturatedNanos(Objects.requireNonNull(timeout, "timeout")); // saturated: FOREVER waits unbounded
         if (state != null) {
             return true;
         }
         CancelScope.checkpoint();
         try {
-            return closedLatch.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return closedLatch.await(nanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             CancelScope.checkpoint();
             throw e;

@@ -4,9 +4,11 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -37,6 +39,18 @@ final class EventLoop implements Loop {
      * submitter offers, then reads `parked` and unparks only if set. Both sides write then read
      * volatiles, so a task is never left behind a parked runner, and an idle runner is not woken.
      *
+     * Timers: every pending schedule() timer is in `timers` until it fires or is cancelled, so that
+     * stop() can cancel them all at once: a stopped loop must not keep what its timers capture
+     * reachable until their deadlines. schedule() adds its timer, then re-reads the state; stop()
+     * writes the state, then cancels what is in the set: one of them sees the other, so no timer
+     * outlives a stop.
+     *
+     * Guest host thread: `lastHostThread` is the thread that ran the latest batch. A callSync from it
+     * outside a batch is refused at once: on a single-thread host (an EDT, a Netty event loop) the
+     * batch that would run the task is queued behind the caller's own wait, so waiting would only
+     * burn the whole timeout. Running the task inline there instead would jump it ahead of the tasks
+     * already queued, breaking the loop's order.
+     *
      * Stall check: `taskSeq` is odd while a task runs; a watchdog on the time source reads it with the
      * task's start time, and reports each running task once.
      */
@@ -66,11 +80,13 @@ final class EventLoop implements Loop {
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final AtomicBoolean ran = new AtomicBoolean();
     private final AtomicBoolean scheduled = new AtomicBoolean(); // guest mode: a batch is posted or running
+    private final Set<TimerTask> timers = ConcurrentHashMap.newKeySet(); // pending schedule() timers
 
     private volatile int state = OPEN;
     private volatile @Nullable String stopReason;
     private volatile @Nullable Thread runner; // the thread taking tasks right now
     private volatile @Nullable Thread ownThread; // own-thread mode: the thread in run()
+    private volatile @Nullable Thread lastHostThread; // guest mode: the thread that ran the latest batch
     private volatile boolean parked;
 
     private volatile long taskSeq; // odd while a task runs; written by the runner only
@@ -144,8 +160,14 @@ final class EventLoop implements Loop {
             throws X, InterruptedException {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(timeout, "timeout");
+        long timeoutNanos = Durations.saturatedNanos(timeout); // before any side effect: never throws
         if (inLoop()) {
             return task.call();
+        }
+        if (host != null && lastHostThread == Thread.currentThread()) {
+            throw new IllegalStateException("callSync on guest loop " + name + " from its host thread " + Thread.currentThread().getName()
+                    + " outside a loop task would wait for a batch that the host cannot run while this thread waits."
+                    + " Use submit() or execute() from host code, or call callSync from within a loop task.");
         }
         CancelScope.checkpoint();
         LoopTask<T> loopTask = new LoopTask<>(task::call);
@@ -153,7 +175,7 @@ final class EventLoop implements Loop {
             throw closed();
         }
         try {
-            return loopTask.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return loopTask.get(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             loopTask.cancel(false);
             throw new DeadlineExceededException("callSync on loop " + name + " did not complete within " + timeout);
@@ -175,9 +197,20 @@ final class EventLoop implements Loop {
         if (state != OPEN) {
             throw closed();
         }
-        TimerTask timerTask = new TimerTask(task);
-        long deadline = time.nanoTime() + Math.max(0, delay.toNanos());
-        timerTask.timer = time.schedule(deadline, () -> offer(timerTask)); // refused after stop: timers are dropped
+        long deadline = Durations.deadlineAfter(time.nanoTime(), delay); // saturated: never wraps into the past
+        TimerTask timerTask = new TimerTask(task, timers);
+        timers.add(timerTask);
+        if (state != OPEN) { // stop() may have cancelled the timers before we added ours: see the design comment
+            timers.remove(timerTask);
+            throw closed();
+        }
+        timerTask.timer = time.schedule(deadline, () -> {
+            timers.remove(timerTask);
+            offer(timerTask); // refused after stop: timers are dropped
+        });
+        if (timerTask.cancelled || state != OPEN) {
+            timerTask.cancel(); // cancelled (by its caller or by stop) before its time-source timer was set
+        }
         return timerTask;
     }
 
@@ -236,16 +269,24 @@ final class EventLoop implements Loop {
     private void postBatch() {
         try {
             Objects.requireNonNull(host).execute(this::runBatch);
-        } catch (RejectedExecutionException e) {
-            LOG.log(System.Logger.Level.ERROR, "The host executor of guest loop " + name
-                    + " rejected its work; the loop stops. Keep the host running until the loop's termination completes.", e);
+        } catch (RuntimeException | Error e) {
+            // not only RejectedExecutionException: whatever execute throws, the batch was not posted and
+            // `scheduled` stays set, so the host would never run this loop again; fail loudly instead
+            LOG.log(System.Logger.Level.ERROR, "The host executor of guest loop " + name + (e instanceof RejectedExecutionException
+                    ? " rejected its work" : " threw " + e + " when given its work") + "; the loop stops."
+                    + " Keep the host running until the loop's termination completes.", e);
             stop("host rejected the loop's work");
             failGuest(e);
+            if (e instanceof VirtualMachineError vme) {
+                throw vme; // after the loop is failed: the caller (a submitter, the timer thread) sees it too
+            }
         }
     }
 
     private void runBatch() {
-        runner = Thread.currentThread();
+        Thread me = Thread.currentThread();
+        runner = me;
+        lastHostThread = me;
         boolean finished = false;
         try {
             for (int i = 0; i < GUEST_BATCH; i++) {
@@ -341,6 +382,9 @@ final class EventLoop implements Loop {
             return false;
         }
         stopReason = reason;
+        for (TimerTask t : timers) { // pending timers are dropped now, not at their deadlines
+            t.cancel();
+        }
         if (host != null) {
             if (scheduled.compareAndSet(false, true)) {
                 postBatch();
@@ -385,8 +429,8 @@ final class EventLoop implements Loop {
     }
 
     private void armWatchdog(Duration threshold) {
-        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), threshold.toNanos() / 2);
-        watchdog = time.schedule(time.nanoTime() + period, () -> {
+        long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Durations.saturatedNanos(threshold) / 2);
+        watchdog = time.schedule(Durations.saturatedAdd(time.nanoTime(), period), () -> {
             if (termination.isDone()) {
                 return;
             }
@@ -409,7 +453,7 @@ final class EventLoop implements Loop {
             return;
         }
         long heldNanos = time.nanoTime() - taskStartNanos;
-        if (heldNanos < threshold.toNanos() || taskSeq != seq) {
+        if (heldNanos < Durations.saturatedNanos(threshold) || taskSeq != seq) {
             return;
         }
         reportedSeq = seq;
@@ -456,11 +500,13 @@ final class EventLoop implements Loop {
     /** A scheduled task: posted to the queue by the time source when due. */
     private static final class TimerTask implements Runnable, TimeSource.Timer {
         private final Runnable task;
-        private volatile boolean cancelled;
+        private final Set<TimerTask> pending; // the loop's pending timers; this one leaves it when cancelled
+        volatile boolean cancelled;
         volatile TimeSource.@Nullable Timer timer;
 
-        TimerTask(Runnable task) {
+        TimerTask(Runnable task, Set<TimerTask> pending) {
             this.task = task;
+            this.pending = pending;
         }
 
         @Override
@@ -473,6 +519,7 @@ final class EventLoop implements Loop {
         @Override
         public void cancel() {
             cancelled = true;
+            pending.remove(this);
             TimeSource.Timer t = timer;
             if (t != null) {
                 t.cancel();

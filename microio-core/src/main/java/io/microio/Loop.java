@@ -65,13 +65,23 @@ public sealed interface Loop extends Executor permits EventLoop {
     <T extends @Nullable Object> CompletableFuture<T> submit(Callable<T> task);
 
     /**
-     * Runs a task on the loop and waits for its result. On the loop's own thread the task runs inline, at
-     * once. Blocks otherwise; the caller's enclosing {@link CancelScope}s bound the wait (their deadline
-     * and cancellation cross to this wait), as does {@code timeout}. A task that has not started when the
-     * wait ends is not run.
+     * Runs a task on the loop and waits for its result. Inside a loop task ({@link #inLoop()}) the task
+     * runs inline, at once. Blocks otherwise; the caller's enclosing {@link CancelScope}s bound the wait
+     * (their deadline and cancellation cross to this wait), as does {@code timeout}. A task that has not
+     * started when the wait ends is not run.
+     *
+     * <p>Guest loop: a call from the host's thread outside a batch is refused at once with
+     * {@link IllegalStateException}, without queueing the task: on a single-thread host (a Swing EDT, a
+     * Netty event loop) the batch that would run it cannot start while that thread waits, and running it
+     * inline would jump it ahead of the tasks already queued. Host code uses {@link #submit} or
+     * {@link #execute}. The loop knows the host thread as the one that ran its latest batch, so before
+     * the host's first batch it cannot tell; on a host with several threads, a call from the thread that
+     * ran the latest batch is refused too.
      *
      * @param task the task
-     * @param timeout how long to wait at most
+     * @param timeout how long to wait at most; zero or negative does not wait for a task not already
+     *     done; a duration too long for {@code long} nanoseconds (such as
+     *     {@code ChronoUnit.FOREVER.getDuration()}) waits without limit
      * @param <T> its result
      * @param <X> what it may throw
      * @return the task's result
@@ -80,6 +90,9 @@ public sealed interface Loop extends Executor permits EventLoop {
      * @throws DeadlineExceededException if {@code timeout} passed first
      * @throws CancelledException if an enclosing scope of the caller was cancelled while waiting
      * @throws InterruptedException if the caller was interrupted (not by a scope) while waiting
+     * @throws IllegalStateException if this is a guest loop and the caller is its host thread outside a
+     *     batch (see above); nothing was queued
+     * @throws NullPointerException if {@code task} or {@code timeout} is {@code null}; nothing was queued
      */
     <T extends @Nullable Object, X extends Exception> T callSync(CancelScope.Body<T, X> task, Duration timeout)
             throws X, InterruptedException;
@@ -87,10 +100,12 @@ public sealed interface Loop extends Executor permits EventLoop {
     /**
      * Runs a task on the loop after {@code delay}. Does not block.
      *
-     * @param delay how long from now; zero or negative runs it as soon as possible
+     * @param delay how long from now; zero or negative runs it as soon as possible; a delay too long for
+     *     the clock (such as {@code ChronoUnit.FOREVER.getDuration()}) saturates: the task never runs
      * @param task the task
      * @return a handle that cancels the task if it has not started
      * @throws ClosedResourceException if the loop is stopping or stopped
+     * @throws NullPointerException if {@code delay} or {@code task} is {@code null}; nothing was scheduled
      */
     TimeSource.Timer schedule(Duration delay, Runnable task);
 
@@ -99,7 +114,7 @@ public sealed interface Loop extends Executor permits EventLoop {
 
     /**
      * Stops the loop: from now on it accepts no task; tasks already accepted still run; pending timers are
-     * dropped; then the loop ends ({@link #run()} returns, {@link #termination()} completes). Idempotent;
+     * cancelled by this call, so they no longer keep what they capture reachable; then the loop ends ({@link #run()} returns, {@link #termination()} completes). Idempotent;
      * does not block.
      *
      * @param reason why; may be {@code null}
@@ -120,7 +135,8 @@ public sealed interface Loop extends Executor permits EventLoop {
 
     /**
      * {@return a future completed when the loop has ended} Normally after a stop; exceptionally if a guest
-     * loop's host rejected its work (the loop then stops).
+     * loop's host rejected its work or its {@code execute} threw anything else, an {@link Error} included
+     * (the loop then stops, refuses what it had queued, and logs it at ERROR).
      */
     CompletableFuture<Void> termination();
 

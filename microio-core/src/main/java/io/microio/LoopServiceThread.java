@@ -295,11 +295,13 @@ public final class LoopServiceThread implements Service, Executor {
      * {@link CancelScope}s bound the wait, as does {@code timeout}.
      *
      * @param task the task
-     * @param timeout how long to wait at most
+     * @param timeout how long to wait at most; too long for {@code long} nanoseconds (such as
+     *     {@code ChronoUnit.FOREVER.getDuration()}) waits without limit
      * @param <T> its result
      * @param <X> what it may throw
      * @return the task's result
      * @throws X what the task threw, rethrown on the caller's thread
+     * @throws NullPointerException if {@code task} or {@code timeout} is {@code null}; nothing was queued
      * @throws ClosedResourceException if the loop no longer accepts tasks (see {@link #execute(Runnable)})
      * @throws DeadlineExceededException if {@code timeout} passed first (the task does not run if it had
      *     not started)
@@ -314,9 +316,10 @@ public final class LoopServiceThread implements Service, Executor {
     /**
      * Runs a task on the loop after {@code delay}, on the builder's {@linkplain Builder#timeSource time
      * source}; see {@link Loop#schedule(Duration, Runnable)}. Does not block. A timer still pending when
-     * the service stops is dropped.
+     * the loop stops is cancelled then, and no longer keeps what it captures reachable.
      *
-     * @param delay how long from now; zero or negative runs it as soon as possible
+     * @param delay how long from now; zero or negative runs it as soon as possible; too long for the clock
+     *     (such as {@code ChronoUnit.FOREVER.getDuration()}) saturates: the task never runs
      * @param task the task
      * @return a handle that cancels the task if it has not started
      * @throws ClosedResourceException if the loop no longer accepts tasks (see {@link #execute(Runnable)})

@@ -53,8 +53,14 @@ public final class ManualTimeSource implements TimeSource {
      * Moves the clock forward by {@code amount} and runs every action that became due, in deadline
      * order, on this thread.
      *
-     * @param amount how far to move; zero runs actions already due
+     * <p>Every due action runs, even if an earlier one throws: the first failure (an {@link Error} too)
+     * is rethrown once all have run, with the later ones suppressed into it.
+     *
+     * @param amount how far to move; zero runs actions already due; the clock saturates at
+     *     {@link Long#MAX_VALUE} nanoseconds (so {@code ChronoUnit.FOREVER.getDuration()} runs every
+     *     pending action)
      * @throws IllegalArgumentException if {@code amount} is negative
+     * @throws NullPointerException if {@code amount} is {@code null}
      */
     public void advance(Duration amount) {
         Objects.requireNonNull(amount, "amount");
@@ -63,15 +69,34 @@ public final class ManualTimeSource implements TimeSource {
         }
         List<Runnable> due = new ArrayList<>();
         synchronized (this) {
-            now += amount.toNanos();
-            while (!queue.isEmpty() && queue.peek().deadline() - now <= 0) {
+            now = Durations.saturatedAdd(now, Durations.saturatedNanos(amount));
+            while (!queue.isEmpty() && queue.peek().deadline() <= now) { // same total order as the queue's
                 Entry entry = queue.poll();
                 if (!entry.cancelled()[0]) {
                     due.add(entry.action());
                 }
             }
         }
-        due.forEach(Runnable::run);
+        Throwable failure = null;
+        for (Runnable action : due) {
+            try {
+                action.run();
+            } catch (Throwable t) {
+                if (failure == null) {
+                    failure = t;
+                } else {
+                    failure.addSuppressed(t);
+                }
+            }
+        }
+        if (failure != null) {
+            throw sneaky(failure);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E sneaky(Throwable t) throws E {
+        throw (E) t;
     }
 
     /** {@return the number of actions scheduled and neither run nor cancelled} */

@@ -521,7 +521,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         CancelScope.checkpoint();
         requireNotBound();
         long start = System.nanoTime();
-        long nanos = saturatedNanos(timeout);
+        long nanos = Durations.saturatedNanos(timeout);
         for (;;) {
             Object x = pollOnce();
             if (x != EMPTY) {
@@ -1075,14 +1075,6 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     public String toString() {
         return "Channel[" + name + (bounded ? ", capacity " + capacity + " " + overflow : ", unbounded")
                 + (isClosed() ? ", closed" : ", open") + "]";
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
     }
 
     // ------------------------------------------------------------------------------------ receiveAsync

@@ -106,8 +106,10 @@ public interface Service {
      * @throws InterruptedException if the thread was interrupted while waiting (not by a cancel scope)
      * @throws CancelledException if an enclosing {@link CancelScope} is cancelled
      * @throws IllegalStateException if called from the service's own thread
+     * @throws NullPointerException if {@code timeout} is {@code null}; the service is then not stopped
      */
     default boolean stopJoin(String reason, Duration timeout) throws InterruptedException {
+        java.util.Objects.requireNonNull(timeout, "timeout"); // before the stop: a bad argument has no side effect
         stop(reason);
         return joinOrLog(timeout);
     }

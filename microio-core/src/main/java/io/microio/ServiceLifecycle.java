@@ -273,22 +273,12 @@ final class ServiceLifecycle {
 
     /** {@code timeout} in nanoseconds, saturated; negative becomes zero. */
     static long nanos(Duration timeout) {
-        if (timeout.isNegative()) {
-            return 0;
-        }
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
-        }
+        return Math.max(0, Durations.saturatedNanos(timeout));
     }
 
     /** {@return System.nanoTime() + timeout, saturated} */
     static long deadline(Duration timeout) {
-        long now = System.nanoTime();
-        long n = nanos(timeout);
-        long d = now + n;
-        return d < now ? Long.MAX_VALUE : d;
+        return Durations.deadlineAfter(System.nanoTime(), timeout);
     }
 
     /** {@return the time left until {@code deadline}, never negative} */

@@ -20,7 +20,10 @@ public interface TimeSource {
     /**
      * Arranges for {@code action} to run once at or after {@code deadlineNanos}. The action runs on a
      * thread the time source owns (or, for a manual source, on the thread that advances the clock); it
-     * must be short and must not block.
+     * must be short, must not block and should not throw.
+     *
+     * <p>Callers compute deadlines with saturating arithmetic: a deadline beyond the range of
+     * {@code long} is {@link Long#MAX_VALUE} (in practice: never), not a value wrapped into the past.
      *
      * @param deadlineNanos when to run, on this source's origin
      * @param action what to run
@@ -37,7 +40,9 @@ public interface TimeSource {
 
     /**
      * {@return the system time source} {@link System#nanoTime()} and a single shared daemon thread named
-     * {@code microio-timer}, started on first use, that runs every deadline in the JVM.
+     * {@code microio-timer}, started on first use, that runs every deadline in the JVM. It outlives its
+     * actions: whatever one throws, an {@link Error} included, is logged at ERROR with the action, and the
+     * other deadlines still run.
      */
     static TimeSource system() {
         return SystemTimeSource.INSTANCE;

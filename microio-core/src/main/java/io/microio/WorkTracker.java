@@ -159,7 +159,7 @@ public final class WorkTracker {
             return true;
         }
         CancelScope.checkpoint();
-        long nanos = saturatedNanos(timeout);
+        long nanos = Durations.saturatedNanos(timeout);
         if (nanos <= 0) {
             return inFlight == 0 || idleEpoch != epoch;
         }
@@ -185,14 +185,6 @@ public final class WorkTracker {
             if (GATE.compareAndSet(this, (CountDownLatch) null, fresh)) {
                 return fresh;
             }
-        }
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
         }
     }
 

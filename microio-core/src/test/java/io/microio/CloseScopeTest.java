@@ -121,4 +121,24 @@ class CloseScopeTest {
         assertThat(scope.cancelledCaught()).isTrue();
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
     }
+
+    /** await with a "forever" timeout (ChronoUnit.FOREVER) waits until the scope is closed instead of throwing ArithmeticException. */
+    @Test
+    void awaitForeverWaitsUntilClosed() throws Exception {
+        CloseScope scope = new CloseScope("forever");
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                outcome.set(scope.await(java.time.temporal.ChronoUnit.FOREVER.getDuration()));
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        while (outcome.get() == null && waiter.getState() != Thread.State.WAITING && waiter.getState() != Thread.State.TIMED_WAITING) {
+            Thread.onSpinWait();
+        }
+        scope.close("done");
+        assertThat(waiter.join(Duration.ofSeconds(10))).isTrue();
+        assertThat(outcome.get()).isEqualTo(true);
+    }
 }

@@ -3,7 +3,10 @@ package io.microio;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.microio.testing.Delays;
 import io.microio.testing.LogCapture;
+import io.microio.testing.ThreadKind;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,12 +15,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(30)
 class LoopTest {
@@ -330,5 +336,139 @@ class LoopTest {
         assertThat(t.join(LONG)).isTrue();
         assertThat(flagAfterRun.get()).isTrue();
         assertThat(l.isStopped()).isTrue();
+    }
+
+    /** stop drops the loop's pending timers at once: what they capture becomes unreachable, for both modes. */
+    @Test
+    void stopDropsPendingTimersAndWhatTheyCapture() throws Exception {
+        ExecutorService host = Executors.newSingleThreadExecutor();
+        try {
+            for (boolean guest : new boolean[] {false, true}) {
+                Loop l;
+                Thread runner = null;
+                if (guest) {
+                    l = Loop.builder().name("guest-timers").buildGuest(host);
+                } else {
+                    l = Loop.builder().name("own-timers").build();
+                    runner = Thread.ofPlatform().start(l::run);
+                }
+                WeakReference<byte[]> captured = scheduleCapturing(l);
+                l.stop("test over");
+                l.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+                if (runner != null) {
+                    assertThat(runner.join(LONG)).isTrue();
+                }
+                for (int i = 0; i < 50 && captured.get() != null; i++) {
+                    System.gc();
+                    Thread.onSpinWait();
+                }
+                assertThat(captured.get()).as("captured by a 10-minute timer of a stopped %s loop", guest ? "guest" : "own-thread").isNull();
+            }
+        } finally {
+            host.shutdown();
+            assertThat(host.awaitTermination(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    private static WeakReference<byte[]> scheduleCapturing(Loop l) {
+        byte[] big = new byte[8 << 20];
+        l.schedule(Duration.ofMinutes(10), () -> big[0]++);
+        return new WeakReference<>(big);
+    }
+
+    /** schedule with the largest delay saturates: it never fires, and a zero-delay timer queued behind it while the timer was busy still runs. */
+    @Test
+    void hugeDelayDoesNotBlockDueTimer() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder().stallThreshold(null)); // no watchdog entry to reshape the timer's heap
+        TimeSource system = TimeSource.system();
+        for (int round = 0; round < 10; round++) {
+            CountDownLatch busy = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            system.schedule(system.nanoTime(), () -> {
+                busy.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(busy.await(LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            CountDownLatch fired = new CountDownLatch(1);
+            AtomicInteger farRan = new AtomicInteger();
+            TimeSource.Timer far1;
+            TimeSource.Timer far2;
+            try {
+                l.schedule(Duration.ZERO, fired::countDown);
+                far2 = l.schedule(Duration.ofNanos(Long.MAX_VALUE), farRan::incrementAndGet);
+                far1 = l.schedule(ChronoUnitForever.DURATION, farRan::incrementAndGet);
+            } finally {
+                release.countDown();
+            }
+            assertThat(fired.await(Delays.MEDIUM_DELAY.toMillis(), TimeUnit.MILLISECONDS)).as("round %d", round).isTrue();
+            assertThat(l.callSync(farRan::get, LONG)).isZero();
+            far1.cancel();
+            far2.cancel();
+        }
+    }
+
+    private static final class ChronoUnitForever {
+        static final Duration DURATION = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+    }
+
+    /** Guest loop: callSync from the host thread outside a batch is refused at once instead of blocking for its timeout. */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void guestCallSyncFromHostThreadOutsideBatchIsRefusedAtOnce(ThreadKind kind) throws Exception {
+        ExecutorService host = Executors.newSingleThreadExecutor(
+                kind == ThreadKind.VIRTUAL ? Thread.ofVirtual().name("host").factory() : Thread.ofPlatform().name("host").factory());
+        try {
+            Loop guest = Loop.builder().name("edt-guest").buildGuest(host);
+            assertThat(guest.callSync(() -> 1, LONG)).isEqualTo(1); // the host has run a batch
+            AtomicInteger ran = new AtomicInteger();
+            Future<Throwable> onHost = host.submit(() -> {
+                long start = System.nanoTime();
+                try {
+                    guest.callSync(ran::incrementAndGet, Duration.ofSeconds(3));
+                    return null;
+                } catch (Throwable t) {
+                    long tookMillis = (System.nanoTime() - start) / 1_000_000;
+                    return tookMillis < Delays.MEDIUM_DELAY.toMillis() ? t : new AssertionError("took " + tookMillis + " ms", t);
+                }
+            });
+            assertThat(onHost.get(LONG.toSeconds(), TimeUnit.SECONDS))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("edt-guest").hasMessageContaining("submit");
+            assertThat(guest.callSync(ran::get, LONG)).as("the refused task did not run").isZero();
+            assertThat(guest.submit(() -> guest.callSync(() -> 7, LONG)).get(LONG.toSeconds(), TimeUnit.SECONDS))
+                    .as("inside a batch, callSync still runs inline").isEqualTo(7);
+            guest.stop("done");
+            guest.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+        } finally {
+            host.shutdown();
+            assertThat(host.awaitTermination(LONG.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** Guest mode: a host whose execute throws an Error (OutOfMemoryError, even from a due timer) fails the loop loudly instead of wedging it. */
+    @Test
+    void guestLoopWhoseHostThrowsErrorFails() throws Exception {
+        AtomicInteger executes = new AtomicInteger();
+        java.util.concurrent.Executor host = r -> {
+            executes.incrementAndGet();
+            throw new OutOfMemoryError("thrown on purpose by a test host");
+        };
+        Loop guest = Loop.builder().name("oom-host").stallThreshold(null).buildGuest(host);
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            CountDownLatch timerPosted = new CountDownLatch(1);
+            guest.schedule(Duration.ZERO, () -> {});
+            AtomicInteger ran = new AtomicInteger();
+            TimeSource.system().schedule(TimeSource.system().nanoTime(), timerPosted::countDown);
+            assertThat(timerPosted.await(LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            assertThatThrownBy(() -> guest.termination().get(LONG.toSeconds(), TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(OutOfMemoryError.class);
+            assertThatThrownBy(() -> guest.execute(ran::incrementAndGet)).isInstanceOf(ClosedResourceException.class);
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("oom-host", "OutOfMemoryError"));
+            assertThat(ran).hasValue(0);
+            assertThat(executes).hasValue(1);
+        }
     }
 }

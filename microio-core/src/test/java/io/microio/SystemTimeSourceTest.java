@@ -2,6 +2,7 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.microio.internal.SystemTimeSource;
 import io.microio.testing.Delays;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,7 +11,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import io.microio.testing.LogCapture;
 
+@Timeout(30)
 class SystemTimeSourceTest {
     private final TimeSource time = TimeSource.system();
 
@@ -47,7 +51,7 @@ class SystemTimeSourceTest {
     void cancelledActionsNeverRun() throws Exception {
         AtomicInteger cancelledRan = new AtomicInteger();
         List<TimeSource.Timer> timers = new ArrayList<>();
-        long soon = time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+        long soon = time.nanoTime() + Delays.MEDIUM_DELAY.toNanos(); // room to schedule and cancel 5,000 on a loaded machine
         for (int i = 0; i < 5_000; i++) {
             timers.add(time.schedule(soon, cancelledRan::incrementAndGet));
         }
@@ -74,5 +78,82 @@ class SystemTimeSourceTest {
         });
         assertThat(all.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         assertThat(runs).hasValue(n);
+    }
+
+    /** An Error thrown by a timer action (StackOverflowError, a plain Error) does not stop the shared timer: later deadlines still fire. */
+    @Test
+    void timerSurvivesErrorThrownByAction() throws Exception {
+        SystemTimeSource timer = SystemTimeSource.INSTANCE;
+        long failedBefore = timer.failedActions();
+        try (LogCapture log = LogCapture.of(TimeSource.class.getName())) {
+            CountDownLatch thrown = new CountDownLatch(2);
+            time.schedule(time.nanoTime(), () -> {
+                thrown.countDown();
+                throw new StackOverflowError("thrown on purpose by a test action");
+            });
+            time.schedule(time.nanoTime(), () -> {
+                thrown.countDown();
+                throw new AssertionError("thrown on purpose by a test action");
+            });
+            assertThat(thrown.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            CountDownLatch later = new CountDownLatch(1);
+            long start = System.nanoTime();
+            time.schedule(time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10), later::countDown);
+            assertThat(later.await(Delays.MEDIUM_DELAY.toMillis(), TimeUnit.MILLISECONDS))
+                    .as("a deadline 10 ms out fired (waited %d ms)", (System.nanoTime() - start) / 1_000_000)
+                    .isTrue();
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("SEVERE", "StackOverflowError"));
+            assertThat(timer.failedActions() - failedBefore).isGreaterThanOrEqualTo(2);
+            assertThat(timer.isTimerAlive()).isTrue();
+            assertThat(timer.restarts()).isZero(); // the thread survived the actions: nothing to restart
+        }
+    }
+
+    /** A StackOverflowError from an onCancel callback run by a deadline does not stop later deadlines (moveOnAfter still bounds a sleep). */
+    @Test
+    void onCancelStackOverflowDoesNotStopLaterDeadlines() throws Exception {
+        CancelScope failing = CancelScope.builder().timeout(Duration.ofMillis(1)).build();
+        CountDownLatch thrown = new CountDownLatch(1);
+        failing.onCancel(() -> {
+            thrown.countDown();
+            throw new StackOverflowError("thrown on purpose by a test callback");
+        });
+        try (LogCapture log = LogCapture.of(TimeSource.class.getName())) {
+            failing.run(() -> CancelScope.sleep(Delays.LONG_DELAY));
+            assertThat(thrown.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            long start = System.nanoTime();
+            CancelScope.moveOnAfter(Duration.ofMillis(20), () -> CancelScope.sleep(Delays.LONG_DELAY));
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(tookMillis).isLessThan(Delays.MEDIUM_DELAY.toMillis());
+        }
+    }
+
+    /** A deadline that is already due is not kept waiting behind a far-future one scheduled after it while the timer was busy. */
+    @Test
+    void farFutureDeadlineDoesNotBlockDueOne() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            CountDownLatch busy = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            time.schedule(time.nanoTime(), () -> {
+                busy.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(busy.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            CountDownLatch due = new CountDownLatch(1);
+            TimeSource.Timer farSaturated = time.schedule(Long.MAX_VALUE, () -> {});
+            time.schedule(time.nanoTime(), due::countDown);
+            TimeSource.Timer far = time.schedule(time.nanoTime() + Long.MAX_VALUE, () -> {}); // wrapped: how callers used to compute it
+            release.countDown();
+            try {
+                assertThat(due.await(Delays.MEDIUM_DELAY.toMillis(), TimeUnit.MILLISECONDS)).as("round %d", round).isTrue();
+            } finally {
+                far.cancel();
+                farSaturated.cancel();
+            }
+        }
     }
 }

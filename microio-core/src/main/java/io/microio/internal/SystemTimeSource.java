@@ -1,16 +1,24 @@
 package io.microio.internal;
 
 import io.microio.TimeSource;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.ArrayDeque;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
-/** The system clock with one shared daemon timer thread, {@code microio-timer}, started on first use. */
+/**
+ * The system clock with one shared daemon timer thread, {@code microio-timer}, started on first use.
+ *
+ * <p>The timer outlives every action: whatever an action throws, {@link Error}s such as
+ * {@link StackOverflowError} and {@link OutOfMemoryError} included, is logged at ERROR with the action
+ * and counted ({@link #failedActions()}), and the timer goes on with the next deadline. Should the
+ * timer thread end anyway, a new one takes over its deadlines ({@link #restarts()}). These accessors are
+ * for health checks and metrics; this class is not part of microio's API.
+ */
 public final class SystemTimeSource implements TimeSource {
     /*
      * Design. Deadlines are mostly cancelled long before they are due (a scope exits in time), so
@@ -25,6 +33,14 @@ public final class SystemTimeSource implements TimeSource {
      * - The timer thread owns the heap; it wakes at least every MAX_SLEEP, and whenever DRAIN_EVERY
      *   entries wait in `inbound`, to take them in, so cancelled entries are dropped while young.
      * - cancel() also lets go of the action, so a cancelled entry does not keep its owner reachable.
+     * - Deadlines are ordered as plain longs (Long.compare), a total order; callers saturate their
+     *   deadlines at Long.MAX_VALUE instead of letting now + delay wrap. (Comparing by the sign of the
+     *   difference is not transitive once deadlines span more than 2^63 ns, and one far deadline could
+     *   then sit at the head of the heap in front of due ones for ever.)
+     * - Nothing an action throws ends the loop in runTimers: each action's Throwable is caught, logged
+     *   and counted. The heap and the due list are fields, so that if the thread ends anyway (an Error
+     *   in the timer's own bookkeeping), its finally block hands them to a new timer thread; a
+     *   successor starts only after its predecessor stopped touching them (Thread.start orders it).
      */
 
     public static final SystemTimeSource INSTANCE = new SystemTimeSource();
@@ -39,6 +55,11 @@ public final class SystemTimeSource implements TimeSource {
     private static final long AWAKE = Long.MIN_VALUE; // `nextWake` while the timer thread is not parked
     private volatile long nextWake = AWAKE;
     private volatile @Nullable Thread timerThread;
+    private final PriorityQueue<Entry> heap = new PriorityQueue<>(); // owned by the current timer thread
+    private final ArrayDeque<Entry> due = new ArrayDeque<>(); // owned by the current timer thread
+    private volatile int heapSize; // written by the timer thread, for queuedEntries()
+    private final AtomicLong failedActions = new AtomicLong();
+    private final AtomicLong restarts = new AtomicLong();
 
     private SystemTimeSource() {}
 
@@ -61,7 +82,7 @@ public final class SystemTimeSource implements TimeSource {
             t = startTimerThread();
         }
         long wake = nextWake;
-        if ((wake != AWAKE && deadlineNanos - wake < 0) || (entry.depth & (DRAIN_EVERY - 1)) == 0) {
+        if ((wake != AWAKE && deadlineNanos < wake) || (entry.depth & (DRAIN_EVERY - 1)) == 0) {
             LockSupport.unpark(t); // an earlier deadline, or enough entries waiting to be taken in
         }
         return entry;
@@ -79,38 +100,68 @@ public final class SystemTimeSource implements TimeSource {
     }
 
     private void runTimers() {
-        PriorityQueue<Entry> heap = new PriorityQueue<>();
-        List<Entry> due = new ArrayList<>();
-        Entry first;
-        for (;;) {
-            takeInbound(heap);
-            long now = System.nanoTime();
-            for (Entry e; (e = heap.peek()) != null && e.deadline - now <= 0; ) {
-                heap.poll();
-                if (!e.cancelled) {
-                    due.add(e);
+        try {
+            for (;;) {
+                try {
+                    runTimersOnce();
+                } catch (Throwable failure) {
+                    // not an action's failure (run() catches those): the timer's own bookkeeping, e.g. out of memory
+                    failedActions.incrementAndGet();
+                    LOG.log(System.Logger.Level.ERROR, "The microio-timer thread failed between deadline actions; it goes on."
+                            + " Deadlines already due are run next.", failure);
                 }
             }
-            for (Entry e : due) {
-                run(e);
-            }
-            due.clear();
-            purgeIfMostlyCancelled(heap);
-            while ((first = heap.peek()) != null && first.cancelled) {
-                heap.poll(); // never sleep towards a deadline nobody waits for
-            }
-            now = System.nanoTime();
-            long wake = first == null ? now + MAX_SLEEP : Math.min(first.deadline, now + MAX_SLEEP);
-            nextWake = wake; // must precede the read of `inbound`: see the design comment
-            if (inbound.get() == null) {
-                long sleep = wake - now;
-                if (sleep > 0) {
-                    LockSupport.parkNanos(this, sleep);
-                }
-            }
-            nextWake = AWAKE; // pushers need not unpark us: we take `inbound` before parking again
-            Thread.interrupted(); // nothing interrupts this thread on purpose; never let a stray flag spin it
+        } finally {
+            timerEnded(Thread.currentThread()); // reached only if even the catch above failed
         }
+    }
+
+    /** The timer thread is ending: lets a new one take over the heap, now or at the next schedule(). */
+    private void timerEnded(Thread ended) {
+        restarts.incrementAndGet();
+        synchronized (this) {
+            if (timerThread == ended) {
+                timerThread = null;
+            }
+        }
+        try {
+            LOG.log(System.Logger.Level.ERROR, "The microio-timer thread ended abnormally; starting a new one. Deadlines are late"
+                    + " by the time this took.");
+            startTimerThread();
+        } catch (Throwable e) {
+            // schedule() starts one when it finds none
+        }
+    }
+
+    private void runTimersOnce() {
+        takeInbound(heap);
+        long now = System.nanoTime();
+        for (Entry e; (e = heap.peek()) != null && e.deadline <= now; ) {
+            heap.poll();
+            if (!e.cancelled) {
+                due.add(e);
+            }
+        }
+        for (Entry e; (e = due.poll()) != null; ) {
+            run(e);
+        }
+        purgeIfMostlyCancelled(heap);
+        Entry first;
+        while ((first = heap.peek()) != null && first.cancelled) {
+            heap.poll(); // never sleep towards a deadline nobody waits for
+        }
+        heapSize = heap.size();
+        now = System.nanoTime();
+        long wake = first == null ? now + MAX_SLEEP : Math.min(first.deadline, now + MAX_SLEEP);
+        nextWake = wake; // must precede the read of `inbound`: see the design comment
+        if (inbound.get() == null) {
+            long sleep = wake - now;
+            if (sleep > 0) {
+                LockSupport.parkNanos(this, sleep);
+            }
+        }
+        nextWake = AWAKE; // pushers need not unpark us: we take `inbound` before parking again
+        Thread.interrupted(); // nothing interrupts this thread on purpose; never let a stray flag spin it
     }
 
     private void takeInbound(PriorityQueue<Entry> heap) {
@@ -133,20 +184,50 @@ public final class SystemTimeSource implements TimeSource {
         heap.removeIf(e -> e.cancelled);
     }
 
-    private static void run(Entry e) {
+    private void run(Entry e) {
         Runnable action = e.action;
         if (action == null) {
             return; // cancelled meanwhile
         }
         try {
             action.run();
-        } catch (RuntimeException | Error failure) {
-            if (failure instanceof VirtualMachineError vme) {
-                throw vme;
+        } catch (Throwable failure) {
+            // an Error too (a StackOverflowError from a cancel callback, an OutOfMemoryError from a guest
+            // loop's host): one failed action must not stop every deadline in the JVM
+            failedActions.incrementAndGet();
+            try {
+                LOG.log(System.Logger.Level.ERROR, "Deadline action " + action + " threw " + failure + " on the microio-timer"
+                        + " thread; the timer goes on with the other deadlines. Actions scheduled on TimeSource.system()"
+                        + " must not throw.", failure);
+            } catch (Throwable logFailed) {
+                // counted above; logging itself failed (out of memory?): go on regardless
             }
-            LOG.log(System.Logger.Level.ERROR, "A deadline action threw on the microio-timer thread; other deadlines are"
-                    + " not affected. Actions scheduled on TimeSource.system() must not throw.", failure);
         }
+    }
+
+    /** {@return how many deadline actions threw (each is logged at ERROR), plus failures of the timer itself} */
+    public long failedActions() {
+        return failedActions.get();
+    }
+
+    /** {@return how many times the timer thread ended abnormally and was replaced; zero when healthy} */
+    public long restarts() {
+        return restarts.get();
+    }
+
+    /** {@return whether the timer thread is alive; {@code false} before first use} */
+    public boolean isTimerAlive() {
+        Thread t = timerThread;
+        return t != null && t.isAlive();
+    }
+
+    /**
+     * {@return roughly how many deadlines wait in the timer: its heap, as of its last pass, plus those
+     * scheduled since} Cancelled entries count until the timer drops them.
+     */
+    public int queuedEntries() {
+        Entry head = inbound.get();
+        return heapSize + (head == null ? 0 : head.depth);
     }
 
     @Override
@@ -180,7 +261,7 @@ public final class SystemTimeSource implements TimeSource {
 
         @Override
         public int compareTo(Entry other) {
-            return Long.compare(deadline - other.deadline, 0);
+            return Long.compare(deadline, other.deadline); // total; see the design comment
         }
     }
 }
