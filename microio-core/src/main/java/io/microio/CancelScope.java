@@ -43,7 +43,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>Entering a scope that is already cancelled interrupts the owner at once, so the first blocking
  *       call inside fails.
  *   <li>Deadlines: a scope built with a timeout or a deadline cancels itself when it passes, on the
- *       {@link TimeSource}'s timer thread, and reports {@link #timedOut()}. {@link #moveOnAfter} returns
+ *       {@link TimeSource}'s timer thread, and reports {@link #timedOut()}. A deadline that has already
+ *       passed when the scope is entered (a zero or negative timeout, a deadline at or before the time
+ *       source's {@code nanoTime()} at entry) cancels it at entry, on the owner's thread, with either
+ *       clock: the first checkpoint or blocking call inside fails at once. {@link #moveOnAfter} returns
  *       normally when the deadline hits; {@link #failAfter} throws a {@link DeadlineExceededException},
  *       which is not a cancellation and is never swallowed by an enclosing scope.
  *   <li>Shielding: a {@linkplain Builder#shield() shielded} scope defers the cancellation of every
@@ -264,7 +267,15 @@ public final class CancelScope {
             hasDeadline = true;
         }
         if (hasDeadline && cancellation == null) {
-            timer = timeSource.schedule(deadlineNanos, this::expire);
+            if (deadlineNanos - timeSource.nanoTime() <= 0) {
+                // Already passed (a zero or negative timeout, a budget handed on that ran out): cancel
+                // here, so the first checkpoint fails, instead of waiting for the timer thread (or, with
+                // a manual clock, for the next advance). Delivery is still closed: the interrupt is
+                // delivered below, by the owner.
+                expire();
+            } else {
+                timer = timeSource.schedule(deadlineNanos, this::expire);
+            }
         }
         delivery = IDLE; // opens delivery; must precede the read of `cancellation` below
         if (cancellation != null) {
@@ -764,7 +775,8 @@ public final class CancelScope {
          * Cancels the scope at an absolute time on the {@linkplain #timeSource time source}'s origin.
          * Replaces a {@link #timeout}.
          *
-         * @param deadlineNanos when, in {@link TimeSource#nanoTime()} units
+         * @param deadlineNanos when, in {@link TimeSource#nanoTime()} units; at or before the time of
+         *     entry cancels the scope at entry
          * @return this builder
          */
         public Builder deadlineNanos(long deadlineNanos) {
