@@ -179,6 +179,17 @@ public final class Actor<T> {
     private final FailurePolicy failurePolicy;
     private final int batchSize;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    // What termination() hands out and who awaitTermination wakes: fed by one dependent of `termination`,
+    // so polling a long-lived actor leaves nothing behind per call.
+    private final TerminationView terminationView = new TerminationView();
+    private final Waiters terminationWaiters = new Waiters();
+
+    {
+        termination.whenComplete((v, e) -> {
+            terminationView.relay(e);
+            terminationWaiters.wakeAll();
+        });
+    }
     private final DrainTask drainTask = new DrainTask();
     private final Runnable wakeup = this::signal;
     private final AtomicBoolean ran = new AtomicBoolean();
@@ -359,11 +370,15 @@ public final class Actor<T> {
      * {@linkplain #close() close}, and otherwise exceptionally with a {@link CompletionException} whose
      * cause is what ended the actor: the handler's exception, the {@link BrokenResourceException} of a
      * failed mailbox, a {@link CancellationException} if {@code run()} was cancelled, or the executor's
-     * rejection. Each call returns a new future; completing or cancelling it does not affect the actor.
-     * Dependents attached with non-async methods may run on the actor's last thread.
+     * rejection. Every call returns the same future, which callers cannot complete: {@code complete},
+     * {@code completeExceptionally}, {@code cancel}, {@code obtrude...}, {@code completeAsync},
+     * {@code orTimeout} and {@code completeOnTimeout} throw {@link UnsupportedOperationException} (use
+     * {@link CompletableFuture#copy()} for a future of your own). Calling this method allocates nothing
+     * and registers nothing. Dependents attached with non-async methods may run on the actor's last
+     * thread.
      */
     public CompletableFuture<Void> termination() {
-        return termination.copy();
+        return terminationView;
     }
 
     /**
@@ -382,7 +397,7 @@ public final class Actor<T> {
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         long nanos = Parking.nanos(timeout);
-        if (!termination.isDone() && (nanos <= 0 || !Parking.await(termination, nanos))) {
+        if (!termination.isDone() && !terminationWaiters.await(termination::isDone, nanos)) {
             CancelScope.checkpoint();
             return false;
         }
@@ -670,6 +685,73 @@ public final class Actor<T> {
             return new BrokenResourceException(b.getMessage(), b.getCause());
         }
         return new CompletionException("actor " + name + " stopped: " + out, out);
+    }
+
+    /** The termination future callers see: completed only by the actor. */
+    private static final class TerminationView extends CompletableFuture<Void> {
+        void relay(@Nullable Throwable failure) {
+            if (failure == null) {
+                super.complete(null);
+            } else {
+                super.completeExceptionally(failure instanceof CompletionException ? failure : new CompletionException(failure));
+            }
+        }
+
+        private static UnsupportedOperationException readOnly() {
+            return new UnsupportedOperationException("an actor's termination future is completed by the actor only;"
+                    + " use copy() for a future of your own");
+        }
+
+        @Override
+        public boolean complete(Void value) {
+            throw readOnly();
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable ex) {
+            throw readOnly();
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            throw readOnly();
+        }
+
+        @Override
+        public void obtrudeValue(Void value) {
+            throw readOnly();
+        }
+
+        @Override
+        public void obtrudeException(Throwable ex) {
+            throw readOnly();
+        }
+
+        @Override
+        public CompletableFuture<Void> completeAsync(java.util.function.Supplier<? extends Void> supplier,
+                Executor executor) {
+            throw readOnly();
+        }
+
+        @Override
+        public CompletableFuture<Void> completeAsync(java.util.function.Supplier<? extends Void> supplier) {
+            throw readOnly();
+        }
+
+        @Override
+        public CompletableFuture<Void> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
+            throw readOnly();
+        }
+
+        @Override
+        public CompletableFuture<Void> completeOnTimeout(Void value, long timeout, java.util.concurrent.TimeUnit unit) {
+            throw readOnly();
+        }
+
+        @Override
+        public <U> CompletableFuture<U> newIncompleteFuture() {
+            return new CompletableFuture<>(); // dependents are plain futures
+        }
     }
 
     private static @Nullable Throwable outcome(CompletableFuture<Void> done) {

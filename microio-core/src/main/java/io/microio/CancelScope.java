@@ -592,7 +592,8 @@ public final class CancelScope {
 
     /**
      * Sleeps for {@code duration}, or until the enclosing scope is cancelled. Level-triggered: inside a
-     * cancelled scope it throws at once.
+     * cancelled scope it throws at once. A scope built {@linkplain Builder#interruptOwner(boolean)
+     * without interrupting} ends the sleep too (it wakes the thread with {@code unpark}).
      *
      * @param duration how long; zero or negative only checks for cancellation
      * @throws CancelledException if an enclosing scope is or becomes cancelled
@@ -604,12 +605,7 @@ public final class CancelScope {
         if (duration.isNegative() || duration.isZero()) {
             return;
         }
-        try {
-            Thread.sleep(duration);
-        } catch (InterruptedException e) {
-            checkpoint();
-            throw e;
-        }
+        Parking.await(() -> false, Parking.nanos(duration), CancelScope.class); // wakes for the scope
     }
 
     /** {@return the innermost scope the calling thread is inside, or {@code null}} */
@@ -799,9 +795,13 @@ public final class CancelScope {
         /**
          * Sets whether cancellation interrupts the owner (the default). Without it, only
          * {@link #checkpoint()}, microio blocking calls and {@link #onCancel(Runnable)} callbacks see it:
-         * use that around NIO channels that an interrupt would close. A microio call blocked inside
-         * such a scope (a channel receive, for example) is woken with
-         * {@link java.util.concurrent.locks.LockSupport#unpark(Thread)} instead of an interrupt.
+         * use that around NIO channels that an interrupt would close. Every microio call blocked inside
+         * such a scope (channel and mailbox receive, bounded send, {@code sleep}, reply and task waits,
+         * {@code callSync}, service, close-scope, work-tracker and actor waits) is woken with
+         * {@link java.util.concurrent.locks.LockSupport#unpark(Thread)} instead of an interrupt, sees the
+         * cancellation and throws {@link CancelledException}. A raw JDK blocking call (a
+         * {@code CountDownLatch}, {@code Thread.sleep}, socket I/O) is not woken: it treats the unpark as
+         * spurious.
          *
          * @param interrupt whether to interrupt
          * @return this builder

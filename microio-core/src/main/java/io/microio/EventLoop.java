@@ -153,7 +153,10 @@ final class EventLoop implements Loop {
             throw closed();
         }
         try {
-            return loopTask.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return Parking.get(loopTask, timeout.toNanos()); // also woken by a scope that does not interrupt
+        } catch (CancelledException e) {
+            loopTask.cancel(false);
+            throw e;
         } catch (TimeoutException e) {
             loopTask.cancel(false);
             throw new DeadlineExceededException("callSync on loop " + name + " did not complete within " + timeout);

@@ -107,8 +107,8 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
      * <p>Cancellation crosses the boundary: a deadline of an enclosing scope
      * ({@link CancelScope#withTimeout(Duration)}) interrupts this wait when it passes, and this method
      * then throws {@link CancelledException}, which the scope catches. A scope built
-     * {@linkplain CancelScope.Builder#interruptOwner(boolean) without interrupting its owner} is
-     * checked before blocking, not while blocked.
+     * {@linkplain CancelScope.Builder#interruptOwner(boolean) without interrupting its owner} ends the
+     * wait the same way: it wakes the thread with {@code unpark}.
      *
      * <p>If the reply (or a failure) arrives in the same instant as an interrupt or cancellation, and
      * wins, it is returned (or thrown) and the interrupt status is set again, so the interrupt is not
@@ -171,6 +171,12 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
                     }
                     me.interrupt(); // the reply won the race; keep the interrupt for the next blocking call
                     return report(outcome(), null);
+                }
+                if (CancelScope.isCurrentCancelled()) { // a scope that does not interrupt wakes us with unpark
+                    if (giveUp(CANCELLED)) {
+                        CancelScope.checkpoint(); // throws CancelledException
+                    }
+                    continue; // the reply won the race
                 }
                 long left = nanos <= 0 ? 0 : deadline - System.nanoTime();
                 if (left <= 0) {
