@@ -181,12 +181,12 @@ public final class Actor<T> {
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     // What termination() hands out and who awaitTermination wakes: fed by one dependent of `termination`,
     // so polling a long-lived actor leaves nothing behind per call.
-    private final TerminationView terminationView = new TerminationView();
+    private final ReadOnlyFuture<Void> terminationView = new ReadOnlyFuture<>("an actor's termination future is completed by the actor only");
     private final Waiters terminationWaiters = new Waiters();
 
     {
         termination.whenComplete((v, e) -> {
-            terminationView.relay(e);
+            terminationView.relay(null, e);
             terminationWaiters.wakeAll();
         });
     }
@@ -685,73 +685,6 @@ public final class Actor<T> {
             return new BrokenResourceException(b.getMessage(), b.getCause());
         }
         return new CompletionException("actor " + name + " stopped: " + out, out);
-    }
-
-    /** The termination future callers see: completed only by the actor. */
-    private static final class TerminationView extends CompletableFuture<Void> {
-        void relay(@Nullable Throwable failure) {
-            if (failure == null) {
-                super.complete(null);
-            } else {
-                super.completeExceptionally(failure instanceof CompletionException ? failure : new CompletionException(failure));
-            }
-        }
-
-        private static UnsupportedOperationException readOnly() {
-            return new UnsupportedOperationException("an actor's termination future is completed by the actor only;"
-                    + " use copy() for a future of your own");
-        }
-
-        @Override
-        public boolean complete(Void value) {
-            throw readOnly();
-        }
-
-        @Override
-        public boolean completeExceptionally(Throwable ex) {
-            throw readOnly();
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            throw readOnly();
-        }
-
-        @Override
-        public void obtrudeValue(Void value) {
-            throw readOnly();
-        }
-
-        @Override
-        public void obtrudeException(Throwable ex) {
-            throw readOnly();
-        }
-
-        @Override
-        public CompletableFuture<Void> completeAsync(java.util.function.Supplier<? extends Void> supplier,
-                Executor executor) {
-            throw readOnly();
-        }
-
-        @Override
-        public CompletableFuture<Void> completeAsync(java.util.function.Supplier<? extends Void> supplier) {
-            throw readOnly();
-        }
-
-        @Override
-        public CompletableFuture<Void> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
-            throw readOnly();
-        }
-
-        @Override
-        public CompletableFuture<Void> completeOnTimeout(Void value, long timeout, java.util.concurrent.TimeUnit unit) {
-            throw readOnly();
-        }
-
-        @Override
-        public <U> CompletableFuture<U> newIncompleteFuture() {
-            return new CompletableFuture<>(); // dependents are plain futures
-        }
     }
 
     private static @Nullable Throwable outcome(CompletableFuture<Void> done) {
