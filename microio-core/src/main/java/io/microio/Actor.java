@@ -201,6 +201,17 @@ public final class Actor<T> {
     private final FailurePolicy failurePolicy;
     private final int batchSize;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    // What termination() hands out and who awaitTermination wakes: fed by one dependent of `termination`,
+    // so polling a long-lived actor leaves nothing behind per call.
+    private final ReadOnlyFuture<Void> terminationView = new ReadOnlyFuture<>("an actor's termination future is completed by the actor only");
+    private final Waiters terminationWaiters = new Waiters();
+
+    {
+        termination.whenComplete((v, e) -> {
+            terminationView.relay(null, e);
+            terminationWaiters.wakeAll();
+        });
+    }
     private final DrainTask drainTask = new DrainTask();
     private final Runnable wakeup = this::signal;
     private final AtomicBoolean ran = new AtomicBoolean();
@@ -381,11 +392,15 @@ public final class Actor<T> {
      * {@linkplain #close() close}, and otherwise exceptionally with a {@link CompletionException} whose
      * cause is what ended the actor: the handler's exception, the {@link BrokenResourceException} of a
      * failed mailbox, a {@link CancellationException} if {@code run()} was cancelled, or the executor's
-     * rejection. Each call returns a new future; completing or cancelling it does not affect the actor.
-     * Dependents attached with non-async methods may run on the actor's last thread.
+     * rejection. Every call returns the same future, which callers cannot complete: {@code complete},
+     * {@code completeExceptionally}, {@code cancel}, {@code obtrude...}, {@code completeAsync},
+     * {@code orTimeout} and {@code completeOnTimeout} throw {@link UnsupportedOperationException} (use
+     * {@link CompletableFuture#copy()} for a future of your own). Calling this method allocates nothing
+     * and registers nothing. Dependents attached with non-async methods may run on the actor's last
+     * thread.
      */
     public CompletableFuture<Void> termination() {
-        return termination.copy();
+        return terminationView;
     }
 
     /**
@@ -403,8 +418,8 @@ public final class Actor<T> {
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
-        long nanos = Parking.nanos(timeout);
-        if (!termination.isDone() && (nanos <= 0 || !Parking.await(termination, nanos))) {
+        long nanos = Durations.saturatedNanos(timeout);
+        if (!termination.isDone() && !terminationWaiters.await(termination::isDone, nanos)) {
             CancelScope.checkpoint();
             return false;
         }

@@ -43,7 +43,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>Entering a scope that is already cancelled interrupts the owner at once, so the first blocking
  *       call inside fails.
  *   <li>Deadlines: a scope built with a timeout or a deadline cancels itself when it passes, on the
- *       {@link TimeSource}'s timer thread, and reports {@link #timedOut()}. {@link #moveOnAfter} returns
+ *       {@link TimeSource}'s timer thread, and reports {@link #timedOut()}. A deadline that has already
+ *       passed when the scope is entered (a zero or negative timeout, a deadline at or before the time
+ *       source's {@code nanoTime()} at entry) cancels it at entry, on the owner's thread, with either
+ *       clock: the first checkpoint or blocking call inside fails at once. {@link #moveOnAfter} returns
  *       normally when the deadline hits; {@link #failAfter} throws a {@link DeadlineExceededException},
  *       which is not a cancellation and is never swallowed by an enclosing scope.
  *   <li>Shielding: a {@linkplain Builder#shield() shielded} scope defers the cancellation of every
@@ -264,7 +267,15 @@ public final class CancelScope {
             hasDeadline = true;
         }
         if (hasDeadline && cancellation == null) {
-            timer = timeSource.schedule(deadlineNanos, this::expire);
+            if (deadlineNanos - timeSource.nanoTime() <= 0) {
+                // Already passed (a zero or negative timeout, a budget handed on that ran out): cancel
+                // here, so the first checkpoint fails, instead of waiting for the timer thread (or, with
+                // a manual clock, for the next advance). Delivery is still closed: the interrupt is
+                // delivered below, by the owner.
+                expire();
+            } else {
+                timer = timeSource.schedule(deadlineNanos, this::expire);
+            }
         }
         delivery = IDLE; // opens delivery; must precede the read of `cancellation` below
         if (cancellation != null) {
@@ -581,7 +592,8 @@ public final class CancelScope {
 
     /**
      * Sleeps for {@code duration}, or until the enclosing scope is cancelled. Level-triggered: inside a
-     * cancelled scope it throws at once.
+     * cancelled scope it throws at once. A scope built {@linkplain Builder#interruptOwner(boolean)
+     * without interrupting} ends the sleep too (it wakes the thread with {@code unpark}).
      *
      * @param duration how long; zero or negative only checks for cancellation
      * @throws CancelledException if an enclosing scope is or becomes cancelled
@@ -593,12 +605,7 @@ public final class CancelScope {
         if (duration.isNegative() || duration.isZero()) {
             return;
         }
-        try {
-            Thread.sleep(duration);
-        } catch (InterruptedException e) {
-            checkpoint();
-            throw e;
-        }
+        Parking.await(() -> false, Durations.saturatedNanos(duration), CancelScope.class); // wakes for the scope
     }
 
     /** {@return the innermost scope the calling thread is inside, or {@code null}} */
@@ -764,7 +771,8 @@ public final class CancelScope {
          * Cancels the scope at an absolute time on the {@linkplain #timeSource time source}'s origin.
          * Replaces a {@link #timeout}.
          *
-         * @param deadlineNanos when, in {@link TimeSource#nanoTime()} units
+         * @param deadlineNanos when, in {@link TimeSource#nanoTime()} units; at or before the time of
+         *     entry cancels the scope at entry
          * @return this builder
          */
         public Builder deadlineNanos(long deadlineNanos) {
@@ -787,9 +795,13 @@ public final class CancelScope {
         /**
          * Sets whether cancellation interrupts the owner (the default). Without it, only
          * {@link #checkpoint()}, microio blocking calls and {@link #onCancel(Runnable)} callbacks see it:
-         * use that around NIO channels that an interrupt would close. A microio call blocked inside
-         * such a scope (a channel receive, for example) is woken with
-         * {@link java.util.concurrent.locks.LockSupport#unpark(Thread)} instead of an interrupt.
+         * use that around NIO channels that an interrupt would close. Every microio call blocked inside
+         * such a scope (channel and mailbox receive, bounded send, {@code sleep}, reply and task waits,
+         * {@code callSync}, service, close-scope, work-tracker and actor waits) is woken with
+         * {@link java.util.concurrent.locks.LockSupport#unpark(Thread)} instead of an interrupt, sees the
+         * cancellation and throws {@link CancelledException}. A raw JDK blocking call (a
+         * {@code CountDownLatch}, {@code Thread.sleep}, socket I/O) is not woken: it treats the unpark as
+         * spurious.
          *
          * @param interrupt whether to interrupt
          * @return this builder

@@ -6,8 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,7 +54,7 @@ public final class CloseScope {
 
     private volatile @Nullable Closed state;
     private @Nullable List<Runnable> callbacks = new ArrayList<>(2); // guarded by this; null once closed
-    private final CountDownLatch closedLatch = new CountDownLatch(1);
+    private final Gate closedLatch = new Gate();
     private final String name;
 
     /** Creates an open scope named {@code "close scope"}. */
@@ -123,7 +121,7 @@ public final class CloseScope {
         if (!STATE.compareAndSet(this, (Closed) null, closed)) {
             return false;
         }
-        closedLatch.countDown();
+        closedLatch.open();
         List<Runnable> toRun;
         synchronized (this) {
             toRun = callbacks;
@@ -207,13 +205,7 @@ public final class CloseScope {
         if (state != null) {
             return true;
         }
-        CancelScope.checkpoint();
-        try {
-            return closedLatch.await(nanos, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            CancelScope.checkpoint();
-            throw e;
-        }
+        return closedLatch.await(nanos); // checks the scope first
     }
 
     /**

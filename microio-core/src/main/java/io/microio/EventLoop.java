@@ -175,7 +175,10 @@ final class EventLoop implements Loop {
             throw closed();
         }
         try {
-            return loopTask.get(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
+            return Parking.get(loopTask, timeoutNanos); // also woken by a scope that does not interrupt
+        } catch (CancelledException e) {
+            loopTask.cancel(false);
+            throw e;
         } catch (TimeoutException e) {
             loopTask.cancel(false);
             throw new DeadlineExceededException("callSync on loop " + name + " did not complete within " + timeout);

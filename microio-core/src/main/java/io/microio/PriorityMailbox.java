@@ -247,7 +247,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
     public Optional<T> receive(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         requireNoActor();
-        long deadline = System.nanoTime() + Parking.nanos(timeout);
+        long deadline = System.nanoTime() + Durations.saturatedNanos(timeout);
         for (;;) {
             CancelScope.checkpoint();
             CompletableFuture<T> armed;

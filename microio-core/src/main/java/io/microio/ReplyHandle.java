@@ -112,8 +112,8 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
      * <p>Cancellation crosses the boundary: a deadline of an enclosing scope
      * ({@link CancelScope#withTimeout(Duration)}) interrupts this wait when it passes, and this method
      * then throws {@link CancelledException}, which the scope catches. A scope built
-     * {@linkplain CancelScope.Builder#interruptOwner(boolean) without interrupting its owner} is
-     * checked before blocking, not while blocked.
+     * {@linkplain CancelScope.Builder#interruptOwner(boolean) without interrupting its owner} ends the
+     * wait the same way: it wakes the thread with {@code unpark}.
      *
      * <p>If the reply (or a failure) arrives in the same instant as an interrupt or cancellation, and
      * wins, it is returned (or thrown) and the interrupt status is set again, so the interrupt is not
@@ -162,7 +162,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
                 }
                 return report(outcome(), null); // the reply won the race
             }
-            long nanos = saturatedNanos(timeout);
+            long nanos = Durations.saturatedNanos(timeout);
             long deadline = nanos <= 0 ? 0 : System.nanoTime() + nanos; // only used when nanos > 0
             for (;;) {
                 Object o = outcome; // after publishing `waiter`
@@ -176,6 +176,12 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
                     }
                     me.interrupt(); // the reply won the race; keep the interrupt for the next blocking call
                     return report(outcome(), null);
+                }
+                if (CancelScope.isCurrentCancelled()) { // a scope that does not interrupt wakes us with unpark
+                    if (giveUp(CANCELLED)) {
+                        CancelScope.checkpoint(); // throws CancelledException
+                    }
+                    continue; // the reply won the race
                 }
                 long left = nanos <= 0 ? 0 : deadline - System.nanoTime();
                 if (left <= 0) {
@@ -368,14 +374,6 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
     /** Async entries: the future completed, by us or by anyone else; make sure the entry is gone. */
     void futureCompleted() {
         giveUp(CANCELLED);
-    }
-
-    static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
     }
 
     @Override

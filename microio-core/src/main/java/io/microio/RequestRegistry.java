@@ -166,7 +166,7 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
         CompletableFuture<V> future = new CompletableFuture<>();
         ReplyHandle<V> handle = add(key, future);
         future.whenComplete((value, failure) -> handle.futureCompleted());
-        future.orTimeout(Math.max(0, ReplyHandle.saturatedNanos(timeout)), TimeUnit.NANOSECONDS);
+        future.orTimeout(Math.max(0, Durations.saturatedNanos(timeout)), TimeUnit.NANOSECONDS);
         return future;
     }
 

@@ -8,8 +8,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
@@ -70,8 +68,8 @@ final class ServiceLifecycle {
     private final String name;
     private final Object lock = new Object();
     private volatile Snapshot snapshot = new Snapshot(ServiceState.NEW, false, null, null);
-    private final CountDownLatch decided = new CountDownLatch(1);
-    private final CountDownLatch ended = new CountDownLatch(1);
+    private final Gate decided = new Gate();
+    private final Gate ended = new Gate();
 
     private Service.Listener[] listeners = new Service.Listener[0]; // guarded by lock; copy on write
     private final ArrayDeque<Event> events = new ArrayDeque<>(); // guarded by lock
@@ -141,10 +139,10 @@ final class ServiceLifecycle {
             }
         }
         if (after.phase() != Phase.STARTING) {
-            decided.countDown(); // after the volatile write: a woken waiter sees `after` or later
+            decided.open(); // after the volatile write: a woken waiter sees `after` or later
         }
         if (after.isTerminal()) {
-            ended.countDown();
+            ended.open();
         }
         return before;
     }
@@ -258,17 +256,11 @@ final class ServiceLifecycle {
         return await(ended, timeout);
     }
 
-    private static boolean await(CountDownLatch latch, Duration timeout) throws InterruptedException {
-        if (latch.getCount() == 0) {
+    private static boolean await(Gate gate, Duration timeout) throws InterruptedException {
+        if (gate.isOpen()) {
             return true;
         }
-        CancelScope.checkpoint();
-        try {
-            return latch.await(nanos(timeout), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            CancelScope.checkpoint();
-            throw e;
-        }
+        return gate.await(nanos(timeout)); // checks the scope first
     }
 
     /** {@code timeout} in nanoseconds, saturated; negative becomes zero. */

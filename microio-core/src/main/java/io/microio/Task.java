@@ -7,8 +7,6 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
@@ -67,7 +65,7 @@ public final class Task<T extends @Nullable Object> {
     private @Nullable Callable<? extends T> body; // dropped once run, so a kept Task does not keep it
     private final @Nullable TaskStatus<?> status;
     private final CancelScope scope = CancelScope.create();
-    private final CountDownLatch done = new CountDownLatch(1);
+    private final Gate done = new Gate();
 
     private volatile boolean running; // set under the group's lock when the task is given a slot
     private volatile @Nullable Thread thread;
@@ -124,12 +122,7 @@ public final class Task<T extends @Nullable Object> {
         checkNotSelf();
         CancelScope.checkpoint();
         if (outcome == null) {
-            try {
-                done.await();
-            } catch (InterruptedException e) {
-                CancelScope.checkpoint();
-                throw e;
-            }
+            done.await();
             CancelScope.checkpoint();
         }
         return report();
@@ -153,13 +146,7 @@ public final class Task<T extends @Nullable Object> {
         checkNotSelf();
         CancelScope.checkpoint();
         if (outcome == null) {
-            boolean ended;
-            try {
-                ended = done.await(nanos(timeout), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                CancelScope.checkpoint();
-                throw e;
-            }
+            boolean ended = done.await(Durations.saturatedNanos(timeout));
             CancelScope.checkpoint();
             if (!ended) {
                 throw new TimeoutException("task " + name + " did not end within " + timeout);
@@ -277,7 +264,7 @@ public final class Task<T extends @Nullable Object> {
             toRun = listeners;
             listeners = null;
         }
-        done.countDown();
+        done.open();
         if (toRun != null) {
             toRun.forEach(Runnable::run);
         }
@@ -315,11 +302,4 @@ public final class Task<T extends @Nullable Object> {
         };
     }
 
-    static long nanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
-    }
 }

@@ -12,12 +12,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -123,7 +121,7 @@ public final class TaskGroup {
     private final CancelScope ownerScope = CancelScope.create();
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition idle = lock.newCondition();
+    private final Waiters idle = new Waiters(); // woken, under lock, when `live` drops to zero
     private @Nullable Task<?> runningHead; // guarded by lock; linked through Task.prevRunning/nextRunning
     private int runningCount; // guarded by lock
     private final LinkedHashSet<Task<?>> waiting = new LinkedHashSet<>(); // guarded by lock
@@ -557,7 +555,7 @@ public final class TaskGroup {
                 addRunning(next);
             }
             if (--live == 0) {
-                idle.signalAll();
+                idle.wakeAll();
             }
             return next;
         } finally {
@@ -612,7 +610,7 @@ public final class TaskGroup {
         try {
             live -= tasks.size();
             if (live == 0) {
-                idle.signalAll();
+                idle.wakeAll();
             }
         } finally {
             lock.unlock();
@@ -671,6 +669,15 @@ public final class TaskGroup {
         return null;
     }
 
+    private boolean noLiveChildren() {
+        lock.lock(); // the same lock as the decrement that wakes `idle`: no wake-up is missed
+        try {
+            return live == 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * Owner: waits until every task has ended and every child thread has terminated; closes the group.
      * An interrupt while waiting cancels the group. Returns whether a foreign interrupt was consumed.
@@ -683,23 +690,31 @@ public final class TaskGroup {
         }
         for (;;) {
             boolean interrupted = false;
-            lock.lock();
             try {
-                while (live > 0 && !interrupted) {
-                    try {
-                        idle.await();
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
+                if (outerCancelled) {
+                    idle.awaitIgnoringScope(this::noLiveChildren); // the cancellation is taken care of
+                } else {
+                    idle.await(this::noLiveChildren);
                 }
-                if (!interrupted) {
-                    closed = true;
-                }
-            } finally {
-                lock.unlock();
+            } catch (CancelledException e) {
+                // an enclosing scope that does not interrupt woke us: cancel the children, wait for them
+                outerCancelled = true;
+                cancel(OUTER_CANCELLED);
+                continue;
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
             if (!interrupted) {
-                break;
+                lock.lock();
+                try {
+                    if (live == 0) {
+                        closed = true;
+                        break;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                continue;
             }
             if (CancelScope.isCurrentCancelled()) {
                 outerCancelled = true;
@@ -885,14 +900,24 @@ public final class TaskGroup {
      * @param <T> the tasks' result
      */
     public static final class Completions<T extends @Nullable Object> {
-        private final LinkedBlockingQueue<Task<T>> ended = new LinkedBlockingQueue<>();
+        private final ConcurrentLinkedQueue<Task<T>> ended = new ConcurrentLinkedQueue<>();
+        private final Waiters arrivals = new Waiters(); // woken after each add to `ended`
         private final AtomicInteger untaken;
 
         private Completions(List<? extends Task<T>> tasks) {
             untaken = new AtomicInteger(tasks.size());
             for (Task<T> task : tasks) {
-                task.whenDone(() -> ended.add(task));
+                task.whenDone(() -> {
+                    ended.add(task);
+                    arrivals.wakeAll();
+                });
             }
+        }
+
+        /** Polls `ended` into {@code box}; for a wait that takes the task only when it returns. */
+        private boolean pollInto(Object[] box) {
+            box[0] = ended.poll();
+            return box[0] != null;
         }
 
         /** {@return whether some task has not been handed out yet} Lock-free. */
@@ -918,13 +943,12 @@ public final class TaskGroup {
             claim();
             boolean taken = false;
             try {
-                CancelScope.checkpoint();
-                Task<T> task = ended.take();
+                Object[] box = new Object[1];
+                arrivals.await(() -> pollInto(box)); // checks the scope first; takes only when it returns
                 taken = true;
+                @SuppressWarnings("unchecked")
+                Task<T> task = (Task<T>) box[0];
                 return task;
-            } catch (InterruptedException e) {
-                CancelScope.checkpoint();
-                throw e;
             } finally {
                 if (!taken) {
                     untaken.incrementAndGet();
@@ -947,12 +971,13 @@ public final class TaskGroup {
             claim();
             Task<T> task = null;
             try {
-                CancelScope.checkpoint();
-                task = ended.poll(Task.nanos(timeout), TimeUnit.NANOSECONDS);
+                Object[] box = new Object[1];
+                if (arrivals.await(() -> pollInto(box), Durations.saturatedNanos(timeout))) { // checks the scope first
+                    @SuppressWarnings("unchecked")
+                    Task<T> polled = (Task<T>) box[0];
+                    task = polled;
+                }
                 return task;
-            } catch (InterruptedException e) {
-                CancelScope.checkpoint();
-                throw e;
             } finally {
                 if (task == null) {
                     untaken.incrementAndGet();

@@ -3,7 +3,6 @@ package io.microio;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,7 +32,7 @@ public final class TaskStatus<T extends @Nullable Object> {
 
     private record Resolution(Kind kind, @Nullable Object value, @Nullable Throwable failure) {}
 
-    private final CountDownLatch latch = new CountDownLatch(1);
+    private final Gate latch = new Gate();
     private volatile @Nullable Resolution resolution;
     private volatile String taskName = "(unnamed)";
 
@@ -56,7 +55,7 @@ public final class TaskStatus<T extends @Nullable Object> {
             }
             resolution = new Resolution(Kind.STARTED, value, null);
         }
-        latch.countDown();
+        latch.open();
     }
 
     /** {@return whether {@link #started(Object)} has been called} Lock-free. */
@@ -90,7 +89,7 @@ public final class TaskStatus<T extends @Nullable Object> {
             }
             resolution = r;
         }
-        latch.countDown();
+        latch.open();
     }
 
     /**
@@ -102,7 +101,7 @@ public final class TaskStatus<T extends @Nullable Object> {
         if (resolution == null) {
             try {
                 latch.await();
-            } catch (InterruptedException e) {
+            } catch (InterruptedException | CancelledException e) {
                 Resolution r = resolution;
                 if (r != null && r.kind() == Kind.FAILED) {
                     throw failure(r);

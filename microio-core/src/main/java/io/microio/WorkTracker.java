@@ -4,8 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -51,7 +49,7 @@ public final class WorkTracker {
      *   (a) the decrement,  (b) idleEpoch += 1,  (c) read `gate`; if set, swap it to null and open it.
      * A waiter does:
      *   (1) e0 = idleEpoch,  (2) return if inFlight == 0,  (3) take the current gate, installing a
-     *   fresh latch if there is none,  (4) return if inFlight == 0 or idleEpoch != e0,  (5) wait on it.
+     *   fresh gate if there is none,  (4) return if inFlight == 0 or idleEpoch != e0,  (5) wait on it.
      * All of these are volatile accesses or atomic read-modify-writes, so they are totally ordered
      * consistently with each thread's program order. Take any release whose (a) comes after (1).
      * If its (b) precedes the epoch read in (4), that read sees a new epoch and the waiter returns.
@@ -61,7 +59,7 @@ public final class WorkTracker {
      * missed, however short, and no check-then-park window exists.
      *
      * At most one gate exists per busy period and only when someone waits; a waiter that times out
-     * leaves nothing behind (the latch cleans its own queue), so a tracker that never goes idle does
+     * leaves nothing behind (it leaves the gate's waiter list on the way out), so a tracker that never goes idle does
      * not accumulate garbage. The release path costs one extra read when nobody waits.
      */
 
@@ -74,7 +72,7 @@ public final class WorkTracker {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             IN_FLIGHT = lookup.findVarHandle(WorkTracker.class, "inFlight", long.class);
             IDLE_EPOCH = lookup.findVarHandle(WorkTracker.class, "idleEpoch", long.class);
-            GATE = lookup.findVarHandle(WorkTracker.class, "gate", CountDownLatch.class);
+            GATE = lookup.findVarHandle(WorkTracker.class, "gate", Gate.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -82,7 +80,7 @@ public final class WorkTracker {
 
     private volatile long inFlight;
     private volatile long idleEpoch; // bumped by every transition to zero
-    private volatile @Nullable CountDownLatch gate; // opened by the next transition to zero
+    private volatile @Nullable Gate gate; // opened by the next transition to zero
     private final String name;
 
     /** Creates an idle tracker named {@code "work tracker"}. */
@@ -118,9 +116,9 @@ public final class WorkTracker {
         if (before == 1) {
             IDLE_EPOCH.getAndAdd(this, 1L); // (b): after the decrement, before reading the gate
             if (gate != null) { // (c)
-                CountDownLatch g = (CountDownLatch) GATE.getAndSet(this, (CountDownLatch) null);
+                Gate g = (Gate) GATE.getAndSet(this, (Gate) null);
                 if (g != null) {
-                    g.countDown();
+                    g.open();
                 }
             }
         }
@@ -141,9 +139,6 @@ public final class WorkTracker {
      * was in flight at some instant after this call began, even if work started again since. Blocks
      * unless the tracker is idle; answers the interrupt and an enclosing cancelled {@link CancelScope}.
      *
-     * <p>A scope built {@linkplain CancelScope.Builder#interruptOwner(boolean) without interrupting its
-     * owner} is checked before blocking, not while blocked.
-     *
      * @param timeout how long to wait at most; zero or negative does not block
      * @return {@code true} if the tracker was idle, {@code false} if the timeout passed first
      * @throws InterruptedException if the thread is interrupted while waiting, other than by a
@@ -163,26 +158,21 @@ public final class WorkTracker {
         if (nanos <= 0) {
             return inFlight == 0 || idleEpoch != epoch;
         }
-        CountDownLatch g = currentGate(); // (3)
+        Gate g = currentGate(); // (3)
         if (inFlight == 0 || idleEpoch != epoch) { // (4)
             return true;
         }
-        try {
-            return g.await(nanos, TimeUnit.NANOSECONDS); // (5)
-        } catch (InterruptedException e) {
-            CancelScope.checkpoint();
-            throw e;
-        }
+        return g.await(nanos); // (5); wakes for the scope too, even one that does not interrupt
     }
 
-    private CountDownLatch currentGate() {
+    private Gate currentGate() {
         for (;;) {
-            CountDownLatch g = gate;
+            Gate g = gate;
             if (g != null) {
                 return g;
             }
-            CountDownLatch fresh = new CountDownLatch(1);
-            if (GATE.compareAndSet(this, (CountDownLatch) null, fresh)) {
+            Gate fresh = new Gate();
+            if (GATE.compareAndSet(this, (Gate) null, fresh)) {
                 return fresh;
             }
         }

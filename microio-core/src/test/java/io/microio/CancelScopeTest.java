@@ -627,4 +627,71 @@ class CancelScopeTest {
         assertThat(failure.get()).isNull();
         assertThat(leaks).hasValue(0);
     }
+
+    /** How a scope whose deadline has already passed at entry is built. */
+    enum Expired {
+        TIMEOUT_ZERO(clock -> CancelScope.builder().timeSource(clock).timeout(Duration.ZERO).build()),
+        TIMEOUT_NEGATIVE(clock -> CancelScope.builder().timeSource(clock).timeout(Duration.ofSeconds(-1)).build()),
+        DEADLINE_PAST(clock -> CancelScope.builder().timeSource(clock).deadlineNanos(clock.nanoTime() - 1).build()),
+        DEADLINE_NOW(clock -> CancelScope.builder().timeSource(clock).deadlineNanos(clock.nanoTime()).build()),
+        NON_INTERRUPTING(clock -> CancelScope.builder().timeSource(clock).timeout(Duration.ZERO).interruptOwner(false).build());
+
+        final java.util.function.Function<TimeSource, CancelScope> make;
+
+        Expired(java.util.function.Function<TimeSource, CancelScope> make) {
+            this.make = make;
+        }
+    }
+
+    /** A deadline already passed at entry cancels the scope at entry: the first checkpoint fails, with either clock. */
+    @ParameterizedTest
+    @EnumSource(Expired.class)
+    void expiredDeadlineCancelsAtEntry(Expired how) {
+        for (TimeSource clock : List.of(TimeSource.system(), new ManualTimeSource())) {
+            int passed = 0;
+            for (int i = 0; i < 200; i++) {
+                CancelScope scope = how.make.apply(clock);
+                AtomicBoolean cancelledAtEntry = new AtomicBoolean();
+                scope.run(() -> {
+                    cancelledAtEntry.set(scope.isCancelled());
+                    CancelScope.checkpoint();
+                });
+                if (!cancelledAtEntry.get() || !scope.cancelledCaught() || !scope.timedOut()) {
+                    passed++;
+                }
+                assertThat(Thread.interrupted()).isFalse();
+            }
+            assertThat(passed).as("checkpoints that passed after entry, of 200, with %s", clock).isZero();
+        }
+    }
+
+    /** A manual-clock deadline that equals the time of entry has expired at entry. */
+    @Test
+    void deadlineEqualToNowExpiresAtEntryWithManualClock() {
+        ManualTimeSource clock = new ManualTimeSource();
+        clock.advance(Duration.ofSeconds(5));
+        CancelScope scope = CancelScope.builder().timeSource(clock).deadlineNanos(clock.nanoTime()).build();
+        scope.run(() -> assertThatThrownBy(CancelScope::checkpoint).isInstanceOf(CancelledException.class));
+        assertThat(scope.timedOut()).isTrue();
+        assertThat(scope.reason()).isEqualTo("deadline exceeded");
+        assertThat(clock.pending()).isZero();
+    }
+
+    /** moveOnAfter and failAfter with a zero budget end the body at its first blocking call, at once. */
+    @Test
+    void zeroBudgetHelpersEndAtOnce() throws Exception {
+        long start = System.nanoTime();
+        CancelScope moved = CancelScope.moveOnAfter(Duration.ZERO, () -> {
+            CancelScope.checkpoint();
+            throw new AssertionError("the checkpoint passed");
+        });
+        assertThat(moved.timedOut()).isTrue();
+        assertThat(moved.cancelledCaught()).isTrue();
+        assertThatThrownBy(() -> CancelScope.failAfter(Duration.ZERO, () -> {
+            Thread.sleep(LONG);
+            return null;
+        })).isInstanceOf(DeadlineExceededException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(Thread.interrupted()).isFalse();
+    }
 }

@@ -344,14 +344,17 @@ class ExecutorActorTest extends ActorConformanceTest {
         assertThat(undelivered).containsExactly(2);
     }
 
-    /** termination() hands out copies: cancelling one does not affect the actor or the others. */
+    /** termination() hands out one future that callers cannot complete or cancel; a copy of it is theirs. */
     @Test
-    void terminationFuturesAreIndependentCopies() throws Exception {
+    void terminationFutureIsReadOnlyForCallers() throws Exception {
         Actor<Integer> actor = start(Actor.<Integer>builder(i -> {}));
         CompletableFuture<Void> mine = actor.termination();
-        assertThat(mine.cancel(true)).isTrue();
+        assertThatThrownBy(() -> mine.cancel(true)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> mine.complete(null)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> mine.completeExceptionally(new Exception())).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(mine.copy().cancel(true)).isTrue();
         CompletableFuture<Void> other = actor.termination();
-        assertThat(other).isNotDone();
+        assertThat(other).isSameAs(mine).isNotDone();
         actor.close();
         other.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(actor.isTerminated()).isTrue();

@@ -20,6 +20,8 @@ final class StressSuite {
             new Lane(CloseScopeCloseVsFail.class, CloseScopeCloseVsFailCanary.class),
             new Lane(CancelScopeCancelVsExit.class, CancelScopeCancelVsExitCanary.class),
             new Lane(CancelScopeCancelWhileBlocked.class, CancelScopeCancelWhileBlockedCanary.class),
+            new Lane(CancelScopeExpiredAtEntry.class, CancelScopeExpiredAtEntryCanary.class),
+            new Lane(CancelScopeShieldedCancelVsExit.class, CancelScopeShieldedCancelVsExitCanary.class),
             new Lane(ScopeGroupLatchVsEnter.class, ScopeGroupLatchVsEnterCanary.class),
             new Lane(RequestRegistryResolveVsTimeout.class, RequestRegistryResolveVsTimeoutCanary.class),
             new Lane(RequestRegistryResolveVsParkedWaiter.class, RequestRegistryResolveVsParkedWaiterCanary.class),
