@@ -129,7 +129,11 @@ public class MicroioProperties implements InitializingBean {
 
         /**
          * Whether to start a service group again after one of its services failed. Applies only to
-         * groups whose services all come from @MicroioService ServiceThread.Body beans.
+         * groups whose services all come from @MicroioService ServiceThread.Body beans. A restart
+         * waits until every service of the failed run has ended, however long that takes, so that no
+         * service ever runs twice at once; the group stays failed meanwhile and each
+         * "microio.shutdown.timeout" spent waiting is logged as an error naming the services still
+         * running, with their stacks.
          */
         private boolean enabled;
 

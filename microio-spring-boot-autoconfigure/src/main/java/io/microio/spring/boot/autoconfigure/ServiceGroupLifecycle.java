@@ -1,5 +1,6 @@
 package io.microio.spring.boot.autoconfigure;
 
+import io.microio.CancelScope;
 import io.microio.CloseScope;
 import io.microio.DeadlineExceededException;
 import io.microio.ScopeGroup;
@@ -9,6 +10,7 @@ import io.microio.ServiceGroup;
 import io.microio.ServiceState;
 import io.microio.ServiceState.Phase;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -47,6 +49,15 @@ import org.springframework.context.SmartLifecycle;
  * (put services that should not fail together in different groups). If {@code microio.restart.enabled}
  * is set and every service of the group comes from a {@link io.microio.ServiceThread.Body} bean, the
  * group is started again with fresh threads after a back-off that doubles after each failed attempt.
+ * Every failure of a running group leads to a restart, also one that comes right after a restart
+ * reported the group running again.
+ *
+ * <p><b>One instance at a time.</b> A service never runs beside an earlier instance of itself (one that
+ * owns a socket or a file could not). A restart first waits until every service of the failed run has
+ * ended, however long that takes; the group stays failed meanwhile, and each shutdown budget spent
+ * waiting logs an ERROR naming the services still running, each with its stack. The wait ends when
+ * the context stops. Likewise {@link #start()} after a {@link #stop(Runnable) stop} waits, within the
+ * startup timeout, for the services of the previous run, and fails if they are still running.
  *
  * <p>Thread safety: every method may be called from any thread; the queries are lock-free.
  *
@@ -64,6 +75,9 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 3 * 1024;
 
     private static final Log logger = LogFactory.getLog(ServiceGroupLifecycle.class);
+
+    /** The shortest wait between two reports of services of a failed run that are still running. */
+    private static final Duration MIN_RESTART_WAIT = Duration.ofMillis(100);
 
     /*
      * A run is one pass from start() to stop(). Within a run the ServiceGroup may be replaced by
@@ -179,12 +193,17 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
      * Starts the services and waits until each has started, within {@code microio.startup.timeout}.
      * Blocks. Does nothing if the group is running.
      *
-     * @throws MicroioStartupException if a service failed or did not start in time; the other services
-     *     have been stopped by then
+     * @throws MicroioStartupException if a service failed or did not start in time (the other services
+     *     have been stopped by then), or if services of the previous run, stopped with the context, are
+     *     still running after the startup timeout (nothing was started then)
      * @throws IllegalStateException if the group ran before and one of its services cannot run again
      */
     @Override
     public void start() {
+        if (isRunning()) {
+            return;
+        }
+        awaitPreviousRun();
         Run r;
         synchronized (lock) {
             if (isRunning()) {
@@ -230,6 +249,33 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         fireChange();
     }
 
+    /**
+     * Waits, within the startup timeout, until the services of the previous run (stopped with the
+     * context, but perhaps still running after the shutdown budget) have ended: fresh instances never
+     * run beside them.
+     */
+    private void awaitPreviousRun() {
+        Run previous = run;
+        ServiceGroup group = previous == null ? null : previous.group;
+        if (group == null) {
+            return;
+        }
+        try {
+            if (group.join(settings.startupTimeout())) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MicroioStartupException(name, null,
+                    "microio service group '" + name + "' was interrupted while starting", e);
+        }
+        List<String> running = stillRunning(group);
+        throw new MicroioStartupException(name, running.isEmpty() ? null : running.getFirst(),
+                "microio service group '" + name + "' cannot start: " + running + " of its previous run still"
+                        + " running after " + settings.startupTimeout() + " (microio.startup.timeout); a service"
+                        + " never runs beside an earlier instance of itself", null);
+    }
+
     /** Stops the group and waits for it within the shutdown budget. Blocks; prefer {@link #stop(Runnable)}. */
     @Override
     public void stop() {
@@ -266,20 +312,26 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         Run r;
         ServiceGroup group;
         Thread restarter;
+        CancelScope restarterScope;
         synchronized (lock) {
             r = run;
             if (r == null || !r.stopRequested.close(reason)) {
                 r = null;
                 group = null;
                 restarter = null;
+                restarterScope = null;
             } else {
                 group = r.group;
                 restarter = r.restarter;
+                restarterScope = r.restarterScope;
             }
         }
         if (r == null) { // never started, or stopped before
             callback.run();
             return null;
+        }
+        if (restarterScope != null) {
+            restarterScope.cancel(reason); // ends its wait for a previous run or its back-off
         }
         latchScopeGroups(reason);
         if (group != null) {
@@ -407,7 +459,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     private void startRestarter(Run r, ServiceGroup failed) {
         synchronized (lock) {
             if (r.restarter != null || r.stopRequested.isClosed() || r.group != failed) {
-                return; // being restarted already, or stopping, or an older group
+                return; // being restarted already (the restarter looks at the group before it ends), or stopping, or an older group
             }
             if (!members.stream().allMatch(GroupMember::renewable)) {
                 logger.warn("microio service group '" + name + "' failed and is not restarted: "
@@ -415,55 +467,93 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
                         + " can be restarted");
                 return;
             }
+            CancelScope scope = CancelScope.create();
+            r.restarterScope = scope;
             r.restarter = Thread.ofPlatform().name("microio-restart-" + name).daemon(true).unstarted(
-                    () -> restartLoop(r, failed));
+                    () -> restartLoop(r, scope, failed));
             r.restarter.start();
         }
     }
 
-    private void restartLoop(Run r, ServiceGroup failed) {
-        Restart restart = settings.restart();
-        Duration backoff = restart.initialBackoff();
-        ServiceGroup previous = failed;
+    /** The restarter's thread: runs until the group runs again, or the context stops (which cancels scope). */
+    private void restartLoop(Run r, CancelScope scope, ServiceGroup failed) {
         try {
-            while (true) {
-                previous.joinOrLog(settings.shutdownBudget()); // its services were stopped when it failed
-                logger.warn("microio service group '" + name + "' failed; starting it again in " + backoff);
-                if (r.stopRequested.await(backoff)) {
-                    return;
-                }
-                ServiceGroup next;
-                synchronized (lock) {
-                    if (r.stopRequested.isClosed()) {
-                        return;
-                    }
-                    next = newGroup(r, false);
-                    r.group = next;
-                    r.restarts++;
-                }
-                fireChange();
-                try {
-                    next.start();
-                    next.awaitStarted(settings.startupTimeout());
-                    logger.info("microio service group '" + name + "' is running again");
-                    return;
-                } catch (ServiceFailedException | DeadlineExceededException e) {
-                    next.stop("microio service group '" + name + "' did not start again: " + oneLine(e));
-                    previous = next;
-                    backoff = min(backoff.multipliedBy(2), restart.maxBackoff());
-                } catch (IllegalStateException e) {
-                    return; // stopped with the context before it could start
-                }
-            }
+            scope.run(() -> restartUntilRunning(r, failed));
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            Thread.currentThread().interrupt(); // not by the scope: the thread ends now
         } catch (RuntimeException e) {
             logger.error("microio service group '" + name + "' could not be started again and stays failed", e);
         } finally {
             synchronized (lock) {
-                r.restarter = null;
+                if (r.restarter == Thread.currentThread()) { // not cleared by a normal end
+                    r.restarter = null;
+                    r.restarterScope = null;
+                }
             }
             fireChange();
+        }
+    }
+
+    private void restartUntilRunning(Run r, ServiceGroup failed) throws InterruptedException {
+        Restart restart = settings.restart();
+        Duration backoff = restart.initialBackoff();
+        ServiceGroup previous = failed;
+        while (true) {
+            awaitEnded(previous);
+            logger.warn("microio service group '" + name + "' failed; starting it again in " + backoff);
+            if (r.stopRequested.await(backoff)) {
+                return;
+            }
+            ServiceGroup next;
+            synchronized (lock) {
+                if (r.stopRequested.isClosed()) {
+                    return;
+                }
+                next = newGroup(r, false);
+                r.group = next;
+                r.restarts++;
+            }
+            fireChange();
+            try {
+                next.start();
+                next.awaitStarted(settings.startupTimeout());
+                logger.info("microio service group '" + name + "' is running again");
+                backoff = restart.initialBackoff();
+            } catch (ServiceFailedException | DeadlineExceededException e) {
+                next.stop("microio service group '" + name + "' did not start again: " + oneLine(e));
+                backoff = min(backoff.multipliedBy(2), restart.maxBackoff());
+            } catch (IllegalStateException e) {
+                return; // stopped with the context before it could start
+            }
+            previous = next;
+            synchronized (lock) {
+                // Decided under the lock that startRestarter() takes: a failure whose transition came
+                // before this is seen here; one after it finds no restarter and starts one.
+                if (r.stopRequested.isClosed() || next.state().phase() != Phase.FAILED) {
+                    r.restarter = null;
+                    r.restarterScope = null;
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits until every service of {@code previous} has ended, however long that takes: a service that
+     * owns a socket or a file must never run beside an earlier instance of itself. Each budget spent
+     * logs every service still running with its stack (by {@code joinOrLog}) and an ERROR saying that
+     * the group waits. Ends by the restarter's cancel scope when the context stops.
+     */
+    private void awaitEnded(ServiceGroup previous) throws InterruptedException {
+        Duration budget = max(settings.shutdownBudget(), MIN_RESTART_WAIT);
+        long begin = System.nanoTime();
+        while (!previous.joinOrLog(budget)) { // logs each service still running, with its stack
+            logger.error("microio service group '" + name + "' is not started again yet: "
+                    + stillRunning(previous) + " of the failed run still running "
+                    + Duration.ofNanos(System.nanoTime() - begin).truncatedTo(ChronoUnit.MILLIS)
+                    + " after the failure (each is logged with its stack by the 'io.microio' loggers). A service"
+                    + " never runs beside an earlier instance of itself, so the group stays failed until they"
+                    + " end; make them answer stop().");
         }
     }
 
@@ -481,6 +571,10 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     }
 
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
     }
@@ -495,6 +589,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         final CloseScope stopRequested = new CloseScope("microio service group '" + name + "'");
         volatile @Nullable ServiceGroup group; // written under lock
         volatile @Nullable Thread restarter; // written under lock
+        volatile @Nullable CancelScope restarterScope; // the restarter's; written under lock
         volatile boolean started;
         volatile int restarts; // written under lock
     }

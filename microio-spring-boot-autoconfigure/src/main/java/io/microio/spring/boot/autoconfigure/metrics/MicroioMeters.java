@@ -62,30 +62,47 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Meters never keep the measured object alive: this class and the meters hold it through weak
  * references, so a channel that is closed and dropped can be garbage collected while its meters are
- * still registered. Its meters then report {@code NaN} until they are removed, which happens at the
- * next {@code register} or {@link #bindTo(MeterRegistry)}, or when its {@link Registration} is closed.
- * Registering a second object of the same kind under a name replaces the first one's meters.
+ * still registered. Its meters are removed at the next {@code register} or
+ * {@link #bindTo(MeterRegistry)}, or when its {@link Registration} is closed. Until then its gauges
+ * read {@code NaN} and its function counters keep the last value they read (Micrometer's function
+ * counters do so), so that a counter never goes down, which Prometheus would take for a counter reset;
+ * a counter that no scrape read before the object was collected reads 0.
+ *
+ * <p>Registering a second object of the same kind under a name replaces the first one's meters: of
+ * registrations under one kind and name, also concurrent ones, the meters that remain are those of
+ * the last one, and closing the {@link Registration} of an object that was replaced does nothing.
  *
  * <p>Thread safety: every method may be called from any thread, concurrently with scrapes. An object
  * registered concurrently with {@link #bindTo(MeterRegistry)} gets its meters in that registry.
- * Registering takes no lock and does not block; the meters read the objects' lock-free queries.
+ * Registering, closing a registration and binding are serialized per kind and name: each holds a lock
+ * of its name while it adds or removes that name's meters in the registries, so a registration under a
+ * name waits while another one under the same name is doing that (registrations under other names do
+ * not). A {@code MeterFilter} or meter listener of a bound registry runs under that lock and must not
+ * register with this object. The meters read the objects' lock-free queries.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code register} happen-before a scrape
  * of the registered object's meters in another thread.
  */
 public final class MicroioMeters implements MeterBinder {
     /*
-     * Registration and binding are two sides of the same race: register() adds the source, then
-     * visits the registries; bindTo() adds the registry, then visits the sources. Whichever comes
-     * second sees the other, so no pair is missed; a pair visited twice is harmless because Micrometer
-     * returns the meter already registered under an id.
+     * Registration and binding are two sides of the same race: register() puts its source in the
+     * slot of its name, then visits the registries; bindTo() adds the registry, then visits the
+     * slots. Whichever comes second sees the other, so no pair is missed; a source binds a registry
+     * at most once.
+     *
+     * Meters are identified by name and tags, and Micrometer hands back the meter already registered
+     * under an id. So the meters of one kind and name must be changed by one thread at a time, or a
+     * registration could get (and later lose) the meters of the object it replaces: every change is
+     * made holding the name's Slot. A slot that is emptied is retired and unmapped, so that names
+     * used once (a channel per connection) leave nothing behind; a registration that finds a retired
+     * slot takes a fresh one.
      */
 
     /** The {@code group} tag of a service registered on its own, outside any service group. */
     public static final String NO_GROUP = "none";
 
     private final CopyOnWriteArrayList<MeterRegistry> registries = new CopyOnWriteArrayList<>();
-    private final Map<Key, Source<?>> sources = new ConcurrentHashMap<>();
+    private final Map<Key, Slot> slots = new ConcurrentHashMap<>();
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
 
     /** Creates an instance with nothing registered and no registry bound. */
@@ -96,8 +113,13 @@ public final class MicroioMeters implements MeterBinder {
         Objects.requireNonNull(registry, "registry");
         purgeCollected();
         registries.addIfAbsent(registry);
-        for (Source<?> source : sources.values()) {
-            source.bind(registry);
+        for (Slot slot : slots.values()) {
+            synchronized (slot) {
+                Source<?> source = slot.current;
+                if (source != null) {
+                    source.bind(registry);
+                }
+            }
         }
     }
 
@@ -360,19 +382,39 @@ public final class MicroioMeters implements MeterBinder {
         purgeCollected();
         Key key = new Key(kind, name);
         Source<T> source = new Source<>(key, target, collected, meterSet, Tags.of("name", name));
-        Source<?> previous = sources.put(key, source);
-        if (previous != null) {
-            previous.removeMeters();
+        while (true) {
+            Slot slot = slots.computeIfAbsent(key, k -> new Slot());
+            synchronized (slot) {
+                if (slot.retired) {
+                    continue; // emptied and unmapped meanwhile: take the slot that replaces it
+                }
+                Source<?> previous = slot.current;
+                slot.current = source;
+                if (previous != null) {
+                    previous.removeMeters(); // before binding: the new meters have the same ids
+                }
+                for (MeterRegistry registry : registries) {
+                    source.bind(registry);
+                }
+            }
+            Reference.reachabilityFence(target);
+            return () -> remove(source);
         }
-        for (MeterRegistry registry : registries) {
-            source.bind(registry);
-        }
-        return () -> remove(source);
     }
 
     private void remove(Source<?> source) {
-        if (sources.remove(source.key, source)) {
+        Slot slot = slots.get(source.key);
+        if (slot == null) {
+            return;
+        }
+        synchronized (slot) {
+            if (slot.current != source) {
+                return; // replaced, and its meters removed, by a later registration
+            }
             source.removeMeters();
+            slot.current = null;
+            slot.retired = true;
+            slots.remove(source.key, slot);
         }
     }
 
@@ -385,7 +427,7 @@ public final class MicroioMeters implements MeterBinder {
 
     /** {@return how many objects currently have meters} Collected objects not yet purged count. */
     int size() {
-        return sources.size();
+        return slots.size();
     }
 
     /**
@@ -405,13 +447,24 @@ public final class MicroioMeters implements MeterBinder {
 
     private record Key(String kind, String name) {}
 
-    /** A weakly held object and the meters registered for it; enqueued when the object is collected. */
+    /**
+     * The registration that owns the meters of one kind and name, if any. Guarded by itself: every
+     * change to the meters of its name is made holding it.
+     */
+    private static final class Slot {
+        @Nullable Source<?> current; // the last registration under the name, until it is removed
+        boolean retired; // emptied and unmapped: a registration that finds it takes a new slot
+    }
+
+    /**
+     * A weakly held object and the meters registered for it; enqueued when the object is collected.
+     * Bound and emptied only while its {@link Slot} is held.
+     */
     private static final class Source<T> extends WeakReference<T> {
         final Key key;
         private final MeterSet<T> meterSet;
         private final Tags tags;
-        private final List<RegisteredMeter> meters = new CopyOnWriteArrayList<>();
-        private volatile boolean removed;
+        private final List<RegisteredMeter> meters = new ArrayList<>(); // guarded by the slot
 
         Source(Key key, T target, ReferenceQueue<Object> queue, MeterSet<T> meterSet, Tags tags) {
             super(target, queue);
@@ -420,27 +473,23 @@ public final class MicroioMeters implements MeterBinder {
             this.tags = tags;
         }
 
+        /** Registers the meters in {@code registry}, unless they are there or the object is collected. */
         void bind(MeterRegistry registry) {
             T target = get();
-            if (target == null || removed) {
+            if (target == null || meters.stream().anyMatch(m -> m.registry() == registry)) {
                 return;
             }
             for (Meter meter : meterSet.register(target, tags, registry)) {
                 meters.add(new RegisteredMeter(registry, meter));
             }
-            if (removed) { // raced with removeMeters(): undo what this call added
-                removeMeters();
-            }
             Reference.reachabilityFence(target);
         }
 
         void removeMeters() {
-            removed = true;
-            List<RegisteredMeter> snapshot = new ArrayList<>(meters);
-            meters.removeAll(snapshot);
-            for (RegisteredMeter m : snapshot) {
+            for (RegisteredMeter m : meters) {
                 m.registry().remove(m.meter());
             }
+            meters.clear();
         }
     }
 
@@ -448,7 +497,7 @@ public final class MicroioMeters implements MeterBinder {
 
     @Override
     public String toString() {
-        return "MicroioMeters[" + sources.size() + " sources, " + registries.size() + " registries]";
+        return "MicroioMeters[" + slots.size() + " sources, " + registries.size() + " registries]";
     }
 
 }
