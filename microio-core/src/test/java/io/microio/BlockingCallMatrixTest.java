@@ -106,6 +106,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * says today that such a scope is only checked before blocking; the matrix holds them to the builder's
  * promise and to the library's: a cancellation always ends the wait it covers.)
  *
+ * <p>The deadline case needs the caller to block before {@link #DEADLINE} passes; when this machine was
+ * slower than that, the case starts over from scratch with a four times longer deadline (at most
+ * {@link #DEADLINE_ATTEMPTS} attempts), so timing alone never fails it.
+ *
+ * <p>{@link #longestTimeoutStillBlocksAndAnswersCancel} runs every row whose method takes a
+ * {@code Duration} once more, cancelled while blocked, with the longest {@code Duration} there is as
+ * the call's own timeout: such a timeout means "no limit", not an {@link ArithmeticException}.
+ *
  * <p>The cases run one after the other (the leak check forbids parallel tests). A case that fails its
  * bound is cleaned up all the same: the fixture is undone and the caller interrupted and joined.
  */
@@ -148,69 +156,69 @@ class BlockingCallMatrixTest {
     static List<Row> rows() {
         return List.of(
                 // channels
-                row(Channel.class, "receive()", "empty unbounded channel", () -> {
+                row(Channel.class, "receive()", "empty unbounded channel", timeout -> {
                     Channel<String> channel = Channel.create();
                     return fixture(channel::receive, channel::close);
                 }),
-                row(Channel.class, "receive(Duration)", "empty unbounded channel", () -> {
+                row(Channel.class, "receive(Duration)", "empty unbounded channel", timeout -> {
                     Channel<String> channel = Channel.create();
-                    return fixture(() -> channel.receive(CALL_TIMEOUT), channel::close);
+                    return fixture(() -> channel.receive(timeout), channel::close);
                 }),
-                row(Channel.class, "receive()", "empty bounded channel", () -> {
+                row(Channel.class, "receive()", "empty bounded channel", timeout -> {
                     Channel<String> channel = Channel.builder().capacity(4).build();
                     return fixture(channel::receive, channel::close);
                 }),
-                row(Channel.class, "receive(Duration)", "empty bounded channel", () -> {
+                row(Channel.class, "receive(Duration)", "empty bounded channel", timeout -> {
                     Channel<String> channel = Channel.builder().capacity(4).build();
-                    return fixture(() -> channel.receive(CALL_TIMEOUT), channel::close);
+                    return fixture(() -> channel.receive(timeout), channel::close);
                 }),
-                row(Channel.class, "send(Object)", "full BLOCK channel", () -> {
+                row(Channel.class, "send(Object)", "full BLOCK channel", timeout -> {
                     Channel<String> channel = Channel.builder().capacity(1).build();
                     channel.send("queued");
                     return fixture(() -> channel.send("blocked"), channel::cancel);
                 }),
-                row(ReceiveChannel.class, "receive()", "receiver() view of an empty channel", () -> {
+                row(ReceiveChannel.class, "receive()", "receiver() view of an empty channel", timeout -> {
                     Channel<String> channel = Channel.create();
                     ReceiveChannel<String> receiver = channel.receiver();
                     return fixture(receiver::receive, channel::close);
                 }),
-                row(ReceiveChannel.class, "receive(Duration)", "receiver() view of an empty channel", () -> {
+                row(ReceiveChannel.class, "receive(Duration)", "receiver() view of an empty channel", timeout -> {
                     Channel<String> channel = Channel.create();
                     ReceiveChannel<String> receiver = channel.receiver();
-                    return fixture(() -> receiver.receive(CALL_TIMEOUT), channel::close);
+                    return fixture(() -> receiver.receive(timeout), channel::close);
                 }),
-                row(SendChannel.class, "send(Object)", "sender() view of a full BLOCK channel", () -> {
+                row(SendChannel.class, "send(Object)", "sender() view of a full BLOCK channel", timeout -> {
                     Channel<String> channel = Channel.builder().capacity(1).build();
                     SendChannel<String> sender = channel.sender();
                     sender.send("queued");
                     return fixture(() -> sender.send("blocked"), channel::cancel);
                 }),
                 // mailboxes
-                row(Mailbox.class, "receive()", "empty mailbox", () -> {
+                row(Mailbox.class, "receive()", "empty mailbox", timeout -> {
                     Mailbox<String> mailbox = Mailbox.create();
                     return fixture(mailbox::receive, mailbox::close);
                 }),
-                row(Mailbox.class, "receive(Duration)", "empty mailbox", () -> {
+                row(Mailbox.class, "receive(Duration)", "empty mailbox", timeout -> {
                     Mailbox<String> mailbox = Mailbox.create();
-                    return fixture(() -> mailbox.receive(CALL_TIMEOUT), mailbox::close);
+                    return fixture(() -> mailbox.receive(timeout), mailbox::close);
                 }),
-                row(PriorityMailbox.class, "receive()", "empty priority mailbox", () -> {
+                row(PriorityMailbox.class, "receive()", "empty priority mailbox", timeout -> {
                     PriorityMailbox<String> mailbox = PriorityMailbox.<String>builder(String::length).build();
                     return fixture(mailbox::receive, mailbox::close);
                 }),
-                row(PriorityMailbox.class, "receive(Duration)", "empty priority mailbox", () -> {
+                row(PriorityMailbox.class, "receive(Duration)", "empty priority mailbox", timeout -> {
                     PriorityMailbox<String> mailbox = PriorityMailbox.<String>builder(String::length).build();
-                    return fixture(() -> mailbox.receive(CALL_TIMEOUT), mailbox::close);
+                    return fixture(() -> mailbox.receive(timeout), mailbox::close);
                 }),
                 // actors
-                row(Actor.class, "run()", "idle actor without an executor", () -> {
+                row(Actor.class, "run()", "idle actor without an executor", timeout -> {
                     Actor<String> actor = Actor.<String>builder(item -> {}).name("matrix-actor").build();
                     return fixture(() -> {
                         actor.run();
                         return null;
                     }, actor::close);
                 }),
-                row(Actor.class, "run()", "closed concurrent actor waiting for its running handler", () -> {
+                row(Actor.class, "run()", "closed concurrent actor waiting for its running handler", timeout -> {
                     CountDownLatch release = new CountDownLatch(1);
                     Actor<String> actor = Actor.<String>concurrentBuilder((item, baton) -> release.await())
                             .name("matrix-actor")
@@ -223,53 +231,53 @@ class BlockingCallMatrixTest {
                         return null;
                     }, release::countDown);
                 }),
-                row(Actor.class, "awaitTermination(Duration)", "idle actor on an executor", () -> {
+                row(Actor.class, "awaitTermination(Duration)", "idle actor on an executor", timeout -> {
                     Actor<String> actor = Actor.<String>builder(item -> {})
                             .name("matrix-actor")
                             .executor(Runnable::run)
                             .build();
-                    return fixture(() -> actor.awaitTermination(CALL_TIMEOUT), actor::close);
+                    return fixture(() -> actor.awaitTermination(timeout), actor::close);
                 }),
                 // requests
-                row(ReplyHandle.class, "await(Duration)", "request with no reply", () -> {
+                row(ReplyHandle.class, "await(Duration)", "request with no reply", timeout -> {
                     RequestRegistry<String, String> registry = new RequestRegistry<>("matrix");
                     ReplyHandle<String> reply = registry.register("request");
-                    return fixture(() -> reply.await(CALL_TIMEOUT), registry::close);
+                    return fixture(() -> reply.await(timeout), registry::close);
                 }),
                 row(RequestRegistry.class, "request(Object, RequestRegistry.Sender, Duration)",
-                        "request with no reply", () -> {
+                        "request with no reply", timeout -> {
                             RequestRegistry<String, String> registry = new RequestRegistry<>("matrix");
-                            return fixture(() -> registry.request("request", key -> {}, CALL_TIMEOUT),
+                            return fixture(() -> registry.request("request", key -> {}, timeout),
                                     registry::close);
                         }),
                 // loops
                 row(LoopServiceThread.class, "callSync(CancelScope.Body, Duration)", "loop busy with another task",
-                        () -> {
+                        timeout -> {
                             LoopServiceThread loop = startedLoopService();
                             CountDownLatch release = new CountDownLatch(1);
                             loop.execute(() -> awaitIgnoringInterrupts(release));
-                            return fixture(() -> loop.callSync(() -> "ran", CALL_TIMEOUT), () -> {
+                            return fixture(() -> loop.callSync(() -> "ran", timeout), () -> {
                                 release.countDown();
                                 stopAndJoin(loop);
                             });
                         }),
                 row(Loop.class, "callSync(CancelScope.Body, Duration)", "own-thread loop busy with another task",
-                        () -> {
+                        timeout -> {
                             Loop loop = Loop.builder().name("matrix-loop").build();
                             Thread runner = helperThread(loop::run);
                             CountDownLatch release = new CountDownLatch(1);
                             loop.execute(() -> awaitIgnoringInterrupts(release));
-                            return fixture(() -> loop.callSync(() -> "ran", CALL_TIMEOUT), () -> {
+                            return fixture(() -> loop.callSync(() -> "ran", timeout), () -> {
                                 release.countDown();
                                 loop.stop("matrix cleanup");
                                 joinHelper(runner);
                             });
                         }),
                 row(Loop.class, "callSync(CancelScope.Body, Duration)", "guest loop whose host has not run it yet",
-                        () -> {
+                        timeout -> {
                             Queue<Runnable> posted = new ConcurrentLinkedQueue<>();
                             Loop loop = Loop.builder().name("matrix-guest").buildGuest(posted::add);
-                            return fixture(() -> loop.callSync(() -> "ran", CALL_TIMEOUT), () -> {
+                            return fixture(() -> loop.callSync(() -> "ran", timeout), () -> {
                                 loop.stop("matrix cleanup");
                                 for (Runnable batch; (batch = posted.poll()) != null; ) {
                                     batch.run();
@@ -277,67 +285,67 @@ class BlockingCallMatrixTest {
                             });
                         }),
                 // task groups
-                row(Task.class, "join()", "child blocked in its body", () -> {
+                row(Task.class, "join()", "child blocked in its body", timeout -> {
                     GroupHost host = GroupHost.open();
                     Task<String> task = host.blockedChild();
                     return fixture(task::join, host::close);
                 }),
-                row(Task.class, "join(Duration)", "child blocked in its body", () -> {
+                row(Task.class, "join(Duration)", "child blocked in its body", timeout -> {
                     GroupHost host = GroupHost.open();
                     Task<String> task = host.blockedChild();
-                    return fixture(() -> task.join(CALL_TIMEOUT), host::close);
+                    return fixture(() -> task.join(timeout), host::close);
                 }),
-                row(TaskGroup.class, "start(TaskGroup.StartBody)", "child that has not called started()", () -> {
+                row(TaskGroup.class, "start(TaskGroup.StartBody)", "child that has not called started()", timeout -> {
                     GroupHost host = GroupHost.open();
                     return fixture(() -> host.group.start((TaskStatus<String> status) -> {
                         host.release.await();
                         status.started("started");
                     }), host::close);
                 }),
-                row(TaskGroup.class, "map(Collection, TaskGroup.Mapper)", "item blocked in the mapper", () -> {
+                row(TaskGroup.class, "map(Collection, TaskGroup.Mapper)", "item blocked in the mapper", timeout -> {
                     GroupHost host = GroupHost.open();
                     return fixture(() -> host.group.map(List.of("item"), item -> {
                         host.release.await();
                         return item;
                     }), host::close);
                 }),
-                row(TaskGroup.Completions.class, "take()", "no task ended yet", () -> {
+                row(TaskGroup.Completions.class, "take()", "no task ended yet", timeout -> {
                     GroupHost host = GroupHost.open();
                     TaskGroup.Completions<String> completions = host.group.asCompleted(List.of(host.blockedChild()));
                     return fixture(completions::take, host::close);
                 }),
-                row(TaskGroup.Completions.class, "poll(Duration)", "no task ended yet", () -> {
+                row(TaskGroup.Completions.class, "poll(Duration)", "no task ended yet", timeout -> {
                     GroupHost host = GroupHost.open();
                     TaskGroup.Completions<String> completions = host.group.asCompleted(List.of(host.blockedChild()));
-                    return fixture(() -> completions.poll(CALL_TIMEOUT), host::close);
+                    return fixture(() -> completions.poll(timeout), host::close);
                 }),
                 // services: ServiceThread
-                row(ServiceThread.class, "awaitStarted(Duration)", "body that never calls started()", () -> {
+                row(ServiceThread.class, "awaitStarted(Duration)", "body that never calls started()", timeout -> {
                     ServiceThread service = ServiceThread.of("matrix-service", ctx -> ctx.awaitStop(Duration.ofMinutes(1)));
                     service.start();
                     return fixture(() -> {
-                        service.awaitStarted(CALL_TIMEOUT);
+                        service.awaitStarted(timeout);
                         return null;
                     }, () -> stopAndJoin(service));
                 }),
-                row(ServiceThread.class, "join(Duration)", "running service", () -> {
+                row(ServiceThread.class, "join(Duration)", "running service", timeout -> {
                     ServiceThread service = startedService();
-                    return fixture(() -> service.join(CALL_TIMEOUT), () -> stopAndJoin(service));
+                    return fixture(() -> service.join(timeout), () -> stopAndJoin(service));
                 }),
-                row(ServiceThread.class, "joinOrLog(Duration)", "running service", () -> {
+                row(ServiceThread.class, "joinOrLog(Duration)", "running service", timeout -> {
                     ServiceThread service = startedService();
-                    return fixture(() -> service.joinOrLog(CALL_TIMEOUT), () -> stopAndJoin(service));
+                    return fixture(() -> service.joinOrLog(timeout), () -> stopAndJoin(service));
                 }),
-                row(ServiceThread.class, "stopJoin(String, Duration)", "body that ignores the stop", () -> {
+                row(ServiceThread.class, "stopJoin(String, Duration)", "body that ignores the stop", timeout -> {
                     CountDownLatch release = new CountDownLatch(1);
                     ServiceThread service = stubbornService(release);
                     service.start().awaitStarted(LONG_DELAY);
-                    return fixture(() -> service.stopJoin("matrix", CALL_TIMEOUT), () -> {
+                    return fixture(() -> service.stopJoin("matrix", timeout), () -> {
                         release.countDown();
                         stopAndJoin(service);
                     });
                 }),
-                row(ServiceContext.class, "awaitStop(Duration)", "running service, called from another thread", () -> {
+                row(ServiceContext.class, "awaitStop(Duration)", "running service, called from another thread", timeout -> {
                     CompletableFuture<ServiceContext> context = new CompletableFuture<>();
                     ServiceThread service = ServiceThread.of("matrix-service", ctx -> {
                         context.complete(ctx);
@@ -346,79 +354,79 @@ class BlockingCallMatrixTest {
                     });
                     service.start().awaitStarted(LONG_DELAY);
                     ServiceContext ctx = context.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-                    return fixture(() -> ctx.awaitStop(CALL_TIMEOUT), () -> stopAndJoin(service));
+                    return fixture(() -> ctx.awaitStop(timeout), () -> stopAndJoin(service));
                 }),
                 // services: LoopServiceThread
-                row(LoopServiceThread.class, "awaitStarted(Duration)", "start action still running", () -> {
+                row(LoopServiceThread.class, "awaitStarted(Duration)", "start action still running", timeout -> {
                     CountDownLatch release = new CountDownLatch(1);
                     LoopServiceThread loop = LoopServiceThread.builder("matrix-loop")
                             .onStart(service -> awaitIgnoringInterrupts(release))
                             .build();
                     loop.start();
                     return fixture(() -> {
-                        loop.awaitStarted(CALL_TIMEOUT);
+                        loop.awaitStarted(timeout);
                         return null;
                     }, () -> {
                         release.countDown();
                         stopAndJoin(loop);
                     });
                 }),
-                row(LoopServiceThread.class, "join(Duration)", "running loop service", () -> {
+                row(LoopServiceThread.class, "join(Duration)", "running loop service", timeout -> {
                     LoopServiceThread loop = startedLoopService();
-                    return fixture(() -> loop.join(CALL_TIMEOUT), () -> stopAndJoin(loop));
+                    return fixture(() -> loop.join(timeout), () -> stopAndJoin(loop));
                 }),
-                row(LoopServiceThread.class, "joinOrLog(Duration)", "running loop service", () -> {
+                row(LoopServiceThread.class, "joinOrLog(Duration)", "running loop service", timeout -> {
                     LoopServiceThread loop = startedLoopService();
-                    return fixture(() -> loop.joinOrLog(CALL_TIMEOUT), () -> stopAndJoin(loop));
+                    return fixture(() -> loop.joinOrLog(timeout), () -> stopAndJoin(loop));
                 }),
-                row(LoopServiceThread.class, "stopJoin(String, Duration)", "loop task that ignores the stop", () -> {
+                row(LoopServiceThread.class, "stopJoin(String, Duration)", "loop task that ignores the stop", timeout -> {
                     LoopServiceThread loop = startedLoopService();
                     CountDownLatch release = new CountDownLatch(1);
                     loop.execute(() -> awaitIgnoringInterrupts(release));
-                    return fixture(() -> loop.stopJoin("matrix", CALL_TIMEOUT), () -> {
+                    return fixture(() -> loop.stopJoin("matrix", timeout), () -> {
                         release.countDown();
                         stopAndJoin(loop);
                     });
                 }),
                 // services: ServiceGroup
-                row(ServiceGroup.class, "awaitStarted(Duration)", "member that never calls started()", () -> {
+                row(ServiceGroup.class, "awaitStarted(Duration)", "member that never calls started()", timeout -> {
                     ServiceGroup group = ServiceGroup.of("matrix-group", List.of(
                             ServiceThread.of("matrix-member", ctx -> ctx.awaitStop(Duration.ofMinutes(1)))));
                     group.start();
                     return fixture(() -> {
-                        group.awaitStarted(CALL_TIMEOUT);
+                        group.awaitStarted(timeout);
                         return null;
                     }, () -> stopAndJoin(group));
                 }),
-                row(ServiceGroup.class, "join(Duration)", "running group", () -> {
+                row(ServiceGroup.class, "join(Duration)", "running group", timeout -> {
                     ServiceGroup group = startedGroup();
-                    return fixture(() -> group.join(CALL_TIMEOUT), () -> stopAndJoin(group));
+                    return fixture(() -> group.join(timeout), () -> stopAndJoin(group));
                 }),
-                row(ServiceGroup.class, "joinOrLog(Duration)", "running group", () -> {
+                row(ServiceGroup.class, "joinOrLog(Duration)", "running group", timeout -> {
                     ServiceGroup group = startedGroup();
-                    return fixture(() -> group.joinOrLog(CALL_TIMEOUT), () -> stopAndJoin(group));
+                    return fixture(() -> group.joinOrLog(timeout), () -> stopAndJoin(group));
                 }),
-                row(ServiceGroup.class, "stopJoin(String, Duration)", "member that ignores the stop", () -> {
+                row(ServiceGroup.class, "stopJoin(String, Duration)", "member that ignores the stop", timeout -> {
                     CountDownLatch release = new CountDownLatch(1);
                     ServiceGroup group = ServiceGroup.of("matrix-group", List.of(stubbornService(release)));
                     group.start().awaitStarted(LONG_DELAY);
-                    return fixture(() -> group.stopJoin("matrix", CALL_TIMEOUT), () -> {
+                    return fixture(() -> group.stopJoin("matrix", timeout), () -> {
                         release.countDown();
                         stopAndJoin(group);
                     });
                 }),
                 // the rest
-                row(WorkTracker.class, "awaitIdle(Duration)", "work in flight", () -> {
+                row(WorkTracker.class, "awaitIdle(Duration)", "work in flight", timeout -> {
                     WorkTracker tracker = new WorkTracker("matrix");
                     WorkTracker.Token token = tracker.track();
-                    return fixture(() -> tracker.awaitIdle(CALL_TIMEOUT), token::close);
+                    return fixture(() -> tracker.awaitIdle(timeout), token::close);
                 }),
-                row(CloseScope.class, "await(Duration)", "open scope", () -> {
+                row(CloseScope.class, "await(Duration)", "open scope", timeout -> {
                     CloseScope closeScope = new CloseScope("matrix");
-                    return fixture(() -> closeScope.await(CALL_TIMEOUT), closeScope::close);
+                    return fixture(() -> closeScope.await(timeout), closeScope::close);
                 }),
-                row(CancelScope.class, "sleep(Duration)", "a long sleep", () -> fixture(() -> {
-                    CancelScope.sleep(CALL_TIMEOUT);
+                row(CancelScope.class, "sleep(Duration)", "a long sleep", timeout -> fixture(() -> {
+                    CancelScope.sleep(timeout);
                     return null;
                 }, () -> {})));
     }
@@ -507,7 +515,7 @@ class BlockingCallMatrixTest {
         Duration deadline = DEADLINE;
         for (int attempt = 1; ; attempt++) {
             try {
-                runCase(row, c, kind, deadline);
+                runCase(row, c, kind, deadline, CALL_TIMEOUT);
                 return;
             } catch (DeadlineBeforeBlock e) {
                 // Not the code under test: this machine took longer than the deadline to reach the
@@ -531,8 +539,9 @@ class BlockingCallMatrixTest {
         }
     }
 
-    private static void runCase(Row row, Case c, ThreadKind kind, Duration deadline) throws Exception {
-        Fixture fixture = row.setup().open();
+    private static void runCase(Row row, Case c, ThreadKind kind, Duration deadline, Duration callTimeout)
+            throws Exception {
+        Fixture fixture = row.setup().open(callTimeout);
         CancelScope scope = c.newScope(deadline);
         Caller caller = null;
         Throwable failure = null;
@@ -576,6 +585,22 @@ class BlockingCallMatrixTest {
         } finally {
             cleanUp(fixture, caller, failure);
         }
+    }
+
+    /** The longest timeout a Duration can hold is no error: the call blocks, and a cancel still ends it. */
+    @ParameterizedTest(name = "{0} | {1}")
+    @MethodSource("timedRows")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void longestTimeoutStillBlocksAndAnswersCancel(Row row, ThreadKind kind) throws Exception {
+        runCase(row, Case.CANCELLED_WHILE_BLOCKED, kind, DEADLINE, LONGEST_TIMEOUT);
+    }
+
+    /** The longest {@link Duration}: about 292 billion years, more than a {@code long} of nanoseconds. */
+    static final Duration LONGEST_TIMEOUT = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+
+    static Stream<Arguments> timedRows() {
+        return rows().stream().filter(row -> row.signature().contains("Duration"))
+                .flatMap(row -> Arrays.stream(ThreadKind.values()).map(kind -> arguments(row, kind)));
     }
 
     /** Every public method that declares InterruptedException or takes a Duration has a row or a named exclusion. */
@@ -840,7 +865,13 @@ class BlockingCallMatrixTest {
     /** Opens a row's fixture, on the test thread. */
     @FunctionalInterface
     interface Setup {
-        Fixture open() throws Exception;
+        /**
+         * Sets up the blocking situation.
+         *
+         * @param timeout the timeout the call passes to a method that takes one
+         * @return the fixture
+         */
+        Fixture open(Duration timeout) throws Exception;
     }
 
     /** One blocking situation: the call that blocks in it, and the cleanup that undoes it. */
