@@ -534,6 +534,8 @@ class BlockingCallMatrixTest {
 
     /** Thrown, after the cleanup, when the deadline passed before the caller was seen blocked. */
     static final class DeadlineBeforeBlock extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         DeadlineBeforeBlock(String message) {
             super(message);
         }
@@ -553,7 +555,7 @@ class BlockingCallMatrixTest {
             String trigger;
             switch (c) {
                 case CANCELLED_BEFORE_ENTRY, ZERO_TIMEOUT_AT_ENTRY, PAST_DEADLINE_AT_ENTRY, FOREIGN_INTERRUPT_BEFORE_ENTRY -> {
-                    caller.assertDoesNotBlock(row, c);
+                    caller.assertDoesNotBlock(row, c, kind);
                     trigger = "the start";
                 }
                 case CANCELLED_WHILE_BLOCKED, NON_INTERRUPTING_CANCELLED_WHILE_BLOCKED -> {
@@ -744,11 +746,11 @@ class BlockingCallMatrixTest {
          * For a case decided at entry: fails at once if the caller blocks in the row's method, instead of
          * waiting out the bound for a call that nothing else will end.
          */
-        void assertDoesNotBlock(Row row, Case c) {
+        void assertDoesNotBlock(Row row, Case c, ThreadKind kind) {
             Awaits.await(row + " ended or blocked").atMost(BOUND)
                     .until(() -> !thread.isAlive() || isBlockedIn(thread, row.methodName()));
             if (thread.isAlive()) {
-                AssertionError blocked = new AssertionError(row + " | " + c + ": the call blocked although the case"
+                AssertionError blocked = new AssertionError(row + " | " + c + " | " + kind + ": the call blocked although the case"
                         + " is decided at entry (" + describeScope() + "); the caller is " + thread.getState() + " at:");
                 blocked.setStackTrace(thread.getStackTrace());
                 throw blocked;
