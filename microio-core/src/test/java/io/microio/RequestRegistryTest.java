@@ -701,4 +701,45 @@ class RequestRegistryTest {
         assertThat(registry.resolve(1L, "late")).isFalse();
         assertThatThrownBy(() -> handle.await(LONG_DELAY)).isInstanceOf(DeadlineExceededException.class);
     }
+
+    /** failAll racing cancel: each request ends once, so failAll's count plus the successful cancels is the number registered. */
+    @Test
+    void failAllRacingCancelCountsEachRequestOnce() throws Exception {
+        int rounds = 2_000;
+        int perRound = 32;
+        CyclicBarrier barrier = new CyclicBarrier(2);
+        AtomicReference<List<ReplyHandle<String>>> current = new AtomicReference<>();
+        int[] cancelled = new int[rounds];
+        Worker<Void> canceller = Worker.start("canceller", () -> {
+            for (int i = 0; i < rounds; i++) {
+                barrier.await();
+                for (ReplyHandle<String> h : current.get()) {
+                    if (h.cancel()) {
+                        cancelled[i]++;
+                    }
+                }
+                barrier.await();
+            }
+            return null;
+        });
+        IOException cause = new IOException("connection lost");
+        int[] failed = new int[rounds];
+        int[] pendingAfter = new int[rounds];
+        for (int i = 0; i < rounds; i++) {
+            List<ReplyHandle<String>> handles = new ArrayList<>();
+            for (int k = 0; k < perRound; k++) {
+                handles.add(registry.register((long) i * perRound + k));
+            }
+            current.set(handles);
+            barrier.await();
+            failed[i] = registry.failAll(cause);
+            barrier.await();
+            pendingAfter[i] = registry.pending();
+        }
+        canceller.join();
+        for (int i = 0; i < rounds; i++) {
+            assertThat(failed[i] + cancelled[i]).as("round %s: failed %s, cancelled %s", i, failed[i], cancelled[i]).isEqualTo(perRound);
+            assertThat(pendingAfter[i]).as("round %s", i).isZero();
+        }
+    }
 }
