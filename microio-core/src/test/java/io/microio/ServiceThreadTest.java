@@ -565,4 +565,74 @@ class ServiceThreadTest {
                 .findFirst()
                 .orElse(Thread.State.NEW);
     }
+
+    /** Listeners see STARTING as soon as start() returns and STOPPING as soon as stop() returns, while the body still runs. */
+    @Test
+    void listenersSeeStartingAndStoppingWhileTheBodyRuns() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch mayStart = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        ServiceThread svc = track(ServiceThread.of("events", ctx -> {
+            mayStart.await();
+            ctx.started();
+            ctx.awaitStop(LONG);
+            while (mayEnd.getCount() > 0) {
+                try {
+                    mayEnd.await(); // stays in STOPPING until the test lets it end
+                } catch (InterruptedException stopInterrupt) {
+                    // the stop's interrupt; keep waiting
+                }
+            }
+        }));
+        svc.addListener((from, to) -> seen.add(transition(from, to)));
+        try {
+            svc.start();
+            await().until(() -> seen.contains("NEW->STARTING"));
+            mayStart.countDown();
+            svc.awaitStarted(LONG);
+            assertThat(svc.stop("done")).isTrue();
+            await().until(() -> seen.contains("RUNNING->STOPPING"));
+            assertThat(svc.state().phase()).isEqualTo(Phase.STOPPING);
+        } finally {
+            mayStart.countDown();
+            mayEnd.countDown();
+        }
+        assertThat(svc.join(LONG)).isTrue();
+    }
+
+    /** ctx.awaitStop returns true once a stop was requested, whether it was waiting or the stop came first. */
+    @Test
+    void awaitStopReturnsTrueOnceStopRequested() throws Exception {
+        AtomicBoolean whileWaiting = new AtomicBoolean();
+        AtomicBoolean afterStop = new AtomicBoolean();
+        ServiceThread svc = track(ServiceThread.of("await-stop", ctx -> {
+            ctx.started();
+            whileWaiting.set(ctx.awaitStop(LONG));
+            afterStop.set(ctx.awaitStop(LONG));
+        }));
+        svc.start().awaitStarted(LONG);
+        svc.stop("done");
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(whileWaiting).isTrue();
+        assertThat(afterStop).isTrue();
+    }
+
+    /** ctx.checkpoint() also throws for a cancelled CancelScope the body entered, not only for a stop. */
+    @Test
+    void contextCheckpointSeesTheBodysCancelledScope() throws Exception {
+        AtomicBoolean caught = new AtomicBoolean();
+        ServiceThread svc = track(ServiceThread.of("checkpoint", ctx -> {
+            ctx.started();
+            CancelScope inner = CancelScope.builder().interruptOwner(false).build();
+            inner.cancel("inner");
+            inner.run(ctx::checkpoint);
+            caught.set(inner.cancelledCaught());
+            ctx.awaitStop(LONG);
+        }));
+        svc.start().awaitStarted(LONG);
+        svc.stop("done");
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state().phase()).isEqualTo(Phase.TERMINATED);
+        assertThat(caught).isTrue();
+    }
 }
