@@ -694,4 +694,225 @@ class CancelScopeTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         assertThat(Thread.interrupted()).isFalse();
     }
+
+    /** Without interruptOwner, a cancel from another thread still wakes a microio receive parked in the region. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void nonInterruptingScopeCancelWakesParkedReceive(Kind kind) throws Exception {
+        Channel<String> channel = Channel.create();
+        CancelScope scope = CancelScope.builder().interruptOwner(false).build();
+        CountDownLatch inside = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean interruptedAfter = new AtomicBoolean(true);
+        Thread t = kind.start(() -> {
+            try {
+                scope.run(() -> {
+                    inside.countDown();
+                    channel.receive();
+                });
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+            interruptedAfter.set(Thread.interrupted());
+        });
+        inside.await();
+        scope.cancel("stop");
+        assertThat(t.join(LONG)).as("receiver woken by the cancel").isTrue();
+        assertThat(failure.get()).isNull();
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(interruptedAfter).isFalse();
+    }
+
+    /** A cancel by call releases the scope's deadline timer at once, not only at exit. */
+    @Test
+    void cancelReleasesDeadlineTimerBeforeExit() {
+        ManualTimeSource clock = new ManualTimeSource();
+        CancelScope scope = CancelScope.builder().timeout(Duration.ofSeconds(10)).timeSource(clock).build();
+        AtomicInteger pendingAfterCancel = new AtomicInteger(-1);
+        scope.run(() -> {
+            scope.cancel("by call");
+            pendingAfterCancel.set(clock.pending());
+        });
+        assertThat(pendingAfterCancel).hasValue(0);
+        assertThat(scope.timedOut()).isFalse();
+        assertThat(scope.reason()).isEqualTo("by call");
+    }
+
+    /** A scope cancelled by call is not timed out; a deadline's cancellation is, and says so in toString. */
+    @Test
+    void timedOutTellsDeadlineFromCall() {
+        CancelScope byCall = CancelScope.create();
+        assertThat(byCall.timedOut()).isFalse();
+        assertThat(byCall.toString()).isEqualTo("CancelScope[active]");
+        byCall.cancel("why");
+        assertThat(byCall.timedOut()).isFalse();
+        assertThat(byCall.toString()).isEqualTo("CancelScope[cancelled: why]");
+
+        ManualTimeSource clock = new ManualTimeSource();
+        CancelScope byDeadline = CancelScope.builder().shield().timeout(Duration.ofSeconds(1)).timeSource(clock).build();
+        assertThat(byDeadline.isShield()).isTrue();
+        assertThat(byCall.isShield()).isFalse();
+        byDeadline.run(() -> clock.advance(Duration.ofSeconds(1)));
+        assertThat(byDeadline.timedOut()).isTrue();
+        assertThat(byDeadline.reason()).isEqualTo("deadline exceeded");
+        assertThat(byDeadline.toString()).isEqualTo("CancelScope[timed out, shield]");
+    }
+
+    /** remaining() counts down on the scope's clock and turns negative after the deadline. */
+    @Test
+    void remainingCountsDownOnTheScopesClock() {
+        ManualTimeSource clock = new ManualTimeSource();
+        clock.advance(Duration.ofSeconds(100));
+        CancelScope scope = CancelScope.builder().deadlineNanos(Duration.ofSeconds(105).toNanos()).timeSource(clock).build();
+        assertThat(scope.remaining()).contains(Duration.ofSeconds(5));
+        clock.advance(Duration.ofSeconds(7));
+        assertThat(scope.remaining()).contains(Duration.ofSeconds(-2));
+    }
+
+    /** isCurrentCancelled is false outside any scope and inside a scope nobody cancelled. */
+    @Test
+    void isCurrentCancelledIsFalseUntilCancelled() {
+        assertThat(CancelScope.isCurrentCancelled()).isFalse();
+        CancelScope scope = CancelScope.create();
+        AtomicBoolean before = new AtomicBoolean(true);
+        scope.run(() -> {
+            before.set(CancelScope.isCurrentCancelled());
+            CancelScope.checkpoint(); // does not throw
+        });
+        assertThat(before).isFalse();
+        assertThat(scope.cancelledCaught()).isFalse();
+    }
+
+    /** A checkpoint inside an uncancelled inner scope sees the cancellation of the outer scope. */
+    @Test
+    void checkpointInInnerScopeSeesOuterCancellation() {
+        CancelScope outer = CancelScope.builder().interruptOwner(false).build();
+        CancelScope inner = CancelScope.create();
+        AtomicReference<String> seen = new AtomicReference<>();
+        outer.run(() -> inner.run(() -> {
+            outer.cancel("outer");
+            try {
+                CancelScope.checkpoint();
+            } catch (CancelledException e) {
+                seen.set(e.getMessage());
+                throw e;
+            }
+        }));
+        assertThat(seen.get()).contains("outer");
+        assertThat(inner.cancelledCaught()).isFalse();
+        assertThat(outer.cancelledCaught()).isTrue();
+    }
+
+    /** CancelScope.sleep sleeps for its duration outside a cancelled scope, and returns at once for zero. */
+    @Test
+    void sleepWaitsItsDuration() throws Exception {
+        long start = System.nanoTime();
+        CancelScope.sleep(SHORT);
+        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(SHORT.toNanos());
+        CancelScope.sleep(Duration.ZERO);
+        CancelScope.sleep(Duration.ofMillis(-1));
+    }
+
+    /** CancelScope.sleep woken by its scope's cancel throws CancelledException, not a bare InterruptedException. */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void sleepWokenByCancelThrowsCancelledException(Kind kind) throws Exception {
+        CancelScope scope = CancelScope.create();
+        CountDownLatch inside = new CountDownLatch(1);
+        AtomicReference<Throwable> thrownInBody = new AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = kind.start(() -> {
+            try {
+                scope.run(() -> {
+                    inside.countDown();
+                    try {
+                        CancelScope.sleep(LONG);
+                    } catch (Throwable e) {
+                        thrownInBody.set(e);
+                        throw e;
+                    }
+                });
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        inside.await();
+        scope.cancel("stop");
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(failure.get()).isNull();
+        assertThat(thrownInBody.get()).isInstanceOf(CancelledException.class);
+        assertThat(scope.cancelledCaught()).isTrue();
+    }
+
+    /** currentRemaining counts only the deadlines whose cancellation reaches the thread: not those outside a shield. */
+    @Test
+    void currentRemainingStopsAtShield() {
+        ManualTimeSource clock = new ManualTimeSource();
+        AtomicReference<Optional<Duration>> inShield = new AtomicReference<>();
+        CancelScope.builder().timeout(Duration.ofSeconds(3)).timeSource(clock).build().run(() ->
+                CancelScope.builder().shield().build().run(() -> inShield.set(CancelScope.currentRemaining())));
+        assertThat(inShield.get()).isEmpty();
+    }
+
+    /** A SocketTimeoutException is not a cancellation, even in a cancelled scope; a cyclic cause chain ends the search. */
+    @Test
+    void socketTimeoutAndCyclicCausesAreNotCancellations() {
+        assertThat(CancelScope.isCancellation(new java.net.SocketTimeoutException())).isFalse();
+        assertThat(CancelScope.isCancellation(new java.io.InterruptedIOException())).isTrue();
+        assertThat(CancelScope.isCancellation(new IOException(new java.nio.channels.ClosedByInterruptException()))).isTrue();
+        IOException a = new IOException("a");
+        IOException b = new IOException("b", a);
+        a.initCause(b);
+        assertThat(CancelScope.isCancellation(a)).isFalse();
+        CancelScope scope = CancelScope.create();
+        assertThatThrownBy(() -> scope.run(() -> {
+            scope.cancel();
+            throw new java.net.SocketTimeoutException("read timed out");
+        })).isInstanceOf(java.net.SocketTimeoutException.class);
+        assertThat(scope.cancelledCaught()).isFalse();
+    }
+
+    /** A timeout too large for nanoseconds never expires at entry, and its remaining time stays positive. */
+    @Test
+    void hugeTimeoutSaturatesInsteadOfOverflowing() {
+        ManualTimeSource clock = new ManualTimeSource();
+        clock.advance(Duration.ofSeconds(1));
+        CancelScope scope = CancelScope.builder().timeout(Duration.ofSeconds(Long.MAX_VALUE)).timeSource(clock).build();
+        AtomicReference<Optional<Duration>> remaining = new AtomicReference<>();
+        scope.run(() -> remaining.set(scope.remaining()));
+        assertThat(scope.isCancelled()).isFalse();
+        assertThat(remaining.get()).hasValueSatisfying(d -> assertThat(d).isGreaterThan(Duration.ofDays(100 * 365)));
+
+        CancelScope past = CancelScope.builder().timeout(Duration.ofSeconds(Long.MIN_VALUE)).timeSource(clock).build();
+        past.run(() -> {
+            clock.advance(Duration.ZERO); // runs the timer, already due
+            CancelScope.checkpoint();
+        });
+        assertThat(past.timedOut()).isTrue();
+        assertThat(past.cancelledCaught()).isTrue();
+        assertThat(past.remaining()).hasValueSatisfying(d -> assertThat(d).isNegative());
+    }
+
+    /** failAfter names the timeout in its DeadlineExceededException. */
+    @Test
+    void deadlineExceededNamesTheTimeout() {
+        assertThatThrownBy(() -> CancelScope.failAfter(SHORT, () -> {
+            Thread.sleep(LONG);
+            return "never";
+        })).isInstanceOf(DeadlineExceededException.class).hasMessage("deadline exceeded after PT0.05S");
+    }
+
+    /** A callback that throws is logged at ERROR: the failure is loud, and the cancellation still took effect. */
+    @Test
+    void throwingCallbackIsLogged() {
+        CancelScope scope = CancelScope.create();
+        scope.onCancel(() -> {
+            throw new IllegalStateException("callback failure (expected in this test)");
+        });
+        try (io.microio.testing.LogCapture log = io.microio.testing.LogCapture.of(CancelScope.class.getName())) {
+            assertThat(scope.cancel()).isTrue();
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).startsWith("SEVERE").contains("callback failure"));
+        }
+        assertThat(scope.isCancelled()).isTrue();
+    }
 }

@@ -771,4 +771,90 @@ class RequestRegistryTest {
 
     // ---------------------------------------------------------------- helpers
 
+    /** cancel() from another thread wakes a waiter at once, long before the waiter's own timeout. */
+    @Test
+    void cancelWakesWaiterLongBeforeItsTimeout() throws Exception {
+        ReplyHandle<String> handle = registry.register(1L);
+        Worker<String> waiter = Worker.start("waiter", () -> handle.await(Duration.ofHours(1)));
+        waiter.awaitBlocked();
+        assertThat(handle.cancel()).isTrue();
+        assertThat(waiter.joinsWithin(LONG_DELAY)).as("waiter woken by cancel").isTrue();
+        assertThat(waiter.joinFailure()).isInstanceOf(CancellationException.class);
+    }
+
+    /** A timeout too large for nanoseconds waits for the reply instead of expiring at once. */
+    @Test
+    void hugeAwaitTimeoutWaitsForTheReply() throws Exception {
+        ReplyHandle<String> handle = registry.register(1L);
+        Worker<String> waiter = Worker.start("waiter", () -> handle.await(Duration.ofSeconds(Long.MAX_VALUE)));
+        waiter.awaitBlocked();
+        assertThat(registry.resolve(1L, "one")).isTrue();
+        assertThat(waiter.join()).isEqualTo("one");
+        ReplyHandle<String> negative = registry.register(2L);
+        assertThatThrownBy(() -> negative.await(Duration.ofSeconds(Long.MIN_VALUE))).isInstanceOf(DeadlineExceededException.class);
+    }
+
+    /** The timeout's DeadlineExceededException names the timeout; a later await says the request had timed out. */
+    @Test
+    void timeoutMessageNamesTheTimeout() {
+        ReplyHandle<String> handle = registry.register(1L);
+        assertThatThrownBy(() -> handle.await(SHORT_DELAY))
+                .isInstanceOf(DeadlineExceededException.class)
+                .hasMessageEndingWith("within " + SHORT_DELAY);
+        assertThatThrownBy(() -> handle.await(LONG_DELAY))
+                .isInstanceOf(DeadlineExceededException.class)
+                .hasMessageEndingWith("before its timeout");
+    }
+
+    /** expire() ends a pending request as timed out, once, and removes the entry. */
+    @Test
+    void expireEndsThePendingRequestAsTimedOut() {
+        ReplyHandle<String> handle = registry.register(1L);
+        assertThat(handle.expire()).isTrue();
+        assertThat(handle.expire()).isFalse();
+        assertThat(registry.pending()).isZero();
+        assertThat(registry.resolve(1L, "late")).isFalse();
+        assertThatThrownBy(() -> handle.await(LONG_DELAY)).isInstanceOf(DeadlineExceededException.class);
+    }
+
+    /** failAll racing cancel: each request ends once, so failAll's count plus the successful cancels is the number registered. */
+    @Test
+    void failAllRacingCancelCountsEachRequestOnce() throws Exception {
+        int rounds = 2_000;
+        int perRound = 32;
+        CyclicBarrier barrier = new CyclicBarrier(2);
+        AtomicReference<List<ReplyHandle<String>>> current = new AtomicReference<>();
+        int[] cancelled = new int[rounds];
+        Worker<Void> canceller = Worker.start("canceller", () -> {
+            for (int i = 0; i < rounds; i++) {
+                barrier.await();
+                for (ReplyHandle<String> h : current.get()) {
+                    if (h.cancel()) {
+                        cancelled[i]++;
+                    }
+                }
+                barrier.await();
+            }
+            return null;
+        });
+        IOException cause = new IOException("connection lost");
+        int[] failed = new int[rounds];
+        int[] pendingAfter = new int[rounds];
+        for (int i = 0; i < rounds; i++) {
+            List<ReplyHandle<String>> handles = new ArrayList<>();
+            for (int k = 0; k < perRound; k++) {
+                handles.add(registry.register((long) i * perRound + k));
+            }
+            current.set(handles);
+            barrier.await();
+            failed[i] = registry.failAll(cause);
+            barrier.await();
+            pendingAfter[i] = registry.pending();
+        }
+        canceller.join();
+        for (int i = 0; i < rounds; i++) {
+            assertThat(failed[i] + cancelled[i]).as("round %s: failed %s, cancelled %s", i, failed[i], cancelled[i]).isEqualTo(perRound);
+            assertThat(pendingAfter[i]).as("round %s", i).isZero();
+        }
+    }
 }

@@ -623,4 +623,115 @@ class ServiceThreadTest {
                 .findFirst()
                 .orElse(Thread.State.NEW);
     }
+
+    /** Listeners see STARTING as soon as start() returns and STOPPING as soon as stop() returns, while the body still runs. */
+    @Test
+    void listenersSeeStartingAndStoppingWhileTheBodyRuns() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch mayStart = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        ServiceThread svc = track(ServiceThread.of("events", ctx -> {
+            mayStart.await();
+            ctx.started();
+            while (mayEnd.getCount() > 0) {
+                try {
+                    mayEnd.await(); // stays in STOPPING until the test lets it end
+                } catch (InterruptedException stopInterrupt) {
+                    // the stop's interrupt; keep waiting
+                }
+            }
+        }));
+        svc.addListener((from, to) -> seen.add(transition(from, to)));
+        try {
+            svc.start();
+            await().until(() -> seen.contains("NEW->STARTING"));
+            mayStart.countDown();
+            svc.awaitStarted(LONG);
+            assertThat(svc.stop("done")).isTrue();
+            await().until(() -> seen.contains("RUNNING->STOPPING"));
+            assertThat(svc.state().phase()).isEqualTo(Phase.STOPPING);
+        } finally {
+            mayStart.countDown();
+            mayEnd.countDown();
+        }
+        assertThat(svc.join(LONG)).isTrue();
+    }
+
+    /**
+     * ctx.awaitStop returns true once a stop was requested, whether it was waiting or the stop came first
+     * (the waiting call is shielded: unshielded, the stop may also arrive as the body scope's cancellation).
+     */
+    @Test
+    void awaitStopReturnsTrueOnceStopRequested() throws Exception {
+        AtomicBoolean whileWaiting = new AtomicBoolean();
+        AtomicBoolean afterStop = new AtomicBoolean();
+        AtomicReference<Thread> body = new AtomicReference<>();
+        ServiceThread svc = track(ServiceThread.of("await-stop", ctx -> {
+            body.set(Thread.currentThread());
+            ctx.started();
+            CancelScope.builder().shield().build().run(() -> whileWaiting.set(ctx.awaitStop(LONG)));
+            afterStop.set(ctx.awaitStop(LONG));
+        }));
+        svc.start().awaitStarted(LONG);
+        await().until(() -> body.get().getState() == Thread.State.TIMED_WAITING); // in the first awaitStop
+        svc.stop("done");
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(whileWaiting).isTrue();
+        assertThat(afterStop).isTrue();
+    }
+
+    /** ctx.checkpoint() also throws for a cancelled CancelScope the body entered, not only for a stop. */
+    @Test
+    void contextCheckpointSeesTheBodysCancelledScope() throws Exception {
+        AtomicBoolean caught = new AtomicBoolean();
+        ServiceThread svc = track(ServiceThread.of("checkpoint", ctx -> {
+            ctx.started();
+            CancelScope inner = CancelScope.builder().interruptOwner(false).build();
+            inner.cancel("inner");
+            inner.run(ctx::checkpoint);
+            caught.set(inner.cancelledCaught());
+            ctx.awaitStop(LONG);
+        }));
+        svc.start().awaitStarted(LONG);
+        svc.stop("done");
+        assertThat(svc.join(LONG)).isTrue();
+        assertThat(svc.state().phase()).isEqualTo(Phase.TERMINATED);
+        assertThat(caught).isTrue();
+    }
+
+    /** join inside a cancelled scope throws CancelledException at once instead of waiting for the service. */
+    @Test
+    void joinInsideCancelledScopeThrowsAtOnce() throws Exception {
+        ServiceThread svc = track(ServiceThread.of("joined", ctx -> {
+            ctx.started();
+            ctx.awaitStop(LONG);
+        }));
+        svc.start().awaitStarted(LONG);
+        CancelScope scope = CancelScope.builder().interruptOwner(false).build();
+        scope.cancel("give up");
+        long start = System.nanoTime();
+        scope.run(() -> svc.join(LONG));
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(LONG);
+        assertThat(svc.state().phase()).isEqualTo(Phase.RUNNING);
+    }
+
+    /** A join timeout too large for nanoseconds waits for the service to end instead of giving up at once. */
+    @Test
+    void joinWithHugeTimeoutWaitsForTheEnd() throws Exception {
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        ServiceThread svc = track(ServiceThread.of("long-join", ctx -> {
+            ctx.started();
+            mayEnd.await();
+        }));
+        svc.start().awaitStarted(LONG);
+        Thread joiner = Thread.currentThread();
+        Thread releaser = Thread.ofPlatform().start(() -> {
+            await().until(() -> joiner.getState() == Thread.State.TIMED_WAITING); // blocked in join
+            mayEnd.countDown();
+        });
+        assertThat(svc.join(Duration.ofSeconds(Long.MAX_VALUE))).isTrue();
+        releaser.join(LONG);
+        assertThat(releaser.isAlive()).isFalse();
+    }
 }
