@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -84,7 +83,7 @@ public final class ServiceThread implements Service {
      * `bodyScope`. So a body woken by the interrupt always finds isStopping() true. The body's thread
      * closes `stopScope` itself when the body ends, so onStop callbacks run exactly once either way.
      * Whichever thread wins `stopClaimed` closes `stopScope` (so it is the one running the callbacks)
-     * and then opens `stopCallbacksDone`; the body's thread, when it loses, waits for that latch before
+     * and then opens `stopCallbacksDone`; the body's thread, when it loses, waits for that gate before
      * the final transition. So the final transition, join() and the listeners always come after every
      * callback, even when the body ends by itself while stop() is still running them.
      */
@@ -103,7 +102,7 @@ public final class ServiceThread implements Service {
     private final CloseScope stopScope;
     private final CancelScope bodyScope = CancelScope.create();
     private final AtomicBoolean stopClaimed = new AtomicBoolean(); // who closes stopScope
-    private final CountDownLatch stopCallbacksDone = new CountDownLatch(1); // its callbacks have returned
+    private final Gate stopCallbacksDone = new Gate(); // its callbacks have returned
     private volatile @Nullable Thread thread; // set once, by start()
 
     private ServiceThread(String name, ThreadFactory threadFactory, Body body) {
@@ -278,7 +277,7 @@ public final class ServiceThread implements Service {
         try {
             stopScope.close(reason);
         } finally {
-            stopCallbacksDone.countDown();
+            stopCallbacksDone.open();
         }
         return true;
     }
@@ -314,7 +313,7 @@ public final class ServiceThread implements Service {
         boolean interrupted = false;
         for (;;) {
             try {
-                stopCallbacksDone.await();
+                stopCallbacksDone.awaitIgnoringScope(stopCallbacksDone::isOpen); // internal: no user scope may end it
                 break;
             } catch (InterruptedException e) {
                 interrupted = true; // the callbacks must not block for long: wait them out
