@@ -216,7 +216,8 @@ class ServiceGroupLifecycleTests {
         CountDownLatch trigger = new CountDownLatch(1);
         contextRunner.withBean("trigger", CountDownLatch.class, () -> trigger)
                 .withUserConfiguration(FailingLater.class)
-                .withPropertyValues("microio.restart.enabled=true", "microio.restart.initial-backoff=10m")
+                .withPropertyValues("microio.restart.enabled=true", "microio.restart.initial-backoff=10m",
+                        "microio.restart.max-backoff=10m")
                 .run(context -> {
                     ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
                     trigger.countDown();
