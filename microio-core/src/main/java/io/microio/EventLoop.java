@@ -51,6 +51,11 @@ final class EventLoop implements Loop {
      * burn the whole timeout. Running the task inline there instead would jump it ahead of the tasks
      * already queued, breaking the loop's order.
      *
+     * Failure: a task's exception is logged (execute) or handed to its future (submit, callSync); the
+     * loop goes on. A VirtualMachineError is the exception: the runner fails the loop (failRunning:
+     * stop, refuse what is queued, fail the termination) before rethrowing it, so that no caller waits
+     * on a loop whose runner has gone.
+     *
      * Stall check: `taskSeq` is odd while a task runs; a watchdog on the time source reads it with the
      * task's start time, and reports each running task once.
      */
@@ -368,8 +373,9 @@ final class EventLoop implements Loop {
         taskSeq = taskSeq + 1; // odd: running; the runner is the only writer
         try {
             task.run();
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // a checked exception thrown sneakily too: the loop must not end unnoticed
             if (e instanceof VirtualMachineError vme) {
+                failRunning(vme);
                 throw vme;
             }
             LOG.log(System.Logger.Level.ERROR, "A task on loop " + name + " threw; the loop goes on."
@@ -377,6 +383,21 @@ final class EventLoop implements Loop {
         } finally {
             taskSeq = taskSeq + 1;
         }
+    }
+
+    /**
+     * Runner, a task having thrown a {@link VirtualMachineError}: the loop cannot be trusted to go on,
+     * and nobody must wait for it. Stops it (dropping its timers), refuses what is queued, and fails its
+     * termination with the error; the runner then rethrows the error to run()'s caller or the host.
+     */
+    private void failRunning(VirtualMachineError error) {
+        LOG.log(System.Logger.Level.ERROR, "A task on " + (host != null ? "guest loop " : "loop ") + name + " threw " + error
+                + "; the loop stops and refuses the tasks it had queued. Find the cause below (a runaway recursion, a heap too"
+                + " small) before starting a new loop.", error);
+        stop("a task threw " + error);
+        refuseQueued("a task before it threw " + error + ".");
+        endWatchdog();
+        termination.completeExceptionally(error);
     }
 
     @Override
@@ -492,10 +513,10 @@ final class EventLoop implements Loop {
             try {
                 complete(callable.call());
             } catch (Throwable e) {
+                completeExceptionally(e); // a VirtualMachineError too: its caller must not wait for ever
                 if (e instanceof VirtualMachineError vme) {
-                    throw vme;
+                    throw vme; // and the loop fails: see runTask
                 }
-                completeExceptionally(e);
             }
         }
     }

@@ -26,6 +26,12 @@ import org.jspecify.annotations.Nullable;
  * and {@code schedule} throw it, {@code submit} returns a future failed with it. A task accepted before
  * the stop runs before the loop ends; none vanishes. A task that throws does not kill the loop: a
  * {@code submit} future fails with the exception; an exception from an {@code execute} task is logged.
+ * The one exception is a {@link VirtualMachineError} ({@link StackOverflowError}, {@link OutOfMemoryError}):
+ * the loop cannot be trusted to go on, so it fails. It is logged at ERROR; the task's {@code submit}
+ * future fails with it ({@code callSync} rethrows it); the loop stops, its pending timers are dropped, the
+ * tasks it had queued are refused ({@code submit} futures fail with {@link ClosedResourceException},
+ * {@code execute} tasks are logged as not run); {@link #termination()} completes exceptionally with the
+ * error; and the error is rethrown to the caller of {@link #run()}, or to the host executor of a guest loop.
  *
  * <p>A task that holds the loop for longer than the {@linkplain Builder#stallThreshold stall threshold}
  * is logged once, at WARNING, with the loop thread's stack at that moment.
@@ -130,13 +136,15 @@ public sealed interface Loop extends Executor permits EventLoop {
      * loop built with {@link Builder#build()}; only once.
      *
      * @throws IllegalStateException if this is a guest loop or it already ran
+     * @throws VirtualMachineError if a task threw one; the loop has failed first (see the class comment)
      */
     void run();
 
     /**
-     * {@return a future completed when the loop has ended} Normally after a stop; exceptionally if a guest
-     * loop's host rejected its work or its {@code execute} threw anything else, an {@link Error} included
-     * (the loop then stops, refuses what it had queued, and logs it at ERROR).
+     * {@return a future completed when the loop has ended} Normally after a stop; exceptionally if a task
+     * threw a {@link VirtualMachineError}, or if a guest loop's host rejected its work or its {@code execute}
+     * threw anything else, an {@link Error} included (the loop then stops, refuses what it had queued, and
+     * logs it at ERROR).
      */
     CompletableFuture<Void> termination();
 
