@@ -6,6 +6,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import io.microio.testing.Awaits;
 import io.microio.testing.Delays;
+import io.microio.testing.LogCapture;
 import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
 import java.io.IOException;
@@ -101,10 +102,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       blocking calls do.
  * </ul>
  * A non-interrupting scope ({@code interruptOwner(false)}) is held to the promise of
- * {@link CancelScope.Builder#interruptOwner(boolean)}: a microio call blocked inside it is woken. (Some
- * methods' javadoc, {@link ReplyHandle#await(Duration)} and {@link WorkTracker#awaitIdle(Duration)},
- * says today that such a scope is only checked before blocking; the matrix holds them to the builder's
- * promise and to the library's: a cancellation always ends the wait it covers.)
+ * {@link CancelScope.Builder#interruptOwner(boolean)}: a microio call blocked inside it is woken.
+ *
+ * <p>Every deadline case starts just after an action on the JVM-wide timer that throws an {@link Error}
+ * (due before the case's deadline): the deadline still ends the call, so the timer outlived the error.
  *
  * <p>The deadline case needs the caller to block before {@link #DEADLINE} passes; when this machine was
  * slower than that, the case starts over from scratch with a four times longer deadline (at most
@@ -547,6 +548,7 @@ class BlockingCallMatrixTest {
         CancelScope scope = c.newScope(deadline);
         Caller caller = null;
         Throwable failure = null;
+        LogCapture timerLog = c == Case.DEADLINE_WHILE_BLOCKED ? failTimerActionBeforeDeadline() : null;
         try {
             if (c == Case.CANCELLED_BEFORE_ENTRY) {
                 scope.cancel("matrix: cancelled before entry");
@@ -581,12 +583,38 @@ class BlockingCallMatrixTest {
                 throw stuck;
             }
             caller.check(row, c, kind, scope);
+            if (timerLog != null) {
+                assertThat(timerLog.messages()).as("the timer action that failed before the deadline")
+                        .anySatisfy(m -> assertThat(m).contains(FAILING_TIMER_ACTION));
+            }
         } catch (Throwable t) {
             failure = t;
             throw t;
         } finally {
-            cleanUp(fixture, caller, failure);
+            try {
+                cleanUp(fixture, caller, failure);
+            } finally {
+                if (timerLog != null) {
+                    timerLog.close();
+                }
+            }
         }
+    }
+
+    private static final String FAILING_TIMER_ACTION = "matrix: a timer action that fails before the deadline";
+
+    /**
+     * Every deadline case runs with the JVM-wide timer having just run an action that threw an
+     * {@link Error}: the deadline that ends the call is due after it, so the case also shows that the
+     * timer went on. The timer logs the error; the capture keeps that expected stack off the console.
+     */
+    private static LogCapture failTimerActionBeforeDeadline() {
+        LogCapture log = LogCapture.of(TimeSource.class.getName()).quiet();
+        TimeSource system = TimeSource.system();
+        system.schedule(system.nanoTime(), () -> {
+            throw new StackOverflowError(FAILING_TIMER_ACTION);
+        });
+        return log;
     }
 
     /** The longest timeout a Duration can hold is no error: the call blocks, and a cancel still ends it. */

@@ -13,6 +13,7 @@ import java.util.logging.Logger;
  */
 public final class LogCapture implements AutoCloseable {
     private final Logger logger;
+    private final boolean parentHandlersBefore;
     private final List<LogRecord> records = new ArrayList<>();
     private final Handler handler = new Handler() {
         @Override
@@ -31,6 +32,7 @@ public final class LogCapture implements AutoCloseable {
 
     private LogCapture(String loggerName) {
         this.logger = Logger.getLogger(loggerName);
+        this.parentHandlersBefore = logger.getUseParentHandlers();
         handler.setLevel(Level.ALL);
         logger.addHandler(handler);
     }
@@ -43,6 +45,17 @@ public final class LogCapture implements AutoCloseable {
      */
     public static LogCapture of(String loggerName) {
         return new LogCapture(loggerName);
+    }
+
+    /**
+     * Keeps what is captured out of the console until {@link #close()}: for a test that makes the code
+     * log the same expected failure, stack and all, many times over.
+     *
+     * @return this capture
+     */
+    public LogCapture quiet() {
+        logger.setUseParentHandlers(false);
+        return this;
     }
 
     /** {@return a copy of the records captured so far} */
@@ -64,5 +77,6 @@ public final class LogCapture implements AutoCloseable {
     @Override
     public void close() {
         logger.removeHandler(handler);
+        logger.setUseParentHandlers(parentHandlersBefore);
     }
 }
