@@ -232,6 +232,9 @@ public final class Actor<T> {
     private int phase = RUNNING;
     private @Nullable Throwable outcome; // how it ends; null: normally
     private boolean failedByHandler; // outcome is a handler's failure
+    // the BrokenResourceException of a failed mailbox, if that ended the actor (a handler may throw one too:
+    // that is a handler failure); written before termination completes, read after
+    private @Nullable Throwable mailboxFailure;
     private boolean abandoned; // the mailbox was abandoned and the in-flight handlers cancelled
     private boolean interrupted; // run(): the dispatcher consumed its thread's interrupt
     private @Nullable Baton current; // concurrent mode: the last item started
@@ -346,13 +349,15 @@ public final class Actor<T> {
             throw new IllegalStateException("actor " + name + " runs on its executor; run() is for an actor built"
                     + " without one");
         }
-        CancelScope.checkpoint();
         if (!ran.compareAndSet(false, true)) {
             throw new IllegalStateException("actor " + name + " has already run");
         }
         Thread me = Thread.currentThread();
         runThread = me;
         try {
+            if (CancelScope.isCurrentCancelled()) {
+                cancelRun(); // cancelled already: the actor ends at once, abandoning its mailbox, as documented
+            }
             signal();
             while (!termination.isDone()) {
                 if (wip != 0) {
@@ -419,6 +424,7 @@ public final class Actor<T> {
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         long nanos = Durations.saturatedNanos(timeout);
+        CancelScope.checkpoint(); // a cancelled scope wins, even over an actor that has already ended
         if (!termination.isDone() && !terminationWaiters.await(termination::isDone, nanos)) {
             CancelScope.checkpoint();
             return false;
@@ -595,6 +601,9 @@ public final class Actor<T> {
                 end(null, false);
                 continue;
             } catch (BrokenResourceException e) {
+                if (phase == RUNNING) {
+                    mailboxFailure = e;
+                }
                 end(e, false); // failed by the sender: what came before was handled
                 continue;
             } catch (ClosedResourceException e) {
@@ -739,7 +748,7 @@ public final class Actor<T> {
             LOG.log(System.Logger.Level.WARNING, "Actor " + name + " ended with " + pm.held()
                     + " items held in mailbox " + pm.name() + " (parked below its floor); take them with drainNow().");
         }
-        if (out != null && executor != null && !(out instanceof BrokenResourceException)) {
+        if (out != null && executor != null && out != mailboxFailure) {
             LOG.log(System.Logger.Level.ERROR, "Actor " + name + " stopped: "
                     + (out == rejection ? "its executor rejected its work" : "its handler threw")
                     + ". Its mailbox " + mailbox.name() + " was abandoned: queued items went to onUndelivered and"
@@ -782,7 +791,7 @@ public final class Actor<T> {
     }
 
     private RuntimeException report(Throwable out) {
-        if (out instanceof BrokenResourceException b) {
+        if (out == mailboxFailure && out instanceof BrokenResourceException b) {
             return new BrokenResourceException(b.getMessage(), b.getCause());
         }
         return new CompletionException("actor " + name + " stopped: " + out, out);

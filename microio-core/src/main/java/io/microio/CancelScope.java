@@ -267,7 +267,7 @@ public final class CancelScope {
             hasDeadline = true;
         }
         if (hasDeadline && cancellation == null) {
-            if (deadlineNanos - timeSource.nanoTime() <= 0) {
+            if (deadlineNanos <= timeSource.nanoTime()) { // plain order, as the timers use: see deadlineNanos(long)
                 // Already passed (a zero or negative timeout, a budget handed on that ran out): cancel
                 // here, so the first checkpoint fails, instead of waiting for the timer thread (or, with
                 // a manual clock, for the next advance). Delivery is still closed: the interrupt is
@@ -538,7 +538,7 @@ public final class CancelScope {
         if (!hasDeadline) {
             return Optional.empty();
         }
-        return Optional.of(Duration.ofNanos(deadlineNanos - timeSource.nanoTime()));
+        return Optional.of(Duration.ofNanos(Durations.saturatedSubtract(deadlineNanos, timeSource.nanoTime())));
     }
 
     @Override
@@ -623,7 +623,7 @@ public final class CancelScope {
         boolean found = false;
         for (CancelScope s = TOP.get(); s != null; s = s.parent) {
             if (s.hasDeadline) {
-                long left = s.deadlineNanos - s.timeSource.nanoTime();
+                long left = Durations.saturatedSubtract(s.deadlineNanos, s.timeSource.nanoTime());
                 if (!found || left < best) {
                     best = left;
                     found = true;
@@ -772,7 +772,9 @@ public final class CancelScope {
          * Replaces a {@link #timeout}.
          *
          * @param deadlineNanos when, in {@link TimeSource#nanoTime()} units; at or before the time of
-         *     entry cancels the scope at entry
+         *     entry cancels the scope at entry. Deadlines are compared as plain numbers (a value far below
+         *     {@code nanoTime()}, down to {@link Long#MIN_VALUE}, has passed; one far above, up to
+         *     {@link Long#MAX_VALUE}, has not), so compute one as a saturated sum, never one that may wrap
          * @return this builder
          */
         public Builder deadlineNanos(long deadlineNanos) {

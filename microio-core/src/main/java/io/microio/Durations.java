@@ -28,6 +28,15 @@ final class Durations {
         return sum;
     }
 
+    /** {@return {@code a - b}, clamped to {@code [Long.MIN_VALUE, Long.MAX_VALUE]} instead of wrapping} */
+    static long saturatedSubtract(long a, long b) {
+        long difference = a - b;
+        if (((a ^ b) & (a ^ difference)) < 0) { // operands of different signs, and the result lost a's sign
+            return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return difference;
+    }
+
     /**
      * {@return the deadline {@code delay} after {@code nowNanos}, saturated} A negative delay counts as
      * zero.

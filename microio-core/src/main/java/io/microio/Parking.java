@@ -28,7 +28,8 @@ final class Parking {
      *
      * Waits that are not here, and why: the consumer parks of MpscChannel and Actor.run (they check
      * the scope themselves after each park), and a thread's last instructions after its task ended
-     * (TaskGroup, ServiceThread: Thread.join, bounded by the thread's exit, not by other code).
+     * (TaskGroup; ServiceThread, which first waits here for a gate its thread opens after the last
+     * listener returned, then Thread.join: bounded by the thread's exit, not by other code).
      */
 
     private Parking() {}

@@ -103,6 +103,7 @@ public final class ServiceThread implements Service {
     private final CancelScope bodyScope = CancelScope.create();
     private final AtomicBoolean stopClaimed = new AtomicBoolean(); // who closes stopScope
     private final Gate stopCallbacksDone = new Gate(); // its callbacks have returned
+    private final Gate threadDone = new Gate(); // the service's thread has run its last code, listeners included
     private volatile @Nullable Thread thread; // set once, by start()
 
     private ServiceThread(String name, ThreadFactory threadFactory, Body body) {
@@ -191,8 +192,11 @@ public final class ServiceThread implements Service {
             return false;
         }
         lifecycle.dispatch();
-        runStopCallbacks(reason); // before the interrupt
-        bodyScope.cancel(reason);
+        try {
+            runStopCallbacks(reason); // before the interrupt
+        } finally {
+            bodyScope.cancel(reason); // even if a callback threw an Error: the body must still be told
+        }
         return true;
     }
 
@@ -214,7 +218,11 @@ public final class ServiceThread implements Service {
         if (!t.isAlive()) {
             return true;
         }
-        CancelScope.checkpoint();
+        // The thread may still be running the listeners of the final transition (user code): wait for
+        // that through the gate, which any scope can end; after it, only the thread's exit is left.
+        if (!threadDone.await(ServiceLifecycle.nanos(ServiceLifecycle.remaining(deadline)))) {
+            return false;
+        }
         try {
             return t.join(ServiceLifecycle.remaining(deadline));
         } catch (InterruptedException e) {
@@ -253,16 +261,20 @@ public final class ServiceThread implements Service {
     // ---------------------------------------------------------------- the service's thread
 
     private void runThread() {
-        Throwable failure = null;
-        if (!state().isStopRequested()) { // stopped between start() and now: do not run the body at all
-            Context ctx = new Context();
-            try {
-                bodyScope.run(() -> body.run(ctx));
-            } catch (Throwable t) {
-                failure = t;
+        try {
+            Throwable failure = null;
+            if (!state().isStopRequested()) { // stopped between start() and now: do not run the body at all
+                Context ctx = new Context();
+                try {
+                    bodyScope.run(() -> body.run(ctx));
+                } catch (Throwable t) {
+                    failure = t;
+                }
             }
+            finish(failure);
+        } finally {
+            threadDone.open(); // last: join() may now wait for the thread's exit itself
         }
-        finish(failure);
     }
 
     /**
@@ -283,10 +295,19 @@ public final class ServiceThread implements Service {
     }
 
     /** The body has ended (or never ran): make the final transition. */
-    private void finish(@Nullable Throwable failure) {
-        if (!runStopCallbacks("service ended")) {
-            awaitStopCallbacks(); // stop() is running them, perhaps still: the service ends after them
+    private void finish(@Nullable Throwable bodyFailure) {
+        Throwable callbackFailure = null;
+        try {
+            if (!runStopCallbacks("service ended")) {
+                awaitStopCallbacks(); // stop() is running them, perhaps still: the service ends after them
+            }
+        } catch (Throwable e) { // an Error from a callback (CloseScope rethrows those): the service still ends
+            callbackFailure = e;
         }
+        if (bodyFailure != null && callbackFailure != null) {
+            bodyFailure.addSuppressed(callbackFailure);
+        }
+        Throwable failure = bodyFailure != null ? bodyFailure : callbackFailure;
         ServiceState before = lifecycle.transition(LIVE, s -> {
             if (failure != null && !(s.isStopRequested() && CancelScope.isCancellation(failure))) {
                 return new ServiceState(Phase.FAILED, s.stopReason(), failure);

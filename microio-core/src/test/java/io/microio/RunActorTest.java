@@ -459,21 +459,6 @@ class RunActorTest extends ActorConformanceTest {
         assertThat(handlerCancelled).isTrue();
     }
 
-    /** run() inside an already cancelled scope throws at once, before handling anything. */
-    @Test
-    void runInsideACancelledScopeThrowsAtOnce() throws InterruptedException {
-        Actor<Integer> actor = Actor.<Integer>builder(i -> {
-            throw new AssertionError("must not run");
-        }).build();
-        actor.submit(1);
-        CancelScope scope = CancelScope.create();
-        scope.cancel("already");
-        scope.run(actor::run);
-        assertThat(scope.cancelledCaught()).isTrue();
-        assertThat(actor.isTerminated()).isFalse();
-        assertThat(actor.mailbox().stats().queued()).isEqualTo(1);
-    }
-
     /** The builder rejects bad values at once and names them. */
     @Test
     void builderRejectsBadConfiguration() {

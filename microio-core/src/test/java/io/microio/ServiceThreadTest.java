@@ -500,6 +500,48 @@ class ServiceThreadTest {
         assertThat(selfEnded).containsExactly("cleanup");
     }
 
+    /**
+     * An onStop callback that throws an Error (which CloseScope rethrows) reaches stop()'s caller, and the
+     * body is still cancelled and the service still ends: nothing is left running behind the error.
+     */
+    @Test
+    void onStopCallbackErrorStillCancelsTheBodyAndEndsTheService() throws Exception {
+        StackOverflowError error = new StackOverflowError("thrown on purpose by a test callback");
+        ServiceThread svc = track(ServiceThread.of("callback-error", ctx -> {
+            ctx.onStop(() -> {
+                throw error;
+            });
+            ctx.started();
+            new CountDownLatch(1).await(); // ended only by the stop's cancellation
+        }));
+        svc.start().awaitStarted(LONG);
+        assertThatThrownBy(() -> svc.stop("bye")).isSameAs(error);
+        assertThat(svc.join(LONG)).as("the body was cancelled despite the callback's error").isTrue();
+        assertThat(svc.state().phase()).isEqualTo(Phase.TERMINATED);
+    }
+
+    /**
+     * A service whose body ends by itself while its onStop callback throws an Error ends FAILED with that
+     * error instead of staying STOPPING for ever.
+     */
+    @Test
+    void onStopCallbackErrorOnTheServiceThreadFailsTheService() throws Exception {
+        StackOverflowError error = new StackOverflowError("thrown on purpose by a test callback");
+        ServiceThread svc = track(ServiceThread.of("self-ending-callback-error", ctx -> {
+            ctx.onStop(() -> {
+                throw error;
+            });
+            ctx.started();
+        }));
+        try (LogCapture log = LogCapture.of(Service.class.getName()).quiet()) {
+            svc.start();
+            assertThat(svc.join(LONG)).isTrue();
+            assertThat(svc.state().phase()).isEqualTo(Phase.FAILED);
+            assertThat(svc.state().failure()).isSameAs(error);
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("SEVERE", "StackOverflowError"));
+        }
+    }
+
     /** Waits for {@code latch} within {@link #LONG}, for a callback that cannot throw InterruptedException. */
     static void awaitInCallback(CountDownLatch latch) {
         try {
