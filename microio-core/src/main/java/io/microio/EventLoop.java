@@ -83,6 +83,7 @@ final class EventLoop implements Loop {
     private final @Nullable Executor host;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
+    private final ReadOnlyFuture<Void> terminationView = new ReadOnlyFuture<>("a loop's termination future is completed by the loop only");
     private final AtomicBoolean ran = new AtomicBoolean();
     private final AtomicBoolean scheduled = new AtomicBoolean(); // guest mode: a batch is posted or running
     private final Set<TimerTask> timers = ConcurrentHashMap.newKeySet(); // pending schedule() timers
@@ -104,6 +105,7 @@ final class EventLoop implements Loop {
         this.time = builder.timeSource;
         this.stallThreshold = builder.stallThreshold;
         this.host = host;
+        termination.whenComplete((v, e) -> terminationView.relay(null, e));
         if (host != null) {
             startWatchdog();
         }
@@ -429,7 +431,7 @@ final class EventLoop implements Loop {
 
     @Override
     public CompletableFuture<Void> termination() {
-        return termination;
+        return terminationView;
     }
 
     @Override

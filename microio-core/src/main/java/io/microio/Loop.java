@@ -144,7 +144,10 @@ public sealed interface Loop extends Executor permits EventLoop {
      * {@return a future completed when the loop has ended} Normally after a stop; exceptionally if a task
      * threw a {@link VirtualMachineError}, or if a guest loop's host rejected its work or its {@code execute}
      * threw anything else, an {@link Error} included (the loop then stops, refuses what it had queued, and
-     * logs it at ERROR).
+     * logs it at ERROR). Every call returns the same future, which callers cannot complete:
+     * {@code complete}, {@code completeExceptionally}, {@code cancel}, {@code obtrude...},
+     * {@code completeAsync}, {@code orTimeout} and {@code completeOnTimeout} throw
+     * {@link UnsupportedOperationException} (use {@link CompletableFuture#copy()} for a future of your own).
      */
     CompletableFuture<Void> termination();
 
