@@ -14,19 +14,26 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
+import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextClosedEvent;
 
 /**
  * Switches the application's readiness to {@link ReadinessState#REFUSING_TRAFFIC} while a service group
  * that started with the context is failed, and back to {@link ReadinessState#ACCEPTING_TRAFFIC} when no
  * group is failed any more (after a restart), unless something else changed the readiness meanwhile.
  *
+ * Once the context starts closing it changes nothing: the groups stop with the context, which must not
+ * read as a recovery, and a closing application never goes back to accepting traffic.
+ *
  * <p>Groups report changes on their own threads; the events are published from one thread of this
  * updater, so a group is never held up by the application's listeners, and changes are applied in order.
  */
 final class ServiceReadinessUpdater
-        implements SmartInitializingSingleton, ApplicationListener<AvailabilityChangeEvent<?>>, DisposableBean {
+        implements SmartInitializingSingleton, ApplicationListener<ApplicationEvent>, ApplicationContextAware, DisposableBean {
 
     private static final Log logger = LogFactory.getLog(ServiceReadinessUpdater.class);
 
@@ -36,6 +43,8 @@ final class ServiceReadinessUpdater
     private final ExecutorService executor = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("microio-readiness").daemon(true).factory());
     private boolean refused; // only touched by the executor's thread
+    private volatile boolean closing; // set by the context's ContextClosedEvent, before any group stops
+    private @Nullable ApplicationContext context;
 
     ServiceReadinessUpdater(ApplicationEventPublisher publisher, ObjectProvider<ApplicationAvailability> availability,
             ObjectProvider<ServiceGroupLifecycle> groups) {
@@ -49,10 +58,23 @@ final class ServiceReadinessUpdater
         groups.orderedStream().forEach(group -> group.addChangeListener(this::schedule));
     }
 
-    /** Another readiness change, such as the application becoming ready, may need to be overruled. */
     @Override
-    public void onApplicationEvent(AvailabilityChangeEvent<?> event) {
-        if (event.getSource() != this && event.getState() == ReadinessState.ACCEPTING_TRAFFIC) {
+    public void setApplicationContext(ApplicationContext context) {
+        this.context = context;
+    }
+
+    /**
+     * Another readiness change, such as the application becoming ready, may need to be overruled; the
+     * context's own close ends all changes (a child context's close is not ours).
+     */
+    @Override
+    public void onApplicationEvent(ApplicationEvent event) {
+        if (event instanceof ContextClosedEvent closed) {
+            if (closed.getApplicationContext() == context) {
+                closing = true;
+            }
+        } else if (event instanceof AvailabilityChangeEvent<?> change && change.getSource() != this
+                && change.getState() == ReadinessState.ACCEPTING_TRAFFIC) {
             schedule();
         }
     }
@@ -66,6 +88,9 @@ final class ServiceReadinessUpdater
     }
 
     private void update() {
+        if (closing) {
+            return; // the groups stop with the context: not a recovery
+        }
         List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailed)
                 .map(ServiceGroupLifecycle::name).toList();
         ReadinessState current = currentReadiness();

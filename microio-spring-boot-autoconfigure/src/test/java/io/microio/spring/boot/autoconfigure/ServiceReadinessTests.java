@@ -7,8 +7,11 @@ import io.microio.ServiceContext;
 import io.microio.ServiceState.Phase;
 import io.microio.ServiceThread;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
@@ -69,6 +72,25 @@ class ServiceReadinessTests {
         });
     }
 
+    /**
+     * While the context closes, readiness never goes back to accepting traffic: the failed group is
+     * stopped with the rest (and a web context refuses traffic itself as it closes), which must not read
+     * as "no group is failed any more".
+     */
+    @Test
+    void readinessWhenContextClosesAfterFailureShouldNotAcceptTrafficAgain() {
+        AtomicReference<ReadinessRecorder> recorder = new AtomicReference<>();
+        contextRunner.run(context -> {
+            ready(context);
+            recorder.set(context.getBean(ReadinessRecorder.class));
+            context.getBean(FailsOnce.class).trigger.countDown();
+            await().atMost(WAIT).until(() -> readiness(context) == ReadinessState.REFUSING_TRAFFIC);
+            AvailabilityChangeEvent.publish(context, ReadinessState.REFUSING_TRAFFIC); // as a closing web context does
+        }); // closes the context; the updater's destroy() waits for its last update
+        assertThat(recorder.get().states).containsExactly(ReadinessState.ACCEPTING_TRAFFIC,
+                ReadinessState.REFUSING_TRAFFIC, ReadinessState.REFUSING_TRAFFIC);
+    }
+
     /** Switched off, a failed group leaves readiness alone. */
     @Test
     void readinessWhenDisabledShouldNotChange() {
@@ -113,13 +135,15 @@ class ServiceReadinessTests {
         }
     }
 
-    /** Counts readiness changes. */
+    /** Counts readiness changes, and keeps them in order. */
     static class ReadinessRecorder implements ApplicationListener<AvailabilityChangeEvent<ReadinessState>> {
         final AtomicInteger changes = new AtomicInteger();
+        final List<ReadinessState> states = new CopyOnWriteArrayList<>();
 
         @Override
         public void onApplicationEvent(AvailabilityChangeEvent<ReadinessState> event) {
             changes.incrementAndGet();
+            states.add(event.getState());
         }
     }
 }
