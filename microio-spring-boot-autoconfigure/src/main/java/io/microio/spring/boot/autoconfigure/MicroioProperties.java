@@ -59,7 +59,10 @@ public class MicroioProperties implements InitializingBean {
 
         /**
          * Maximum time a service group waits for all of its services to report that they have
-         * started. A service that has not started by then fails the application startup.
+         * started. A service that has not started by then fails the application startup. The same
+         * limit applies to each restart attempt (one that misses it is a failed attempt, tried again
+         * after the back-off) and to a start after a stop, which first waits for the services of the
+         * previous run to end.
          */
         private Duration timeout = Duration.ofSeconds(30);
 
@@ -131,9 +134,10 @@ public class MicroioProperties implements InitializingBean {
          * Whether to start a service group again after one of its services failed. Applies only to
          * groups whose services all come from @MicroioService ServiceThread.Body beans. A restart
          * waits until every service of the failed run has ended, however long that takes, so that no
-         * service ever runs twice at once; the group stays failed meanwhile and each
-         * "microio.shutdown.timeout" spent waiting is logged as an error naming the services still
-         * running, with their stacks.
+         * service ever runs twice at once; the group stays failed meanwhile, and each shutdown budget
+         * spent waiting ("microio.shutdown.timeout", kept within
+         * "spring.lifecycle.timeout-per-shutdown-phase", at least 100 ms) is logged as an error naming
+         * the services still running, with their stacks.
          */
         private boolean enabled;
 

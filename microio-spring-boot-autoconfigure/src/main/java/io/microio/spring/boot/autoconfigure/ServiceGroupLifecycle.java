@@ -50,7 +50,9 @@ import org.springframework.context.SmartLifecycle;
  * is set and every service of the group comes from a {@link io.microio.ServiceThread.Body} bean, the
  * group is started again with fresh threads after a back-off that doubles after each failed attempt.
  * Every failure of a running group leads to a restart, also one that comes right after a restart
- * reported the group running again.
+ * reported the group running again; an attempt that fails, or does not report started within the
+ * startup timeout, is tried again after the back-off, and the group counts as failed until one
+ * succeeds.
  *
  * <p><b>One instance at a time.</b> A service never runs beside an earlier instance of itself (one that
  * owns a socket or a file could not). A restart first waits until every service of the failed run has
@@ -89,6 +91,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     private final Settings settings;
     private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
+    private @Nullable Thread stopper; // guarded by lock: waits for the latest stop, then runs its callback
     private volatile @Nullable Run run;
     private int runs; // guarded by lock
 
@@ -142,7 +145,10 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         return Collections.unmodifiableMap(states);
     }
 
-    /** {@return how many times the group was started again after a failure, in the current run} */
+    /**
+     * {@return how many attempts were made to start the group again after a failure, in the current run}
+     * Failed attempts count too.
+     */
     public int restarts() {
         Run r = run;
         return r == null ? 0 : r.restarts;
@@ -281,25 +287,15 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     public void stop() {
         Thread waiter = stopAsync(() -> {});
         if (waiter != null) {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    waiter.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true; // the waiter ends within the budget: finish waiting for it
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            joinUninterruptibly(waiter); // it ends within the shutdown budget
         }
     }
 
     /**
      * Latches every {@link ScopeGroup} bean, asks the services to stop in reverse order, and returns;
      * {@code callback} runs, on another thread, when they have ended or the shutdown budget is spent.
-     * Never blocks on a service.
+     * Never blocks on a service. A call while an earlier stop still waits runs its callback after that
+     * stop's; a call when the group is not running runs it at once, on the calling thread.
      */
     @Override
     public void stop(Runnable callback) {
@@ -313,8 +309,10 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         ServiceGroup group;
         Thread restarter;
         CancelScope restarterScope;
+        Thread earlierStop;
         synchronized (lock) {
             r = run;
+            earlierStop = stopper;
             if (r == null || !r.stopRequested.close(reason)) {
                 r = null;
                 group = null;
@@ -327,8 +325,15 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             }
         }
         if (r == null) { // never started, or stopped before
-            callback.run();
-            return null;
+            if (earlierStop == null || !earlierStop.isAlive()) {
+                callback.run();
+                return null;
+            }
+            // A stop is still waiting for the services: this one's callback comes after it, as promised.
+            return Thread.ofPlatform().name("microio-stop-" + name).daemon(true).start(() -> {
+                joinUninterruptibly(earlierStop);
+                callback.run();
+            });
         }
         if (restarterScope != null) {
             restarterScope.cancel(reason); // ends its wait for a previous run or its back-off
@@ -339,7 +344,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         }
         fireChange();
         Duration budget = settings.shutdownBudget();
-        return Thread.ofPlatform().name("microio-stop-" + name).daemon(true).start(() -> {
+        Thread waiter = Thread.ofPlatform().name("microio-stop-" + name).daemon(true).unstarted(() -> {
             try {
                 awaitEnd(group, restarter, budget);
             } finally {
@@ -347,10 +352,30 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
                 callback.run();
             }
         });
+        synchronized (lock) {
+            stopper = waiter;
+        }
+        waiter.start();
+        return waiter;
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the thread ends within the shutdown budget: finish waiting for it
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void awaitEnd(@Nullable ServiceGroup group, @Nullable Thread restarter, Duration budget) {
-        long deadline = System.nanoTime() + budget.toNanos();
+        long deadline = deadlineAfter(budget);
         try {
             boolean ended = group == null || group.joinOrLog(budget);
             if (restarter != null) {
@@ -520,8 +545,12 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
                 logger.info("microio service group '" + name + "' is running again");
                 backoff = restart.initialBackoff();
             } catch (ServiceFailedException | DeadlineExceededException e) {
+                // A failed attempt, whatever state stopping leaves the group in: try again after the
+                // back-off (the restarter stays set, so the group counts as failed meanwhile).
                 next.stop("microio service group '" + name + "' did not start again: " + oneLine(e));
                 backoff = min(backoff.multipliedBy(2), restart.maxBackoff());
+                previous = next;
+                continue;
             } catch (IllegalStateException e) {
                 return; // stopped with the context before it could start
             }
@@ -565,6 +594,18 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
                 logger.warn("a listener of microio service group '" + name + "' failed", e);
             }
         }
+    }
+
+    /** {@return System.nanoTime() + budget, saturated: a budget of centuries must not overflow} */
+    private static long deadlineAfter(Duration budget) {
+        long now = System.nanoTime();
+        long nanos;
+        try {
+            nanos = budget.toNanos();
+        } catch (ArithmeticException e) {
+            nanos = Long.MAX_VALUE;
+        }
+        return nanos > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
     }
 
     private static Duration remaining(long deadline) {
