@@ -64,9 +64,10 @@ import org.jspecify.annotations.Nullable;
  * references, so a channel that is closed and dropped can be garbage collected while its meters are
  * still registered. Its meters are removed at the next {@code register} or
  * {@link #bindTo(MeterRegistry)}, or when its {@link Registration} is closed. Until then its gauges
- * read {@code NaN} and its function counters keep the last value they read (Micrometer's function
- * counters do so), so that a counter never goes down, which Prometheus would take for a counter reset;
- * a counter that no scrape read before the object was collected reads 0.
+ * read {@code NaN} and its function counters stop counting: on a cumulative registry (Prometheus) a
+ * function counter keeps the last total it read, so it never goes down, which Prometheus would take
+ * for a counter reset (a counter that no scrape read before the object was collected reads 0); on a
+ * step registry each later step reports an increment of 0.
  *
  * <p>Registering a second object of the same kind under a name replaces the first one's meters: of
  * registrations under one kind and name, also concurrent ones, the meters that remain are those of
