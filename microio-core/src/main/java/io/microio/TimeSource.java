@@ -47,4 +47,20 @@ public interface TimeSource {
     static TimeSource system() {
         return SystemTimeSource.INSTANCE;
     }
+
+    /**
+     * {@return the health of the shared timer thread behind {@link #system()}} Whether it runs, how many
+     * of its actions threw, how often it was restarted and how many deadlines it holds; see
+     * {@link TimerStats} for what each value means. For health checks and metrics: a timer in state
+     * {@link TimerStats.State#ENDED ENDED} fires no deadlines, while {@link TimerStats#failures() failures}
+     * alone do not stop it.
+     *
+     * <p>Never blocks, starts nothing and may be called from any thread; cheap enough for every scrape.
+     *
+     * <p>Memory consistency effects: actions of a deadline action prior to its throwing happen-before
+     * the return of a call to this method whose {@code failures} count that failure.
+     */
+    static TimerStats systemTimerStats() {
+        return SystemTimeSource.INSTANCE.stats();
+    }
 }

@@ -1,5 +1,6 @@
 package io.microio;
 
+import static io.microio.testing.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microio.internal.SystemTimeSource;
@@ -107,6 +108,52 @@ class SystemTimeSourceTest {
             assertThat(timer.isTimerAlive()).isTrue();
             assertThat(timer.restarts()).isZero(); // the thread survived the actions: nothing to restart
         }
+    }
+
+    /** An action that throws an Error is counted in the public stats, which still show the timer running and unrestarted. */
+    @Test
+    void systemTimerStatsCountFailedActionWhileTimerGoesOn() throws Exception {
+        TimerStats before = TimeSource.systemTimerStats();
+        try (LogCapture log = LogCapture.of(TimeSource.class.getName())) {
+            CountDownLatch thrown = new CountDownLatch(1);
+            time.schedule(time.nanoTime(), () -> {
+                thrown.countDown();
+                throw new AssertionError("thrown on purpose by a test action");
+            });
+            assertThat(thrown.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            await("the failed action counted")
+                    .until(() -> TimeSource.systemTimerStats().failures() > before.failures());
+            CountDownLatch later = new CountDownLatch(1);
+            time.schedule(time.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10), later::countDown);
+            assertThat(later.await(Delays.LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+            TimerStats after = TimeSource.systemTimerStats();
+            assertThat(after.state()).isEqualTo(TimerStats.State.RUNNING);
+            assertThat(after.failures()).isGreaterThanOrEqualTo(before.failures() + 1);
+            assertThat(after.restarts()).isEqualTo(before.restarts());
+            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("SEVERE", "AssertionError"));
+        }
+    }
+
+    /** The public stats count deadlines waiting in the timer, and stop counting them once they are cancelled and dropped. */
+    @Test
+    void systemTimerStatsCountQueuedDeadlinesUntilCancelledOnesAreDropped() {
+        int n = 2_000; // more than the timer's purge threshold, so cancelling them all makes it drop them
+        List<TimeSource.Timer> timers = new ArrayList<>();
+        long inAnHour = time.nanoTime() + Duration.ofHours(1).toNanos();
+        for (int i = 0; i < n; i++) {
+            timers.add(time.schedule(inAnHour, () -> {}));
+        }
+        long[] peak = new long[1];
+        try {
+            await("the scheduled deadlines counted").until(() -> {
+                peak[0] = TimeSource.systemTimerStats().queued();
+                return peak[0] >= n;
+            });
+        } finally {
+            timers.forEach(TimeSource.Timer::cancel);
+        }
+        await("the cancelled deadlines dropped").until(() -> TimeSource.systemTimerStats().queued() <= peak[0] - n);
     }
 
     /** A StackOverflowError from an onCancel callback run by a deadline does not stop later deadlines (moveOnAfter still bounds a sleep). */

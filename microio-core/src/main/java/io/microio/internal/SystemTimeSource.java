@@ -1,6 +1,7 @@
 package io.microio.internal;
 
 import io.microio.TimeSource;
+import io.microio.TimerStats;
 import java.util.ArrayDeque;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * {@link StackOverflowError} and {@link OutOfMemoryError} included, is logged at ERROR with the action
  * and counted ({@link #failedActions()}), and the timer goes on with the next deadline. Should the
  * timer thread end anyway, a new one takes over its deadlines ({@link #restarts()}). These accessors are
- * for health checks and metrics; this class is not part of microio's API.
+ * for health checks and metrics, published as {@link TimeSource#systemTimerStats()}; this class is not
+ * part of microio's API.
  */
 public final class SystemTimeSource implements TimeSource {
     /*
@@ -41,6 +43,10 @@ public final class SystemTimeSource implements TimeSource {
      *   and counted. The heap and the due list are fields, so that if the thread ends anyway (an Error
      *   in the timer's own bookkeeping), its finally block hands them to a new timer thread; a
      *   successor starts only after its predecessor stopped touching them (Thread.start orders it).
+     * - `timerThread` goes from the ending thread straight to its successor, under the lock, so that
+     *   stats() never reads a restart in progress as an ended timer; it is null only before first use
+     *   and when no successor could be started. `restarts` is counted before that, so a reader that
+     *   finds null with `restarts` zero knows the timer was never started.
      */
 
     public static final SystemTimeSource INSTANCE = new SystemTimeSource();
@@ -61,7 +67,7 @@ public final class SystemTimeSource implements TimeSource {
     private final AtomicLong failedActions = new AtomicLong();
     private final AtomicLong restarts = new AtomicLong();
 
-    private SystemTimeSource() {}
+    SystemTimeSource() {} // package-private for tests; everything else uses INSTANCE
 
     @Override
     public long nanoTime() {
@@ -91,11 +97,16 @@ public final class SystemTimeSource implements TimeSource {
     private synchronized Thread startTimerThread() {
         Thread t = timerThread;
         if (t == null) {
-            t = new Thread(this::runTimers, "microio-timer");
-            t.setDaemon(true);
+            t = newTimerThread();
             t.start();
             timerThread = t;
         }
+        return t;
+    }
+
+    private Thread newTimerThread() {
+        Thread t = new Thread(this::runTimers, "microio-timer");
+        t.setDaemon(true);
         return t;
     }
 
@@ -118,18 +129,23 @@ public final class SystemTimeSource implements TimeSource {
 
     /** The timer thread is ending: lets a new one take over the heap, now or at the next schedule(). */
     private void timerEnded(Thread ended) {
-        restarts.incrementAndGet();
-        synchronized (this) {
-            if (timerThread == ended) {
-                timerThread = null;
-            }
-        }
+        restarts.incrementAndGet(); // before timerThread changes: see the design comment
         try {
             LOG.log(System.Logger.Level.ERROR, "The microio-timer thread ended abnormally; starting a new one. Deadlines are late"
                     + " by the time this took.");
-            startTimerThread();
-        } catch (Throwable e) {
-            // schedule() starts one when it finds none
+        } catch (Throwable logFailed) {
+            // counted above; replace the thread regardless
+        }
+        synchronized (this) {
+            if (timerThread == ended) {
+                try {
+                    Thread successor = newTimerThread();
+                    successor.start();
+                    timerThread = successor;
+                } catch (Throwable e) {
+                    timerThread = null; // schedule() starts one when it finds none
+                }
+            }
         }
     }
 
@@ -210,7 +226,10 @@ public final class SystemTimeSource implements TimeSource {
         return failedActions.get();
     }
 
-    /** {@return how many times the timer thread ended abnormally and was replaced; zero when healthy} */
+    /**
+     * {@return how many times the timer thread ended abnormally and was replaced (at once, or by the next
+     * schedule() if starting a new thread failed); zero when healthy}
+     */
     public long restarts() {
         return restarts.get();
     }
@@ -228,6 +247,24 @@ public final class SystemTimeSource implements TimeSource {
     public int queuedEntries() {
         Entry head = inbound.get();
         return heapSize + (head == null ? 0 : head.depth);
+    }
+
+    /** {@return the timer's health; see {@link TimeSource#systemTimerStats()}} */
+    public TimerStats stats() {
+        Thread thread = timerThread; // before restarts: see the design comment
+        long restarted = restarts.get();
+        return new TimerStats(state(thread, restarted), failedActions.get(), restarted, Math.max(0, queuedEntries()));
+    }
+
+    /**
+     * {@return the state of a timer whose current thread is {@code thread}, given {@code restarts} read
+     * after it}
+     */
+    static TimerStats.State state(@Nullable Thread thread, long restarts) {
+        if (thread != null) {
+            return thread.isAlive() ? TimerStats.State.RUNNING : TimerStats.State.ENDED;
+        }
+        return restarts == 0 ? TimerStats.State.NOT_STARTED : TimerStats.State.ENDED;
     }
 
     @Override

@@ -11,8 +11,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Auto-configuration of the {@code microio} health contributor, which reports every service of every
- * service group. Switched off with {@code management.health.microio.enabled=false}.
+ * Auto-configuration of microio's health: the {@code microio} contributor, which reports every service
+ * of every service group, and the {@code microioTimer} indicator, which reports the JVM-wide timer
+ * thread. Both are switched off with {@code management.health.microio.enabled=false}.
  */
 @AutoConfiguration(afterName = "io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration")
 @ConditionalOnClass({ HealthContributor.class, ConditionalOnEnabledHealthIndicator.class })
@@ -27,6 +28,12 @@ public final class MicroioHealthContributorAutoConfiguration {
         @ConditionalOnMissingBean(name = "microioHealthContributor")
         MicroioHealthContributor microioHealthContributor(ObjectProvider<ServiceGroupLifecycle> groups) {
             return new MicroioHealthContributor(groups::orderedStream);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "microioTimerHealthIndicator")
+        MicroioTimerHealthIndicator microioTimerHealthIndicator() {
+            return new MicroioTimerHealthIndicator();
         }
     }
 }

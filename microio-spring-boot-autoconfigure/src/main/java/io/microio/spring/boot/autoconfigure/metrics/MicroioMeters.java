@@ -59,6 +59,7 @@ import org.jspecify.annotations.Nullable;
  * {@link Service} is in, 0 for the others; for the services of a {@link ServiceGroupLifecycle} also
  * tagged with the {@code group}.</li>
  * </ul>
+ * The JVM-wide timer thread has meters of its own, from {@link MicroioTimerMeters}.
  *
  * <p>Meters never keep the measured object alive: this class and the meters hold it through weak
  * references, so a channel that is closed and dropped can be garbage collected while its meters are

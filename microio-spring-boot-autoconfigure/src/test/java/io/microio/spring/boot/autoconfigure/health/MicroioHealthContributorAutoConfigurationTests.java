@@ -5,10 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.microio.ServiceContext;
 import io.microio.ServiceThread;
+import io.microio.TimeSource;
+import io.microio.TimerStats;
 import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
 import io.microio.spring.boot.autoconfigure.MicroioService;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -23,8 +26,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * {@link MicroioHealthContributorAutoConfiguration}: presence, back-off, and how service states map to
- * health.
+ * {@link MicroioHealthContributorAutoConfiguration}: presence, back-off, and how service states and the
+ * shared timer's state map to health.
  */
 class MicroioHealthContributorAutoConfigurationTests {
 
@@ -82,11 +85,83 @@ class MicroioHealthContributorAutoConfigurationTests {
         });
     }
 
-    /** {@code management.health.microio.enabled=false} removes the contributor. */
+    /** {@code management.health.microio.enabled=false} removes the contributor and the timer indicator. */
     @Test
     void contributorWhenDisabledShouldBeAbsent() {
-        contextRunner.withPropertyValues("management.health.microio.enabled=false")
-                .run(context -> assertThat(context).doesNotHaveBean(MicroioHealthContributor.class));
+        contextRunner.withPropertyValues("management.health.microio.enabled=false").run(context -> {
+            assertThat(context).doesNotHaveBean(MicroioHealthContributor.class);
+            assertThat(context).doesNotHaveBean(MicroioTimerHealthIndicator.class);
+        });
+    }
+
+    /** The timer indicator exists by default and reports the shared timer UP, with its state and counts. */
+    @Test
+    void timerIndicatorWhenTimerIsHealthyShouldReportUpWithDetails() {
+        contextRunner.run(context -> {
+            assertThat(context).hasSingleBean(MicroioTimerHealthIndicator.class);
+            assertThat(context).hasBean("microioTimerHealthIndicator"); // the "microioTimer" component
+            Health health = context.getBean(MicroioTimerHealthIndicator.class).health();
+
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            assertThat(health.getDetails()).containsOnlyKeys("state", "failures", "restarts", "queued")
+                    .containsEntry("restarts", 0L);
+            assertThat(health.getDetails().get("state")).isIn("RUNNING", "NOT_STARTED");
+        });
+    }
+
+    /** A deadline action that throws an Error is counted in the details, and the timer stays UP: it went on. */
+    @Test
+    void timerIndicatorWhenActionThrowsShouldStayUpAndCountIt() {
+        contextRunner.run(context -> {
+            MicroioTimerHealthIndicator indicator = context.getBean(MicroioTimerHealthIndicator.class);
+            long before = TimeSource.systemTimerStats().failures();
+            CountDownLatch thrown = new CountDownLatch(1);
+
+            TimeSource.system().schedule(TimeSource.system().nanoTime(), () -> {
+                thrown.countDown();
+                throw new AssertionError("thrown on purpose by a test action");
+            });
+
+            assertThat(thrown.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            await().atMost(WAIT).until(() -> (long) indicator.health().getDetails().get("failures") > before);
+            Health health = indicator.health();
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            assertThat(health.getDetails()).containsEntry("state", "RUNNING");
+        });
+    }
+
+    /** A timer that ended with no successor is DOWN, with advice on what to do; failures alone are not. */
+    @Test
+    void timerHealthWhenTimerEndedShouldBeDownWithAdvice() {
+        Health ended = MicroioTimerHealthIndicator.health(new TimerStats(TimerStats.State.ENDED, 3, 1, 42));
+        Health failing = MicroioTimerHealthIndicator.health(new TimerStats(TimerStats.State.RUNNING, 3, 1, 42));
+
+        assertThat(ended.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(ended.getDetails())
+                .containsEntry("state", "ENDED")
+                .containsEntry("failures", 3L)
+                .containsEntry("restarts", 1L)
+                .containsEntry("queued", 42L)
+                .containsEntry("advice", MicroioTimerHealthIndicator.ENDED_ADVICE);
+        assertThat(MicroioTimerHealthIndicator.ENDED_ADVICE).contains("io.microio.TimeSource", "restart the application");
+        assertThat(failing.getStatus()).isEqualTo(Status.UP);
+        assertThat(failing.getDetails()).doesNotContainKey("advice");
+    }
+
+    /** A timer no deadline has started yet is UP, not DOWN: nothing can be late. */
+    @Test
+    void timerHealthWhenTimerNotStartedShouldBeUp() {
+        Health health = MicroioTimerHealthIndicator.health(new TimerStats(TimerStats.State.NOT_STARTED, 0, 0, 0));
+
+        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.getDetails()).containsEntry("state", "NOT_STARTED");
+    }
+
+    /** A bean named like the timer indicator replaces it. */
+    @Test
+    void timerIndicatorWhenUserDefinesOneShouldBackOff() {
+        contextRunner.withBean("microioTimerHealthIndicator", HealthIndicator.class, () -> () -> Health.up().build())
+                .run(context -> assertThat(context).doesNotHaveBean(MicroioTimerHealthIndicator.class));
     }
 
     /** Without Spring Boot's health module, there is no contributor and the context still starts. */
@@ -96,6 +171,7 @@ class MicroioHealthContributorAutoConfigurationTests {
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context).doesNotHaveBean("microioHealthContributor");
+                    assertThat(context).doesNotHaveBean("microioTimerHealthIndicator");
                 });
     }
 

@@ -1,6 +1,7 @@
 package io.microio.spring.boot.autoconfigure.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -15,11 +16,15 @@ import io.microio.RequestRegistry;
 import io.microio.ScopeGroup;
 import io.microio.ServiceState;
 import io.microio.ServiceThread;
+import io.microio.TimeSource;
+import io.microio.TimerStats;
 import io.microio.WorkTracker;
 import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
@@ -35,6 +40,8 @@ import org.springframework.context.annotation.Configuration;
  * switched off.
  */
 class MicroioMetricsAutoConfigurationTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(
@@ -301,6 +308,80 @@ class MicroioMetricsAutoConfigurationTests {
         });
     }
 
+    /** The JVM-wide timer has state gauges (one of them 1), failure and restart counters and a queue gauge, untagged by name. */
+    @Test
+    void timerMetersWhenRegistryExistsShouldMeasureSharedTimer() {
+        contextRunner.run(context -> {
+            assertThat(context).hasSingleBean(MicroioTimerMeters.class);
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            TimerStats stats = TimeSource.systemTimerStats();
+
+            assertThat(registry.find("microio.timer.state").gauges()).hasSize(TimerStats.State.values().length);
+            double ended = registry.get("microio.timer.state").tag("state", "ENDED").gauge().value();
+            double running = registry.get("microio.timer.state").tag("state", "RUNNING").gauge().value();
+            double notStarted = registry.get("microio.timer.state").tag("state", "NOT_STARTED").gauge().value();
+            assertThat(ended).isZero();
+            assertThat(running + notStarted).isEqualTo(1.0);
+            assertThat(registry.get("microio.timer.restarts").functionCounter().count()).isZero();
+            assertThat(registry.get("microio.timer.failures").functionCounter().count())
+                    .isGreaterThanOrEqualTo(stats.failures());
+            assertThat(registry.get("microio.timer.queued").gauge().value()).isGreaterThanOrEqualTo(0.0);
+            for (String meter : List.of("microio.timer.state", "microio.timer.failures", "microio.timer.restarts",
+                    "microio.timer.queued")) {
+                for (Meter m : registry.find(meter).meters()) {
+                    assertThat(m.getId().getDescription()).as(meter).isNotBlank();
+                    assertThat(m.getId().getTag("name")).as(meter).isNull();
+                }
+            }
+            assertThat(registry.get("microio.timer.state").meter().getId().getBaseUnit()).isEqualTo("timers");
+            assertThat(registry.get("microio.timer.failures").meter().getId().getBaseUnit()).isEqualTo("failures");
+            assertThat(registry.get("microio.timer.restarts").meter().getId().getBaseUnit()).isEqualTo("restarts");
+            assertThat(registry.get("microio.timer.queued").meter().getId().getBaseUnit()).isEqualTo("deadlines");
+        });
+    }
+
+    /** A deadline action that throws an Error shows in the failure counter, and the timer still reads RUNNING. */
+    @Test
+    void timerFailureCounterWhenActionThrowsShouldCountIt() {
+        contextRunner.run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            FunctionCounter failures = registry.get("microio.timer.failures").functionCounter();
+            double before = failures.count();
+            CountDownLatch thrown = new CountDownLatch(1);
+
+            TimeSource.system().schedule(TimeSource.system().nanoTime(), () -> {
+                thrown.countDown();
+                throw new AssertionError("thrown on purpose by a test action");
+            });
+
+            assertThat(thrown.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+            await().atMost(WAIT).until(() -> failures.count() > before);
+            assertThat(registry.get("microio.timer.state").tag("state", "RUNNING").gauge().value()).isEqualTo(1.0);
+            assertThat(registry.get("microio.timer.restarts").functionCounter().count()).isZero();
+        });
+    }
+
+    /** The queue gauge counts deadlines waiting in the timer and drops them once they are cancelled. */
+    @Test
+    void timerQueueGaugeWhenDeadlinesAreScheduledShouldCountThem() {
+        contextRunner.run(context -> {
+            Gauge queued = context.getBean(MeterRegistry.class).get("microio.timer.queued").gauge();
+            int n = 2_000; // above the timer's purge threshold: cancelling them all makes it drop them
+            List<TimeSource.Timer> timers = new ArrayList<>();
+            long inAnHour = TimeSource.system().nanoTime() + Duration.ofHours(1).toNanos();
+            for (int i = 0; i < n; i++) {
+                timers.add(TimeSource.system().schedule(inAnHour, () -> {}));
+            }
+            double[] peak = new double[1];
+            try {
+                await().atMost(WAIT).until(() -> (peak[0] = queued.value()) >= n);
+            } finally {
+                timers.forEach(TimeSource.Timer::cancel);
+            }
+            await().atMost(WAIT).until(() -> queued.value() <= peak[0] - n);
+        });
+    }
+
     /** {@code management.metrics.enable.microio=false} removes every microio meter from the registry. */
     @Test
     void metersWhenDisabledByPropertyShouldNotBeRegistered() {
@@ -310,6 +391,7 @@ class MicroioMetricsAutoConfigurationTests {
                 .run(context -> {
                     MeterRegistry registry = context.getBean(MeterRegistry.class);
                     assertThat(registry.find("microio.scope.active").meters()).isEmpty();
+                    assertThat(registry.find("microio.timer.state").meters()).isEmpty();
                     assertThat(registry.getMeters())
                             .noneMatch(m -> m.getId().getName().startsWith("microio."));
                 });

@@ -27,7 +27,8 @@ import org.springframework.test.annotation.DirtiesContext;
 
 /**
  * The starter in a real application with a web server, Actuator and a Prometheus registry: the
- * {@code microio} health contributor and the {@code microio_*} series are served over HTTP.
+ * {@code microio} and {@code microioTimer} health components and the {@code microio_*} series are served
+ * over HTTP.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
         "management.endpoints.web.exposure.include=health,prometheus",
@@ -50,6 +51,16 @@ class ActuatorEndpointsIntegrationTests {
         assertThat(ticker).isEqualTo(Map.of("status", "UP", "details", Map.of("state", "RUNNING")));
     }
 
+    /** {@code /actuator/health} shows the shared timer as the {@code microioTimer} component, with its counts. */
+    @Test
+    void healthEndpointWhenTimerIsHealthyShouldShowMicroioTimerComponent() throws Exception {
+        DocumentContext health = JsonPath.parse(get("/actuator/health"));
+
+        assertThat(health.read("$.components.microioTimer.status", String.class)).isEqualTo("UP");
+        Map<String, Object> details = health.read("$.components.microioTimer.details");
+        assertThat(details).containsOnlyKeys("state", "failures", "restarts", "queued").containsEntry("restarts", 0);
+    }
+
     /** {@code /actuator/prometheus} shows the {@code microio_*} series with their {@code name} tags. */
     @Test
     void prometheusEndpointWhenScrapedShouldShowMicroioSeries() throws Exception {
@@ -62,7 +73,11 @@ class ActuatorEndpointsIntegrationTests {
                 .contains("microio_channel_sent_messages_total{name=\"inbound\"} 0.0")
                 .contains("microio_channel_queued_messages{name=\"inbound\"} 0.0")
                 .contains("microio_scope_active_scopes{name=\"requestScopes\"} 0.0")
-                .contains("# HELP microio_work_in_flight_tasks Number of work items in flight");
+                .contains("# HELP microio_work_in_flight_tasks Number of work items in flight")
+                .contains("microio_timer_state_timers{state=\"ENDED\"} 0.0")
+                .contains("microio_timer_restarts_total 0.0")
+                .contains("microio_timer_failures_total ")
+                .contains("microio_timer_queued_deadlines ");
     }
 
     private String get(String path) throws IOException, InterruptedException {
