@@ -26,7 +26,8 @@ final class StressSuite {
             new Lane(RequestRegistryResolveVsTimeout.class, RequestRegistryResolveVsTimeoutCanary.class),
             new Lane(RequestRegistryResolveVsParkedWaiter.class, RequestRegistryResolveVsParkedWaiterCanary.class),
             new Lane(ChannelSendVsClose.class, ChannelSendVsCloseCanary.class),
-            new Lane(ChannelFullSendVsClose.class, ChannelFullSendVsCloseCanary.class));
+            new Lane(ChannelFullSendVsClose.class, ChannelFullSendVsCloseCanary.class),
+            new Lane(MicroioMetersRegisterSameName.class, MicroioMetersRegisterSameNameCanary.class));
 
     /** {@return how many jcstress tests a run must report: each lane's test and canary} */
     static int expectedTestCount() {
