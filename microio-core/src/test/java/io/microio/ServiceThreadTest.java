@@ -649,6 +649,8 @@ class ServiceThreadTest {
             await().until(() -> seen.contains("NEW->STARTING"));
             mayStart.countDown();
             svc.awaitStarted(LONG);
+            // the service's thread has delivered RUNNING and waits in its body: only stop() can deliver STOPPING now
+            await().until(() -> svcThreadState("events") == Thread.State.WAITING);
             assertThat(svc.stop("done")).isTrue();
             await().until(() -> seen.contains("RUNNING->STOPPING"));
             assertThat(svc.state().phase()).isEqualTo(Phase.STOPPING);
