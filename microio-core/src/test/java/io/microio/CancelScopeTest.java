@@ -813,6 +813,23 @@ class CancelScopeTest {
         CancelScope.sleep(Duration.ofMillis(-1));
     }
 
+    /** CancelScope.sleep of zero or a negative duration still checks for cancellation: inside a cancelled scope it throws. */
+    @Test
+    void sleepOfZeroInsideCancelledScopeThrows() throws Exception {
+        for (Duration d : List.of(Duration.ZERO, Duration.ofMillis(-1))) {
+            AtomicBoolean sleptThrough = new AtomicBoolean();
+            CancelScope scope = CancelScope.create();
+            scope.run(() -> {
+                scope.cancel("stop");
+                CancelScope.sleep(d);
+                sleptThrough.set(true);
+            });
+            assertThat(sleptThrough).as("sleep(%s) returned inside a cancelled scope", d).isFalse();
+            assertThat(scope.cancelledCaught()).isTrue();
+            assertThat(Thread.interrupted()).isFalse();
+        }
+    }
+
     /** CancelScope.sleep woken by its scope's cancel throws CancelledException, not a bare InterruptedException. */
     @ParameterizedTest
     @EnumSource(Kind.class)

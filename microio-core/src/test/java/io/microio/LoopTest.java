@@ -1,5 +1,6 @@
 package io.microio;
 
+import static io.microio.testing.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,11 +12,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -153,6 +157,7 @@ class LoopTest {
             List<Thread> submitters = new ArrayList<>();
             CountDownLatch go = new CountDownLatch(1);
             for (int t = 0; t < 3; t++) {
+                boolean stopper = t == 0;
                 submitters.add(Thread.ofPlatform().start(() -> {
                     try {
                         go.await();
@@ -160,8 +165,13 @@ class LoopTest {
                         throw new AssertionError(e);
                     }
                     for (int i = 0; i < perThread; i++) {
+                        // one task stops the loop, on the loop, while the other submitters are still at it
+                        Runnable task = stopper && i == perThread / 4 ? () -> {
+                            ran.incrementAndGet();
+                            l.stop("race");
+                        } : ran::incrementAndGet;
                         try {
-                            l.execute(ran::incrementAndGet);
+                            l.execute(task);
                         } catch (ClosedResourceException e) {
                             refused.incrementAndGet();
                         }
@@ -169,7 +179,6 @@ class LoopTest {
                 }));
             }
             go.countDown();
-            l.stop("race");
             for (Thread t : submitters) {
                 assertThat(t.join(LONG)).isTrue();
             }
@@ -317,7 +326,7 @@ class LoopTest {
             CompletableFuture<Integer> f = guest.submit(() -> 1);
             assertThatThrownBy(f::join).hasCauseInstanceOf(ClosedResourceException.class);
             assertThat(guest.termination()).isCompletedExceptionally();
-            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("orphan", "rejected"));
+            assertThat(log.records()).anySatisfy(r -> assertThat(r.getMessage()).contains("orphan", "rejected its work"));
         }
     }
 
@@ -466,9 +475,238 @@ class LoopTest {
             assertThatThrownBy(() -> guest.termination().get(LONG.toSeconds(), TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(OutOfMemoryError.class);
             assertThatThrownBy(() -> guest.execute(ran::incrementAndGet)).isInstanceOf(ClosedResourceException.class);
-            assertThat(log.messages()).anySatisfy(m -> assertThat(m).contains("oom-host", "OutOfMemoryError"));
+            assertThat(log.records()).anySatisfy(r -> assertThat(r.getMessage()).contains("oom-host", "threw java.lang.OutOfMemoryError"));
             assertThat(ran).hasValue(0);
             assertThat(executes).hasValue(1);
+        }
+    }
+
+    /** An idle own-thread loop parks its thread instead of spinning, and a task wakes it. */
+    @Test
+    void idleLoopThreadParksUntilATaskArrives() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder().stallThreshold(null));
+        for (int round = 0; round < 3; round++) {
+            assertThat(l.callSync(() -> 1, LONG)).isEqualTo(1);
+            await("idle loop thread waiting").until(() -> loopThread.getState() == Thread.State.WAITING);
+        }
+    }
+
+    /**
+     * Stall check, own-thread loop: a task is reported once it has held the loop for the threshold, not
+     * before; each stalled task is reported once; an idle loop is never reported, however long it waits.
+     */
+    @Test
+    void eachStalledTaskIsReportedOnceAndAnIdleLoopNever() throws Exception {
+        ManualTimeSource clock = new ManualTimeSource();
+        clock.advance(Duration.ofSeconds(1)); // the clock does not start at zero: held time is a difference
+        Loop l = startOwnThreadLoop(Loop.builder().timeSource(clock).stallThreshold(Duration.ofMillis(100)));
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            l.callSync(() -> null, LONG); // a task ran; the loop is idle from now on
+            for (int i = 0; i < 10; i++) {
+                clock.advance(Duration.ofMillis(50));
+            }
+            assertThat(stallReports(log, "test-loop")).as("idle for 500 ms").isEmpty();
+            for (int task = 1; task <= 2; task++) {
+                CountDownLatch inTask = new CountDownLatch(1);
+                CountDownLatch hold = new CountDownLatch(1);
+                l.execute(() -> {
+                    inTask.countDown();
+                    try {
+                        hold.await();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                assertThat(inTask.await(LONG.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                clock.advance(Duration.ofMillis(50));
+                assertThat(stallReports(log, "test-loop")).as("task %d held the loop for 50 ms", task).hasSize(task - 1);
+                for (int i = 0; i < 4; i++) {
+                    clock.advance(Duration.ofMillis(50));
+                }
+                hold.countDown();
+                l.callSync(() -> null, LONG); // the stalled task has ended
+                assertThat(stallReports(log, "test-loop")).as("task %d held the loop for 250 ms", task).hasSize(task);
+            }
+        }
+    }
+
+    /** Stall check, guest loop: a task that holds the loop past the threshold is reported once, with the host thread's stack. */
+    @Test
+    void guestLoopReportsAStalledTask() {
+        ManualTimeSource clock = new ManualTimeSource();
+        SteppedHost host = new SteppedHost();
+        Loop guest = Loop.builder().name("stalling-guest").timeSource(clock).stallThreshold(Duration.ofMillis(100)).buildGuest(host);
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            List<Integer> reportsSeen = new ArrayList<>();
+            guest.execute(() -> { // runs on the host thread, which is this test's: it moves the clock while it holds the loop
+                for (int i = 0; i < 4; i++) {
+                    clock.advance(Duration.ofMillis(50));
+                    reportsSeen.add(stallReports(log, "stalling-guest").size());
+                }
+            });
+            host.runAll();
+            assertThat(reportsSeen).as("reports after the task held the loop 50, 100, 150, 200 ms").containsExactly(0, 1, 1, 1);
+            assertThat(stallReports(log, "stalling-guest")).singleElement().asString()
+                    .contains("stall threshold 100 ms", "LoopTest.lambda$guestLoopReportsAStalledTask");
+        } finally {
+            guest.stop("test over");
+            host.runAll();
+        }
+        assertThat(guest.termination()).isCompleted();
+    }
+
+    private static List<String> stallReports(LogCapture log, String loopName) {
+        return log.messages().stream().filter(m -> m.contains("held loop " + loopName)).toList();
+    }
+
+    /** A loop that has ended leaves no timer on its time source, its stall check's included: own-thread, guest, and a guest whose host failed it. */
+    @Test
+    void endedLoopLeavesNoTimerOnItsTimeSource() throws Exception {
+        ManualTimeSource clock = new ManualTimeSource();
+        Loop.Builder builder = Loop.builder().timeSource(clock).stallThreshold(Duration.ofMinutes(1));
+
+        Loop own = builder.name("own-clocked").build();
+        Thread runner = Thread.ofPlatform().start(own::run);
+        own.schedule(Duration.ofMinutes(10), () -> {});
+        own.callSync(() -> null, LONG); // run() has started, and with it the stall check
+        own.stop("test over");
+        own.termination().get(LONG.toSeconds(), TimeUnit.SECONDS);
+        assertThat(runner.join(LONG)).isTrue();
+        assertThat(clock.pending()).as("timers left by an own-thread loop").isZero();
+
+        SteppedHost host = new SteppedHost();
+        Loop guest = builder.name("guest-clocked").buildGuest(host);
+        guest.schedule(Duration.ofMinutes(10), () -> {});
+        guest.execute(() -> {});
+        host.runAll();
+        guest.stop("test over");
+        host.runAll();
+        assertThat(guest.termination()).isCompleted();
+        assertThat(clock.pending()).as("timers left by a guest loop").isZero();
+
+        Loop failed = builder.name("guest-rejected").buildGuest(r -> {
+            throw new RejectedExecutionException("host shut down (thrown on purpose by a test host)");
+        });
+        try (LogCapture ignored = LogCapture.of(Loop.class.getName())) {
+            failed.submit(() -> 1);
+        }
+        assertThat(failed.termination()).isCompletedExceptionally();
+        assertThat(clock.pending()).as("timers left by a guest loop its host failed").isZero();
+    }
+
+    /**
+     * Guest mode: the loop runs its queue as a series of batches, one posted to the host at a time, so the
+     * host's own work gets turns in between; an idle loop posts nothing; a stop ends it after what it accepted.
+     */
+    @Test
+    void guestLoopRunsItsQueueInBatchesOneAtATime() {
+        SteppedHost host = new SteppedHost();
+        Loop guest = Loop.builder().name("batched-guest").stallThreshold(null).buildGuest(host);
+        List<Integer> ran = new ArrayList<>(); // touched by loop tasks only, on this thread (the host's)
+        int total = 1000;
+        for (int i = 0; i < total; i++) {
+            int n = i;
+            guest.execute(() -> ran.add(n));
+        }
+        assertThat(host.posted()).as("batches posted for %d tasks", total).isEqualTo(1);
+        host.runOne();
+        assertThat(ran.size()).as("tasks run by the first batch").isBetween(1, total - 1);
+        assertThat(host.posted()).as("batches posted after the first").isEqualTo(1);
+        host.runAll();
+        assertThat(ran).hasSize(total);
+        for (int i = 0; i < total; i++) {
+            assertThat(ran.get(i)).isEqualTo(i);
+        }
+        assertThat(host.posted()).as("batches posted by an idle loop").isZero();
+
+        guest.execute(() -> ran.add(total));
+        guest.stop("done");
+        assertThat(guest.termination()).as("stopped, before its host ran the accepted task").isNotDone();
+        host.runAll();
+        assertThat(ran).hasSize(total + 1);
+        assertThat(guest.termination()).isCompleted();
+        guest.stop("again");
+        assertThat(host.posted()).as("batches posted by an ended loop").isZero();
+    }
+
+    /** Guest mode: stopping an idle guest loop posts the batch that ends it. */
+    @Test
+    void stoppingAnIdleGuestLoopEndsItOnItsHost() {
+        SteppedHost host = new SteppedHost();
+        Loop guest = Loop.builder().name("idle-guest").stallThreshold(null).buildGuest(host);
+        guest.execute(() -> {});
+        host.runAll();
+        assertThat(guest.stop("done")).isTrue();
+        assertThat(host.posted()).isEqualTo(1);
+        host.runAll();
+        assertThat(guest.termination()).isCompleted();
+    }
+
+    /**
+     * abandon gives up a loop that never ran, once: its submit tasks fail with ClosedResourceException, its
+     * execute tasks are logged as not run, a due timer is dropped silently, and the loop ends; run() is refused after.
+     */
+    @Test
+    void abandonRefusesWhatANeverRunLoopAccepted() throws Exception {
+        ManualTimeSource clock = new ManualTimeSource();
+        EventLoop l = (EventLoop) Loop.builder().name("never-run").timeSource(clock).stallThreshold(null).build();
+        AtomicInteger ran = new AtomicInteger();
+        CompletableFuture<Integer> submitted = l.submit(ran::incrementAndGet);
+        Runnable executed = ran::incrementAndGet;
+        l.execute(executed);
+        l.schedule(Duration.ZERO, ran::incrementAndGet);
+        clock.advance(Duration.ZERO); // the timer is due: its task is queued
+        try (LogCapture log = LogCapture.of(Loop.class.getName())) {
+            assertThat(l.abandon("its owner ended")).isTrue();
+            assertThat(log.messages()).singleElement().asString().contains(executed.toString(), "was not run", "never-run");
+        }
+        assertThatThrownBy(submitted::join).hasCauseInstanceOf(ClosedResourceException.class).hasMessageContaining("its owner ended");
+        assertThat(l.termination()).isCompleted();
+        assertThat(l.isStopped()).isTrue();
+        assertThat(l.abandon("again")).isFalse();
+        assertThatThrownBy(l::run).isInstanceOf(IllegalStateException.class).hasMessageContaining("already ran");
+        assertThat(ran).hasValue(0);
+    }
+
+    /** abandon does nothing to a loop whose run() was called. */
+    @Test
+    void abandonLeavesARunningLoopAlone() throws Exception {
+        Loop l = startOwnThreadLoop(Loop.builder());
+        assertThat(l.callSync(() -> 1, LONG)).isEqualTo(1); // run() was called
+        assertThat(((EventLoop) l).abandon("too late")).isFalse();
+        assertThat(l.isStopped()).isFalse();
+        assertThat(l.callSync(() -> 2, LONG)).isEqualTo(2);
+    }
+
+    /** A host executor that runs nothing until the test says so, on the test's thread: guest-loop tests step it. */
+    private static final class SteppedHost implements Executor {
+        private final ConcurrentLinkedQueue<Runnable> posted = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public void execute(Runnable command) {
+            posted.add(command);
+        }
+
+        int posted() {
+            return posted.size();
+        }
+
+        void runOne() {
+            Runnable next = posted.poll();
+            assertThat(next).as("a posted batch").isNotNull();
+            next.run();
+        }
+
+        /** Runs what is posted, and what that posts, until nothing is; at most 10,000 batches. */
+        void runAll() {
+            for (int i = 0; i < 10_000; i++) {
+                Runnable next = posted.poll();
+                if (next == null) {
+                    return;
+                }
+                next.run();
+            }
+            throw new AssertionError("the host is still busy after 10,000 batches");
         }
     }
 }
