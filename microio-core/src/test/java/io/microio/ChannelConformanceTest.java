@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import io.microio.testing.ConcurrentHarness;
@@ -447,6 +448,67 @@ abstract class ChannelConformanceTest {
         assertThatThrownBy(f::join).isInstanceOf(CompletionException.class).hasCauseInstanceOf(EndOfStreamException.class);
     }
 
+    /**
+     * The methods that complete a receiveAsync future report, as CompletableFuture's do, whether this call
+     * completed it: true for the first, false once the channel or the user has completed it; a cancelled
+     * future stays cancelled and says so.
+     */
+    @Test
+    void receiveAsyncFutureReportsWhetherACallCompletedIt() throws Exception {
+        Channel<String> ch = newChannel();
+        CompletableFuture<String> mine = ch.receiveAsync();
+        assertThat(mine.complete("mine")).isTrue();
+        assertThat(mine.complete("again")).isFalse();
+        assertThat(mine.completeExceptionally(new RuntimeException("late"))).isFalse();
+        assertThat(mine).isCompletedWithValue("mine");
+
+        CompletableFuture<String> handed = ch.receiveAsync();
+        ch.send("a");
+        assertThat(handed).isCompletedWithValue("a");
+        assertThat(handed.complete("b")).isFalse();
+        assertThat(handed.completeExceptionally(new RuntimeException("late"))).isFalse();
+        assertThat(handed.cancel(false)).isFalse();
+
+        CompletableFuture<String> cancelled = ch.receiveAsync();
+        assertThat(cancelled.cancel(false)).isTrue();
+        assertThat(cancelled.cancel(false)).as("still cancelled").isTrue();
+        assertThat(cancelled.complete("c")).isFalse();
+        ch.send("d");
+        assertThat(ch.poll()).contains("d");
+    }
+
+    /**
+     * A receive in a scope cancelled from another thread ends with CancelledException (not
+     * InterruptedException: the interrupt was the scope's), timed or not.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void blockedReceiveInScopeCancelledFromOutsideThrowsCancelledException(ThreadKind kind) throws Exception {
+        Channel<String> ch = newChannel();
+        for (boolean timed : new boolean[] {false, true}) {
+            CancelScope scope = CancelScope.create();
+            Worker<Class<?>> receiver = Worker.start(kind, "receiver", () -> {
+                AtomicReference<Class<?>> thrown = new AtomicReference<>();
+                scope.run(() -> {
+                    try {
+                        if (timed) {
+                            ch.receive(LONG_DELAY);
+                        } else {
+                            ch.receive();
+                        }
+                    } catch (Exception e) {
+                        thrown.set(e.getClass());
+                        throw e;
+                    }
+                });
+                return thrown.get();
+            });
+            receiver.awaitBlocked();
+            scope.cancel("shutdown");
+            assertThat(receiver.join()).as("timed %s", timed).isEqualTo(CancelledException.class);
+        }
+    }
+
     /** Only one receiveAsync may be pending; another receiver may not wait meanwhile; after cancel it may. */
     @Test
     void onlyOneReceiveAsyncMayBePending() throws Exception {
@@ -655,6 +717,9 @@ abstract class ChannelConformanceTest {
         Channel<Integer> ch = newChannel();
         ch.bind(Runnable::run, x -> { });
         assertThatThrownBy(ch::receive).isInstanceOf(IllegalStateException.class).hasMessageContaining("bound");
+        assertThatThrownBy(() -> ch.receive(SHORT_DELAY)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("bound");
+        assertThatThrownBy(ch::iterator).isInstanceOf(IllegalStateException.class).hasMessageContaining("bound");
         assertThatThrownBy(ch::poll).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> ch.drain(1)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(ch::receiveAsync).isInstanceOf(IllegalStateException.class);
@@ -978,6 +1043,46 @@ abstract class ChannelConformanceTest {
         tx.close();
         assertThat(rx.isClosed()).isTrue();
         assertThatThrownBy(rx::receive).isInstanceOf(EndOfStreamException.class);
+    }
+
+    /**
+     * Every method of the two endpoint views does what the same method of the channel does and returns
+     * what it returns: the results of send, trySend, close, fail, cancel, isClosed, poll, timed receive,
+     * drain, stream and the views' names.
+     */
+    @Test
+    void endpointViewsReturnWhatTheChannelReturns() throws Exception {
+        Channel<String> ch = builder().name("orders").lateSend(LateSend.DROP).build();
+        SendChannel<String> tx = ch.sender();
+        ReceiveChannel<String> rx = ch.receiver();
+        assertThat(tx.isClosed()).isFalse();
+        assertThat(rx.isClosed()).isFalse();
+        assertThat(ch.isClosed()).as("open, with items queued").isFalse();
+        assertThat(tx.send("a")).isTrue();
+        assertThat(tx.trySend("b")).isTrue();
+        tx.send("c");
+        tx.send("d");
+        assertThat(ch.toString()).contains("orders").contains("open").doesNotContain("closed");
+        assertThat(tx.toString()).contains("orders");
+        assertThat(rx.toString()).contains("orders");
+        assertThat(rx.name()).isEqualTo("orders");
+        assertThat(rx.poll()).contains("a");
+        assertThat(rx.receive(SHORT_DELAY)).contains("b");
+        assertThat(rx.drain(1)).containsExactly("c");
+        assertThat(tx.close()).isTrue();
+        assertThat(tx.close()).isFalse();
+        assertThat(tx.isClosed()).isTrue();
+        assertThat(ch.toString()).contains("closed");
+        assertThat(tx.send("late")).isFalse();
+        assertThat(tx.trySend("later")).isFalse();
+        assertThat(rx.stream().toList()).containsExactly("d");
+        assertThat(rx.cancel()).isTrue();
+        assertThat(rx.cancel()).isFalse();
+
+        Channel<String> failing = newChannel();
+        assertThat(failing.sender().fail(new IllegalStateException("broken"))).isTrue();
+        assertThat(failing.sender().fail(new IllegalStateException("again"))).isFalse();
+        assertThat(failing.sender().isClosed()).isTrue();
     }
 
     // ------------------------------------------------------------------------------ virtual threads

@@ -30,6 +30,7 @@ import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -183,8 +184,12 @@ class TaskGroupTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
-    /** A TaskGroup of 100,000 virtual-thread children completes, and every result is delivered. */
+    /**
+     * A TaskGroup of 100,000 virtual-thread children completes, and every result is delivered. Tagged
+     * {@code scale}: the mutation run leaves it out (see docs/mutation-testing.md).
+     */
     @Test
+    @Tag("scale")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void hundredThousandChildrenComplete() throws Exception {
         int n = 100_000;
