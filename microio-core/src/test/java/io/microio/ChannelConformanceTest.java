@@ -509,6 +509,43 @@ abstract class ChannelConformanceTest {
         }
     }
 
+    /**
+     * A timed receive returns an item sent while it waits, whenever in the wait the item arrives: here
+     * sent the moment the receive starts, over and over, so that it lands while the receiver spins, yields
+     * or parks.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void timedReceiveReturnsAnItemSentAsItStartsWaiting(ThreadKind kind) throws Exception {
+        Channel<Integer> ch = newChannel();
+        int rounds = 2_000;
+        AtomicInteger go = new AtomicInteger();
+        Worker<Void> sender = Worker.start(kind, "sender", () -> {
+            for (int i = 1; i <= rounds; i++) {
+                while (go.get() < i) {
+                    Thread.onSpinWait();
+                }
+                ch.send(i);
+            }
+            return null;
+        });
+        Worker<Integer> receiver = Worker.start(kind, "receiver", () -> {
+            int missed = 0;
+            for (int i = 1; i <= rounds; i++) {
+                go.set(i);
+                Optional<Integer> got = ch.receive(LONG_DELAY);
+                if (got.isEmpty()) {
+                    missed++;
+                    got = ch.receive(LONG_DELAY);
+                }
+                assertThat(got).contains(i);
+            }
+            return missed;
+        });
+        assertThat(receiver.join()).as("receives that returned empty although the item came").isZero();
+        sender.join();
+    }
+
     /** Only one receiveAsync may be pending; another receiver may not wait meanwhile; after cancel it may. */
     @Test
     void onlyOneReceiveAsyncMayBePending() throws Exception {
@@ -646,6 +683,32 @@ abstract class ChannelConformanceTest {
         } finally {
             shutdown(pool);
         }
+    }
+
+    /**
+     * A bound channel shares its executor: a task handles a batch of the queued items and submits a new
+     * task for the rest, instead of handling the whole backlog in one task or submitting one per item.
+     */
+    @Test
+    void boundHandlerTaskHandlesABatchAndSubmitsItselfForTheRest() throws Exception {
+        Channel<Integer> ch = newChannel();
+        java.util.ArrayDeque<Runnable> submitted = new java.util.ArrayDeque<>();
+        List<Integer> handled = new ArrayList<>();
+        ch.bind(submitted::add, handled::add);
+        int n = 500;
+        for (int i = 0; i < n; i++) {
+            ch.send(i);
+        }
+        submitted.removeFirst().run(); // the task bind submitted: it finds the backlog
+        assertThat(handled).as("handled by the first task").isNotEmpty().hasSizeLessThan(n);
+        assertThat(submitted).as("a task for the rest").hasSize(1);
+        int tasks = 1;
+        while (!submitted.isEmpty()) {
+            submitted.removeFirst().run();
+            tasks++;
+        }
+        assertThat(handled).containsExactlyElementsOf(IntStream.range(0, n).boxed().toList());
+        assertThat(tasks).as("tasks for %s items", n).isLessThan(n / 4);
     }
 
     /** A handler exception ends the binding loudly: stage failed, channel cancelled, queued items undelivered. */
