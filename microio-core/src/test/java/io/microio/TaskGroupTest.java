@@ -174,6 +174,88 @@ class TaskGroupTest {
         assertThat(escaped.get().cancel("late")).isFalse();
     }
 
+    /** The static run and call use a default group: a task-group name, and the body's result. */
+    @Test
+    void staticRunAndCallUseADefaultGroup() throws Exception {
+        AtomicReference<String> name = new AtomicReference<>();
+        TaskGroup.run(g -> {
+            name.set(g.name());
+            g.startSoon(() -> 1).join();
+        });
+        assertThat(name.get()).startsWith("task-group-");
+        assertThat(TaskGroup.call(g -> g.startSoon(() -> 7).join())).contains(7);
+    }
+
+    /** toString names the group, its active children and, once cancelled, the reason; isCancelled follows. */
+    @Test
+    void toStringAndIsCancelledShowTheGroupsState() {
+        CountDownLatch release = new CountDownLatch(1);
+        group().run(g -> {
+            assertThat(g.name()).isEqualTo("tg");
+            assertThat(g.isCancelled()).isFalse();
+            assertThat(g.cancelReason()).isEmpty();
+            g.startSoon(() -> {
+                CancelScope.builder().shield().build().run(release::await);
+            });
+            assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1]");
+            assertThat(g.cancel("enough")).isTrue();
+            assertThat(g.cancel("again")).isFalse();
+            assertThat(g.isCancelled()).isTrue();
+            assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1, cancelled: enough]");
+            release.countDown();
+        });
+    }
+
+    /** onCancel runs its callback once when the group is cancelled, and at once if it already was. */
+    @Test
+    void onCancelRunsWhenTheGroupIsCancelled() {
+        List<String> calls = new CopyOnWriteArrayList<>();
+        group().run(g -> {
+            g.onCancel(() -> calls.add("first"));
+            assertThat(calls).isEmpty();
+            g.cancel("stop");
+            assertThat(calls).containsExactly("first");
+            g.onCancel(() -> calls.add("late"));
+            assertThat(calls).containsExactly("first", "late");
+        });
+    }
+
+    /**
+     * start, called by a thread outside the group while the only slot is taken, waits; when the group is
+     * cancelled the waiting child never runs and start throws CancellationException (the caller itself
+     * was not cancelled).
+     */
+    @Test
+    void startWaitingForASlotThrowsCancellationWhenTheGroupIsCancelled() throws Exception {
+        CountDownLatch slotTaken = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean ran = new AtomicBoolean();
+        AtomicReference<Throwable> startFailure = new AtomicReference<>();
+        group().maxConcurrency(1).run(g -> {
+            g.startSoon(() -> {
+                slotTaken.countDown();
+                CancelScope.builder().shield().build().run(release::await);
+            });
+            slotTaken.await();
+            Thread starter = helper("starter", () -> {
+                try {
+                    g.start((TaskStatus<String> status) -> {
+                        ran.set(true);
+                        status.started("never");
+                    });
+                } catch (CancellationException e) {
+                    startFailure.set(e);
+                }
+            });
+            await("start waiting").until(() -> g.activeCount() == 2);
+            g.cancel("stop");
+            starter.join(LONG_DELAY);
+            release.countDown();
+        });
+        assertThat(startFailure.get()).isInstanceOf(CancellationException.class);
+        assertThat(ran).isFalse();
+    }
+
     /** The builder rejects a bad bound at once, naming the value. */
     @Test
     void builderRejectsBadConfiguration() {
@@ -901,6 +983,39 @@ class TaskGroupTest {
         }))).isSameAs(bad);
     }
 
+    /**
+     * poll with a timeout returns the next task to end, waiting for it; a poll that times out hands
+     * nothing out and leaves it for later; remaining counts what is left; toString shows both counts.
+     */
+    @Test
+    void asCompletedPollWaitsForTheNextTaskAndCountsWhatIsLeft() throws Exception {
+        CountDownLatch first = new CountDownLatch(1);
+        CountDownLatch second = new CountDownLatch(1);
+        group().run(g -> {
+            Task<String> a = g.startSoon(() -> {
+                first.await();
+                return "a";
+            });
+            Task<String> b = g.startSoon(() -> {
+                second.await();
+                return "b";
+            });
+            TaskGroup.Completions<String> done = g.asCompleted(List.of(a, b));
+            assertThat(done.remaining()).isEqualTo(2);
+            assertThat(done.poll(SHORT_DELAY)).isNull();
+            assertThat(done.remaining()).as("a poll that timed out takes nothing").isEqualTo(2);
+            first.countDown();
+            assertThat(done.poll(LONG_DELAY)).isSameAs(a);
+            assertThat(done.remaining()).isEqualTo(1);
+            assertThat(done.toString()).isEqualTo("Completions[remaining=1, ended and waiting=0]");
+            second.countDown();
+            await("b ended").until(() -> b.state() == Task.State.SUCCESS);
+            assertThat(done.toString()).isEqualTo("Completions[remaining=1, ended and waiting=1]");
+            assertThat(done.poll(LONG_DELAY)).isSameAs(b);
+            assertThat(done.hasNext()).isFalse();
+        });
+    }
+
     /** asCompleted hands tasks out in the order they finish. */
     @Test
     void asCompletedYieldsTasksInCompletionOrder() throws Exception {
@@ -923,6 +1038,8 @@ class TaskGroupTest {
             }
             assertThat(done.hasNext()).isFalse();
             assertThatThrownBy(done::take).isInstanceOf(java.util.NoSuchElementException.class);
+            assertThatThrownBy(() -> done.poll(SHORT_DELAY)).isInstanceOf(java.util.NoSuchElementException.class);
+            assertThat(done.remaining()).isZero();
         });
         assertThat(order).containsExactly("t2", "t0", "t1");
     }
