@@ -256,6 +256,73 @@ class TaskGroupTest {
         assertThat(ran).isFalse();
     }
 
+    /** cancel from another thread after the group ended returns false at once: the group holds no lock. */
+    @Test
+    void cancelFromAnotherThreadAfterTheGroupEndedReturnsFalse() throws Exception {
+        AtomicReference<TaskGroup> escaped = new AtomicReference<>();
+        group().run(g -> {
+            escaped.set(g);
+            g.startSoon(() -> 1);
+        });
+        AtomicBoolean result = new AtomicBoolean(true);
+        Thread canceller = helper("late-canceller", () -> result.set(escaped.get().cancel("late")));
+        canceller.join(LONG_DELAY.toMillis());
+        assertThat(canceller.isAlive()).as("cancel blocked").isFalse();
+        assertThat(result).isFalse();
+        assertThat(escaped.get().activeCount()).isZero();
+    }
+
+    /**
+     * A waiting task that takes a freed slot is RUNNING from then on, and a group cancel reaches it like
+     * any running task.
+     */
+    @Test
+    void taskTakingAFreedSlotIsRunningAndCancelledWithTheGroup() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch secondRunning = new CountDownLatch(1);
+        AtomicReference<Task<String>> second = new AtomicReference<>();
+        group().maxConcurrency(1).run(g -> {
+            g.startSoon(() -> release.await());
+            second.set(g.startSoon(() -> {
+                secondRunning.countDown();
+                return new LinkedBlockingQueue<String>().take();
+            }));
+            assertThat(second.get().state()).isEqualTo(Task.State.WAITING);
+            release.countDown();
+            secondRunning.await();
+            assertThat(second.get().state()).isEqualTo(Task.State.RUNNING);
+            g.cancel("stop");
+        });
+        assertThat(second.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
+    /** start and map in a cancelled scope throw CancelledException at once and start no child. */
+    @Test
+    void startAndMapInCancelledScopeStartNoChild() throws Exception {
+        AtomicInteger bodies = new AtomicInteger();
+        AtomicInteger thrown = new AtomicInteger();
+        group().run(g -> {
+            g.cancel("stop");
+            try {
+                g.start((TaskStatus<String> status) -> {
+                    bodies.incrementAndGet();
+                    status.started("x");
+                });
+            } catch (CancelledException e) {
+                thrown.incrementAndGet();
+            }
+            try {
+                g.map(List.of(1, 2), i -> bodies.incrementAndGet());
+            } catch (CancelledException e) {
+                thrown.incrementAndGet();
+            }
+            assertThat(g.activeCount()).isZero();
+        });
+        assertThat(thrown).hasValue(2);
+        assertThat(bodies).hasValue(0);
+        assertThat(tracking.threads()).isEmpty();
+    }
+
     /** The builder rejects a bad bound at once, naming the value. */
     @Test
     void builderRejectsBadConfiguration() {
@@ -604,7 +671,7 @@ class TaskGroupTest {
                 seenByStart.set(e);
             }
         });
-        assertThat(seenByStart.get()).hasMessageContaining("returned without calling TaskStatus.started()");
+        assertThat(seenByStart.get()).hasMessage("task tg-0 returned without calling TaskStatus.started()");
         // uncaught, it fails the group
         assertThatThrownBy(() -> group().run(g -> g.start(status -> { })))
                 .isInstanceOf(IllegalStateException.class)
