@@ -197,12 +197,15 @@ class TaskGroupTest {
             g.startSoon(() -> {
                 CancelScope.builder().shield().build().run(release::await);
             });
-            assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1]");
-            assertThat(g.cancel("enough")).isTrue();
-            assertThat(g.cancel("again")).isFalse();
-            assertThat(g.isCancelled()).isTrue();
-            assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1, cancelled: enough]");
-            release.countDown();
+            try {
+                assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1]");
+                assertThat(g.cancel("enough")).isTrue();
+                assertThat(g.cancel("again")).isFalse();
+                assertThat(g.isCancelled()).isTrue();
+                assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1, cancelled: enough]");
+            } finally {
+                release.countDown();
+            }
         });
     }
 
@@ -231,27 +234,31 @@ class TaskGroupTest {
         CountDownLatch release = new CountDownLatch(1);
         AtomicBoolean ran = new AtomicBoolean();
         AtomicReference<Throwable> startFailure = new AtomicReference<>();
+        AtomicReference<Thread> starter = new AtomicReference<>();
         group().maxConcurrency(1).run(g -> {
             g.startSoon(() -> {
                 slotTaken.countDown();
                 CancelScope.builder().shield().build().run(release::await);
             });
-            slotTaken.await();
-            Thread starter = helper("starter", () -> {
-                try {
-                    g.start((TaskStatus<String> status) -> {
-                        ran.set(true);
-                        status.started("never");
-                    });
-                } catch (CancellationException e) {
-                    startFailure.set(e);
-                }
-            });
-            await("start waiting").until(() -> g.activeCount() == 2);
-            g.cancel("stop");
-            starter.join(LONG_DELAY);
-            release.countDown();
+            try {
+                slotTaken.await();
+                starter.set(helper("starter", () -> {
+                    try {
+                        g.start((TaskStatus<String> status) -> {
+                            ran.set(true);
+                            status.started("never");
+                        });
+                    } catch (CancellationException e) {
+                        startFailure.set(e);
+                    }
+                }));
+                await("start waiting").until(() -> g.activeCount() == 2);
+                g.cancel("stop");
+            } finally {
+                release.countDown(); // the owner is cancelled now: nothing blocking after this
+            }
         });
+        starter.get().join(LONG_DELAY);
         assertThat(startFailure.get()).isInstanceOf(CancellationException.class);
         assertThat(ran).isFalse();
     }
