@@ -769,6 +769,37 @@ class TaskGroupTest {
         assertThat(joiner.get().state()).isEqualTo(Task.State.CANCELLED);
     }
 
+    /**
+     * In a cancelled group, a task that ends with an exception caused by joining a cancelled sibling (a
+     * CancellationException further down the cause chain) ended by the cancellation: it is CANCELLED, not
+     * a failure, and the group returns normally.
+     */
+    @Test
+    void wrappedCancellationOfAJoinedSiblingIsNotAFailure() throws Exception {
+        CountDownLatch joining = new CountDownLatch(1);
+        AtomicReference<Task<String>> wrapper = new AtomicReference<>();
+        AtomicReference<Thread> wrapperThread = new AtomicReference<>();
+        group().run(g -> {
+            Task<String> sibling = g.startSoon(() -> new LinkedBlockingQueue<String>().take());
+            wrapper.set(g.startSoon(() -> {
+                try {
+                    // shielded: only the sibling's cancellation ends this wait
+                    return CancelScope.builder().shield().build().call(() -> {
+                        wrapperThread.set(Thread.currentThread());
+                        joining.countDown();
+                        return sibling.join();
+                    }).orElseThrow();
+                } catch (CancellationException e) {
+                    throw new IllegalStateException("could not go on without the sibling", e);
+                }
+            }));
+            joining.await();
+            awaitBlocked(wrapperThread.get());
+            g.cancel("stop");
+        });
+        assertThat(wrapper.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
     /** Two failures: the first is thrown, the second attached to it as suppressed. */
     @Test
     void laterFailuresAreSuppressed() {
@@ -1087,6 +1118,35 @@ class TaskGroupTest {
             assertThat(done.toString()).isEqualTo("Completions[remaining=1, ended and waiting=1]");
             assertThat(done.poll(LONG_DELAY)).isSameAs(b);
             assertThat(done.hasNext()).isFalse();
+        });
+    }
+
+    /** A poll and a take already blocked waiting for the next task are woken when it ends, and get it. */
+    @Test
+    void blockedPollAndTakeAreWokenWhenATaskEnds() throws Exception {
+        List<CountDownLatch> gates = List.of(new CountDownLatch(1), new CountDownLatch(1));
+        group().run(g -> {
+            List<Task<Integer>> tasks = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                int n = i;
+                tasks.add(g.startSoon(() -> {
+                    gates.get(n).await();
+                    return n;
+                }));
+            }
+            TaskGroup.Completions<Integer> done = g.asCompleted(tasks);
+            AtomicReference<Task<Integer>> polled = new AtomicReference<>();
+            Thread poller = helper("poller", () -> polled.set(done.poll(LONG_DELAY)));
+            awaitBlocked(poller);
+            gates.get(0).countDown();
+            poller.join(LONG_DELAY);
+            assertThat(polled.get()).isSameAs(tasks.get(0));
+            AtomicReference<Task<Integer>> taken = new AtomicReference<>();
+            Thread taker = helper("taker", () -> taken.set(done.take()));
+            awaitBlocked(taker);
+            gates.get(1).countDown();
+            taker.join(LONG_DELAY);
+            assertThat(taken.get()).isSameAs(tasks.get(1));
         });
     }
 
