@@ -330,6 +330,19 @@ abstract class ChannelConformanceTest {
         assertThat(seen).containsExactlyElementsOf(IntStream.range(0, 1000).boxed().toList());
     }
 
+    /** An iterator that has reached the end stays there: hasNext keeps returning false, next throws. */
+    @Test
+    void exhaustedIteratorStaysExhausted() throws Exception {
+        Channel<String> ch = newChannel();
+        ch.send("a");
+        ch.close();
+        Iterator<String> it = ch.iterator();
+        assertThat(it.next()).isEqualTo("a");
+        assertThat(it.hasNext()).isFalse();
+        assertThat(it.hasNext()).isFalse();
+        assertThatThrownBy(it::next).isInstanceOf(java.util.NoSuchElementException.class);
+    }
+
     /** Iteration throws the failure after the items sent before fail. */
     @Test
     void iterationThrowsOnFail() throws Exception {
@@ -787,6 +800,26 @@ abstract class ChannelConformanceTest {
         assertThatThrownBy(() -> ch.drain(1)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(ch::receiveAsync).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> ch.bind(Runnable::run, x -> { })).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * A bound channel refuses receive, timed or not, also while items are queued for its handler; they
+     * stay for the handler.
+     */
+    @Test
+    void boundChannelRefusesReceiveWithItemsQueued() throws Exception {
+        Channel<Integer> ch = newChannel();
+        java.util.ArrayDeque<Runnable> submitted = new java.util.ArrayDeque<>();
+        List<Integer> handled = new ArrayList<>();
+        ch.bind(submitted::add, handled::add);
+        ch.send(1);
+        assertThatThrownBy(ch::receive).isInstanceOf(IllegalStateException.class).hasMessageContaining("bound");
+        assertThatThrownBy(() -> ch.receive(SHORT_DELAY)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("bound");
+        while (!submitted.isEmpty()) {
+            submitted.removeFirst().run();
+        }
+        assertThat(handled).containsExactly(1);
     }
 
     /** A channel bound to a virtual-thread executor handles every item. */
