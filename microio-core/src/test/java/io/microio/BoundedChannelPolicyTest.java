@@ -13,6 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import io.microio.testing.LogCapture;
 import io.microio.testing.ConcurrentHarness;
 import io.microio.testing.ThreadKind;
 import io.microio.testing.Worker;
@@ -43,6 +45,49 @@ class BoundedChannelPolicyTest {
         assertThat(ch.receive()).isEqualTo(1);
         assertThat(sender.join()).isTrue();
         assertThat(ch.drain(10)).containsExactly(2, 3);
+    }
+
+    /** drain, like receive, wakes a BLOCK sender waiting for the room it makes. */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void drainWakesBlockedSender(ThreadKind kind) throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).build();
+        ch.send(1);
+        Worker<Boolean> sender = Worker.start(kind, "sender", () -> ch.send(2));
+        sender.awaitBlocked();
+        assertThat(ch.drain(10)).containsExactly(1);
+        assertThat(sender.join()).isTrue();
+        assertThat(ch.poll()).contains(2);
+    }
+
+    /**
+     * A BLOCK sender waiting for room in a scope cancelled from another thread ends with
+     * CancelledException (the interrupt was the scope's), whether or not the scope interrupts.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void blockedSenderInScopeCancelledFromOutsideThrowsCancelledException(ThreadKind kind) throws Exception {
+        Channel<Integer> ch = Channel.builder().capacity(1).build();
+        ch.send(1);
+        for (boolean interrupting : new boolean[] {true, false}) {
+            CancelScope scope = CancelScope.builder().interruptOwner(interrupting).build();
+            Worker<Class<?>> sender = Worker.start(kind, "sender", () -> {
+                AtomicReference<Class<?>> thrown = new AtomicReference<>();
+                scope.run(() -> {
+                    try {
+                        ch.send(2);
+                    } catch (Exception e) {
+                        thrown.set(e.getClass());
+                        throw e;
+                    }
+                });
+                return thrown.get();
+            });
+            sender.awaitBlocked();
+            scope.cancel("stop");
+            assertThat(sender.join()).as("interrupting %s", interrupting).isEqualTo(CancelledException.class);
+        }
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(1, 0, 0, 1, false));
     }
 
     /** trySend on a full BLOCK channel throws ChannelFullException, takes nothing and counts nothing. */
@@ -203,6 +248,25 @@ class BoundedChannelPolicyTest {
         assertThat(ch.stats()).isEqualTo(new ChannelStats(4, 0, 2, 2, false));
         assertThat(ch.drain(10)).containsExactly("a", "b");
         assertThat(ch.send("e")).isTrue();
+    }
+
+    /**
+     * An onUndelivered hook that throws is logged; the sender does not see the exception, and the item
+     * still counts as dropped.
+     */
+    @Test
+    void throwingHookIsLoggedAndTheDropStillCounts() throws Exception {
+        Channel<String> ch = Channel.builder().name("jobs").capacity(1, OverflowPolicy.DROP_NEWEST)
+                .<String>onUndelivered(item -> {
+                    throw new IllegalStateException("hook broke on " + item);
+                }).build();
+        ch.send("a");
+        try (LogCapture log = LogCapture.of(Channel.class.getName())) {
+            assertThat(ch.send("b")).isFalse();
+            assertThat(log.messages()).singleElement().asString()
+                    .contains("SEVERE", "onUndelivered", "jobs", "hook broke on b");
+        }
+        assertThat(ch.stats()).isEqualTo(new ChannelStats(2, 0, 1, 1, false));
     }
 
     /** DROP_OLDEST on a full channel queues the new item, and the oldest goes to the hook. */

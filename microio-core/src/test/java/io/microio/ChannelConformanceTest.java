@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import io.microio.testing.ConcurrentHarness;
@@ -329,6 +330,19 @@ abstract class ChannelConformanceTest {
         assertThat(seen).containsExactlyElementsOf(IntStream.range(0, 1000).boxed().toList());
     }
 
+    /** An iterator that has reached the end stays there: hasNext keeps returning false, next throws. */
+    @Test
+    void exhaustedIteratorStaysExhausted() throws Exception {
+        Channel<String> ch = newChannel();
+        ch.send("a");
+        ch.close();
+        Iterator<String> it = ch.iterator();
+        assertThat(it.next()).isEqualTo("a");
+        assertThat(it.hasNext()).isFalse();
+        assertThat(it.hasNext()).isFalse();
+        assertThatThrownBy(it::next).isInstanceOf(java.util.NoSuchElementException.class);
+    }
+
     /** Iteration throws the failure after the items sent before fail. */
     @Test
     void iterationThrowsOnFail() throws Exception {
@@ -445,6 +459,104 @@ abstract class ChannelConformanceTest {
         ch.close();
         assertThat(f).isCompletedExceptionally();
         assertThatThrownBy(f::join).isInstanceOf(CompletionException.class).hasCauseInstanceOf(EndOfStreamException.class);
+    }
+
+    /**
+     * The methods that complete a receiveAsync future report, as CompletableFuture's do, whether this call
+     * completed it: true for the first, false once the channel or the user has completed it; a cancelled
+     * future stays cancelled and says so.
+     */
+    @Test
+    void receiveAsyncFutureReportsWhetherACallCompletedIt() throws Exception {
+        Channel<String> ch = newChannel();
+        CompletableFuture<String> mine = ch.receiveAsync();
+        assertThat(mine.complete("mine")).isTrue();
+        assertThat(mine.complete("again")).isFalse();
+        assertThat(mine.completeExceptionally(new RuntimeException("late"))).isFalse();
+        assertThat(mine).isCompletedWithValue("mine");
+
+        CompletableFuture<String> handed = ch.receiveAsync();
+        ch.send("a");
+        assertThat(handed).isCompletedWithValue("a");
+        assertThat(handed.complete("b")).isFalse();
+        assertThat(handed.completeExceptionally(new RuntimeException("late"))).isFalse();
+        assertThat(handed.cancel(false)).isFalse();
+
+        CompletableFuture<String> cancelled = ch.receiveAsync();
+        assertThat(cancelled.cancel(false)).isTrue();
+        assertThat(cancelled.cancel(false)).as("still cancelled").isTrue();
+        assertThat(cancelled.complete("c")).isFalse();
+        ch.send("d");
+        assertThat(ch.poll()).contains("d");
+    }
+
+    /**
+     * A receive in a scope cancelled from another thread ends with CancelledException (not
+     * InterruptedException: the interrupt was the scope's), timed or not.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void blockedReceiveInScopeCancelledFromOutsideThrowsCancelledException(ThreadKind kind) throws Exception {
+        Channel<String> ch = newChannel();
+        for (boolean timed : new boolean[] {false, true}) {
+            CancelScope scope = CancelScope.create();
+            Worker<Class<?>> receiver = Worker.start(kind, "receiver", () -> {
+                AtomicReference<Class<?>> thrown = new AtomicReference<>();
+                scope.run(() -> {
+                    try {
+                        if (timed) {
+                            ch.receive(LONG_DELAY);
+                        } else {
+                            ch.receive();
+                        }
+                    } catch (Exception e) {
+                        thrown.set(e.getClass());
+                        throw e;
+                    }
+                });
+                return thrown.get();
+            });
+            receiver.awaitBlocked();
+            scope.cancel("shutdown");
+            assertThat(receiver.join()).as("timed %s", timed).isEqualTo(CancelledException.class);
+        }
+    }
+
+    /**
+     * A timed receive returns an item sent while it waits, whenever in the wait the item arrives: here
+     * sent the moment the receive starts, over and over, so that it lands while the receiver spins, yields
+     * or parks.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void timedReceiveReturnsAnItemSentAsItStartsWaiting(ThreadKind kind) throws Exception {
+        Channel<Integer> ch = newChannel();
+        int rounds = 2_000;
+        AtomicInteger go = new AtomicInteger();
+        Worker<Void> sender = Worker.start(kind, "sender", () -> {
+            for (int i = 1; i <= rounds; i++) {
+                while (go.get() < i) {
+                    Thread.onSpinWait();
+                }
+                ch.send(i);
+            }
+            return null;
+        });
+        Worker<Integer> receiver = Worker.start(kind, "receiver", () -> {
+            int missed = 0;
+            for (int i = 1; i <= rounds; i++) {
+                go.set(i);
+                Optional<Integer> got = ch.receive(LONG_DELAY);
+                if (got.isEmpty()) {
+                    missed++;
+                    got = ch.receive(LONG_DELAY);
+                }
+                assertThat(got).contains(i);
+            }
+            return missed;
+        });
+        assertThat(receiver.join()).as("receives that returned empty although the item came").isZero();
+        sender.join();
     }
 
     /** Only one receiveAsync may be pending; another receiver may not wait meanwhile; after cancel it may. */
@@ -586,6 +698,32 @@ abstract class ChannelConformanceTest {
         }
     }
 
+    /**
+     * A bound channel shares its executor: a task handles a batch of the queued items and submits a new
+     * task for the rest, instead of handling the whole backlog in one task or submitting one per item.
+     */
+    @Test
+    void boundHandlerTaskHandlesABatchAndSubmitsItselfForTheRest() throws Exception {
+        Channel<Integer> ch = newChannel();
+        java.util.ArrayDeque<Runnable> submitted = new java.util.ArrayDeque<>();
+        List<Integer> handled = new ArrayList<>();
+        ch.bind(submitted::add, handled::add);
+        int n = 500;
+        for (int i = 0; i < n; i++) {
+            ch.send(i);
+        }
+        submitted.removeFirst().run(); // the task bind submitted: it finds the backlog
+        assertThat(handled).as("handled by the first task").isNotEmpty().hasSizeLessThan(n);
+        assertThat(submitted).as("a task for the rest").hasSize(1);
+        int tasks = 1;
+        while (!submitted.isEmpty()) {
+            submitted.removeFirst().run();
+            tasks++;
+        }
+        assertThat(handled).containsExactlyElementsOf(IntStream.range(0, n).boxed().toList());
+        assertThat(tasks).as("tasks for %s items", n).isLessThan(n / 4);
+    }
+
     /** A handler exception ends the binding loudly: stage failed, channel cancelled, queued items undelivered. */
     @Test
     void handlerExceptionEndsTheBindingAndCancelsTheChannel() throws Exception {
@@ -655,10 +793,33 @@ abstract class ChannelConformanceTest {
         Channel<Integer> ch = newChannel();
         ch.bind(Runnable::run, x -> { });
         assertThatThrownBy(ch::receive).isInstanceOf(IllegalStateException.class).hasMessageContaining("bound");
+        assertThatThrownBy(() -> ch.receive(SHORT_DELAY)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("bound");
+        assertThatThrownBy(ch::iterator).isInstanceOf(IllegalStateException.class).hasMessageContaining("bound");
         assertThatThrownBy(ch::poll).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> ch.drain(1)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(ch::receiveAsync).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> ch.bind(Runnable::run, x -> { })).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * A bound channel refuses receive, timed or not, also while items are queued for its handler; they
+     * stay for the handler.
+     */
+    @Test
+    void boundChannelRefusesReceiveWithItemsQueued() throws Exception {
+        Channel<Integer> ch = newChannel();
+        java.util.ArrayDeque<Runnable> submitted = new java.util.ArrayDeque<>();
+        List<Integer> handled = new ArrayList<>();
+        ch.bind(submitted::add, handled::add);
+        ch.send(1);
+        assertThatThrownBy(ch::receive).isInstanceOf(IllegalStateException.class).hasMessageContaining("bound");
+        assertThatThrownBy(() -> ch.receive(SHORT_DELAY)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("bound");
+        while (!submitted.isEmpty()) {
+            submitted.removeFirst().run();
+        }
+        assertThat(handled).containsExactly(1);
     }
 
     /** A channel bound to a virtual-thread executor handles every item. */
@@ -978,6 +1139,46 @@ abstract class ChannelConformanceTest {
         tx.close();
         assertThat(rx.isClosed()).isTrue();
         assertThatThrownBy(rx::receive).isInstanceOf(EndOfStreamException.class);
+    }
+
+    /**
+     * Every method of the two endpoint views does what the same method of the channel does and returns
+     * what it returns: the results of send, trySend, close, fail, cancel, isClosed, poll, timed receive,
+     * drain, stream and the views' names.
+     */
+    @Test
+    void endpointViewsReturnWhatTheChannelReturns() throws Exception {
+        Channel<String> ch = builder().name("orders").lateSend(LateSend.DROP).build();
+        SendChannel<String> tx = ch.sender();
+        ReceiveChannel<String> rx = ch.receiver();
+        assertThat(tx.isClosed()).isFalse();
+        assertThat(rx.isClosed()).isFalse();
+        assertThat(ch.isClosed()).as("open, with items queued").isFalse();
+        assertThat(tx.send("a")).isTrue();
+        assertThat(tx.trySend("b")).isTrue();
+        tx.send("c");
+        tx.send("d");
+        assertThat(ch.toString()).contains("orders").contains("open").doesNotContain("closed");
+        assertThat(tx.toString()).contains("orders");
+        assertThat(rx.toString()).contains("orders");
+        assertThat(rx.name()).isEqualTo("orders");
+        assertThat(rx.poll()).contains("a");
+        assertThat(rx.receive(SHORT_DELAY)).contains("b");
+        assertThat(rx.drain(1)).containsExactly("c");
+        assertThat(tx.close()).isTrue();
+        assertThat(tx.close()).isFalse();
+        assertThat(tx.isClosed()).isTrue();
+        assertThat(ch.toString()).contains("closed");
+        assertThat(tx.send("late")).isFalse();
+        assertThat(tx.trySend("later")).isFalse();
+        assertThat(rx.stream().toList()).containsExactly("d");
+        assertThat(rx.cancel()).isTrue();
+        assertThat(rx.cancel()).isFalse();
+
+        Channel<String> failing = newChannel();
+        assertThat(failing.sender().fail(new IllegalStateException("broken"))).isTrue();
+        assertThat(failing.sender().fail(new IllegalStateException("again"))).isFalse();
+        assertThat(failing.sender().isClosed()).isTrue();
     }
 
     // ------------------------------------------------------------------------------ virtual threads

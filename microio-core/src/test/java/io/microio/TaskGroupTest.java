@@ -30,6 +30,7 @@ import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -173,6 +174,162 @@ class TaskGroupTest {
         assertThat(escaped.get().cancel("late")).isFalse();
     }
 
+    /** The static run and call use a default group: a task-group name, and the body's result. */
+    @Test
+    void staticRunAndCallUseADefaultGroup() throws Exception {
+        AtomicReference<String> name = new AtomicReference<>();
+        TaskGroup.run(g -> {
+            name.set(g.name());
+            g.startSoon(() -> 1).join();
+        });
+        assertThat(name.get()).startsWith("task-group-");
+        assertThat(TaskGroup.call(g -> g.startSoon(() -> 7).join())).contains(7);
+    }
+
+    /** toString names the group, its active children and, once cancelled, the reason; isCancelled follows. */
+    @Test
+    void toStringAndIsCancelledShowTheGroupsState() {
+        CountDownLatch release = new CountDownLatch(1);
+        group().run(g -> {
+            assertThat(g.name()).isEqualTo("tg");
+            assertThat(g.isCancelled()).isFalse();
+            assertThat(g.cancelReason()).isEmpty();
+            g.startSoon(() -> {
+                CancelScope.builder().shield().build().run(release::await);
+            });
+            try {
+                assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1]");
+                assertThat(g.cancel("enough")).isTrue();
+                assertThat(g.cancel("again")).isFalse();
+                assertThat(g.isCancelled()).isTrue();
+                assertThat(g.toString()).isEqualTo("TaskGroup[tg, active=1, cancelled: enough]");
+            } finally {
+                release.countDown();
+            }
+        });
+    }
+
+    /** onCancel runs its callback once when the group is cancelled, and at once if it already was. */
+    @Test
+    void onCancelRunsWhenTheGroupIsCancelled() {
+        List<String> calls = new CopyOnWriteArrayList<>();
+        group().run(g -> {
+            g.onCancel(() -> calls.add("first"));
+            assertThat(calls).isEmpty();
+            g.cancel("stop");
+            assertThat(calls).containsExactly("first");
+            g.onCancel(() -> calls.add("late"));
+            assertThat(calls).containsExactly("first", "late");
+        });
+    }
+
+    /**
+     * start, called by a thread outside the group while the only slot is taken, waits; when the group is
+     * cancelled the waiting child never runs and start throws CancellationException (the caller itself
+     * was not cancelled).
+     */
+    @Test
+    void startWaitingForASlotThrowsCancellationWhenTheGroupIsCancelled() throws Exception {
+        CountDownLatch slotTaken = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean ran = new AtomicBoolean();
+        AtomicReference<Throwable> startFailure = new AtomicReference<>();
+        AtomicReference<Thread> starter = new AtomicReference<>();
+        group().maxConcurrency(1).run(g -> {
+            g.startSoon(() -> {
+                slotTaken.countDown();
+                CancelScope.builder().shield().build().run(release::await);
+            });
+            try {
+                slotTaken.await();
+                starter.set(helper("starter", () -> {
+                    try {
+                        g.start((TaskStatus<String> status) -> {
+                            ran.set(true);
+                            status.started("never");
+                        });
+                    } catch (CancellationException e) {
+                        startFailure.set(e);
+                    }
+                }));
+                await("start waiting").until(() -> g.activeCount() == 2);
+                g.cancel("stop");
+            } finally {
+                release.countDown(); // the owner is cancelled now: nothing blocking after this
+            }
+        });
+        starter.get().join(LONG_DELAY);
+        assertThat(startFailure.get()).isInstanceOf(CancellationException.class);
+        assertThat(ran).isFalse();
+    }
+
+    /** cancel from another thread after the group ended returns false at once: the group holds no lock. */
+    @Test
+    void cancelFromAnotherThreadAfterTheGroupEndedReturnsFalse() throws Exception {
+        AtomicReference<TaskGroup> escaped = new AtomicReference<>();
+        group().run(g -> {
+            escaped.set(g);
+            g.startSoon(() -> 1);
+        });
+        AtomicBoolean result = new AtomicBoolean(true);
+        Thread canceller = helper("late-canceller", () -> result.set(escaped.get().cancel("late")));
+        canceller.join(LONG_DELAY.toMillis());
+        assertThat(canceller.isAlive()).as("cancel blocked").isFalse();
+        assertThat(result).isFalse();
+        assertThat(escaped.get().activeCount()).isZero();
+    }
+
+    /**
+     * A waiting task that takes a freed slot is RUNNING from then on, and a group cancel reaches it like
+     * any running task.
+     */
+    @Test
+    void taskTakingAFreedSlotIsRunningAndCancelledWithTheGroup() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch secondRunning = new CountDownLatch(1);
+        AtomicReference<Task<String>> second = new AtomicReference<>();
+        group().maxConcurrency(1).run(g -> {
+            g.startSoon(() -> release.await());
+            second.set(g.startSoon(() -> {
+                secondRunning.countDown();
+                return new LinkedBlockingQueue<String>().take();
+            }));
+            assertThat(second.get().state()).isEqualTo(Task.State.WAITING);
+            release.countDown();
+            secondRunning.await();
+            assertThat(second.get().state()).isEqualTo(Task.State.RUNNING);
+            g.cancel("stop");
+        });
+        assertThat(second.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
+    /** start and map in a cancelled scope throw CancelledException at once and start no child. */
+    @Test
+    void startAndMapInCancelledScopeStartNoChild() throws Exception {
+        AtomicInteger bodies = new AtomicInteger();
+        AtomicInteger thrown = new AtomicInteger();
+        group().run(g -> {
+            g.cancel("stop");
+            try {
+                g.start((TaskStatus<String> status) -> {
+                    bodies.incrementAndGet();
+                    status.started("x");
+                });
+            } catch (CancelledException e) {
+                thrown.incrementAndGet();
+            }
+            try {
+                g.map(List.of(1, 2), i -> bodies.incrementAndGet());
+            } catch (CancelledException e) {
+                thrown.incrementAndGet();
+            }
+            assertThat(g.activeCount()).isZero();
+        });
+        assertThat(thrown).hasValue(2);
+        assertThat(bodies).hasValue(0);
+        assertThat(tracking.threads()).isEmpty();
+    }
+
     /** The builder rejects a bad bound at once, naming the value. */
     @Test
     void builderRejectsBadConfiguration() {
@@ -183,8 +340,12 @@ class TaskGroupTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
-    /** A TaskGroup of 100,000 virtual-thread children completes, and every result is delivered. */
+    /**
+     * A TaskGroup of 100,000 virtual-thread children completes, and every result is delivered. Tagged
+     * {@code scale}: the mutation run leaves it out (see docs/mutation-testing.md).
+     */
     @Test
+    @Tag("scale")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void hundredThousandChildrenComplete() throws Exception {
         int n = 100_000;
@@ -517,7 +678,7 @@ class TaskGroupTest {
                 seenByStart.set(e);
             }
         });
-        assertThat(seenByStart.get()).hasMessageContaining("returned without calling TaskStatus.started()");
+        assertThat(seenByStart.get()).hasMessage("task tg-0 returned without calling TaskStatus.started()");
         // uncaught, it fails the group
         assertThatThrownBy(() -> group().run(g -> g.start(status -> { })))
                 .isInstanceOf(IllegalStateException.class)
@@ -606,6 +767,37 @@ class TaskGroupTest {
         })).isSameAs(boom);
         assertThat(boom.getSuppressed()).isEmpty();
         assertThat(joiner.get().state()).isEqualTo(Task.State.CANCELLED);
+    }
+
+    /**
+     * In a cancelled group, a task that ends with an exception caused by joining a cancelled sibling (a
+     * CancellationException further down the cause chain) ended by the cancellation: it is CANCELLED, not
+     * a failure, and the group returns normally.
+     */
+    @Test
+    void wrappedCancellationOfAJoinedSiblingIsNotAFailure() throws Exception {
+        CountDownLatch joining = new CountDownLatch(1);
+        AtomicReference<Task<String>> wrapper = new AtomicReference<>();
+        AtomicReference<Thread> wrapperThread = new AtomicReference<>();
+        group().run(g -> {
+            Task<String> sibling = g.startSoon(() -> new LinkedBlockingQueue<String>().take());
+            wrapper.set(g.startSoon(() -> {
+                try {
+                    // shielded: only the sibling's cancellation ends this wait
+                    return CancelScope.builder().shield().build().call(() -> {
+                        wrapperThread.set(Thread.currentThread());
+                        joining.countDown();
+                        return sibling.join();
+                    }).orElseThrow();
+                } catch (CancellationException e) {
+                    throw new IllegalStateException("could not go on without the sibling", e);
+                }
+            }));
+            joining.await();
+            awaitBlocked(wrapperThread.get());
+            g.cancel("stop");
+        });
+        assertThat(wrapper.get().state()).isEqualTo(Task.State.CANCELLED);
     }
 
     /** Two failures: the first is thrown, the second attached to it as suppressed. */
@@ -896,6 +1088,68 @@ class TaskGroupTest {
         }))).isSameAs(bad);
     }
 
+    /**
+     * poll with a timeout returns the next task to end, waiting for it; a poll that times out hands
+     * nothing out and leaves it for later; remaining counts what is left; toString shows both counts.
+     */
+    @Test
+    void asCompletedPollWaitsForTheNextTaskAndCountsWhatIsLeft() throws Exception {
+        CountDownLatch first = new CountDownLatch(1);
+        CountDownLatch second = new CountDownLatch(1);
+        group().run(g -> {
+            Task<String> a = g.startSoon(() -> {
+                first.await();
+                return "a";
+            });
+            Task<String> b = g.startSoon(() -> {
+                second.await();
+                return "b";
+            });
+            TaskGroup.Completions<String> done = g.asCompleted(List.of(a, b));
+            assertThat(done.remaining()).isEqualTo(2);
+            assertThat(done.poll(SHORT_DELAY)).isNull();
+            assertThat(done.remaining()).as("a poll that timed out takes nothing").isEqualTo(2);
+            first.countDown();
+            assertThat(done.poll(LONG_DELAY)).isSameAs(a);
+            assertThat(done.remaining()).isEqualTo(1);
+            assertThat(done.toString()).isEqualTo("Completions[remaining=1, ended and waiting=0]");
+            second.countDown();
+            await("b ended").until(() -> b.state() == Task.State.SUCCESS);
+            assertThat(done.toString()).isEqualTo("Completions[remaining=1, ended and waiting=1]");
+            assertThat(done.poll(LONG_DELAY)).isSameAs(b);
+            assertThat(done.hasNext()).isFalse();
+        });
+    }
+
+    /** A poll and a take already blocked waiting for the next task are woken when it ends, and get it. */
+    @Test
+    void blockedPollAndTakeAreWokenWhenATaskEnds() throws Exception {
+        List<CountDownLatch> gates = List.of(new CountDownLatch(1), new CountDownLatch(1));
+        group().run(g -> {
+            List<Task<Integer>> tasks = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                int n = i;
+                tasks.add(g.startSoon(() -> {
+                    gates.get(n).await();
+                    return n;
+                }));
+            }
+            TaskGroup.Completions<Integer> done = g.asCompleted(tasks);
+            AtomicReference<Task<Integer>> polled = new AtomicReference<>();
+            Thread poller = helper("poller", () -> polled.set(done.poll(LONG_DELAY)));
+            awaitBlocked(poller);
+            gates.get(0).countDown();
+            poller.join(LONG_DELAY);
+            assertThat(polled.get()).isSameAs(tasks.get(0));
+            AtomicReference<Task<Integer>> taken = new AtomicReference<>();
+            Thread taker = helper("taker", () -> taken.set(done.take()));
+            awaitBlocked(taker);
+            gates.get(1).countDown();
+            taker.join(LONG_DELAY);
+            assertThat(taken.get()).isSameAs(tasks.get(1));
+        });
+    }
+
     /** asCompleted hands tasks out in the order they finish. */
     @Test
     void asCompletedYieldsTasksInCompletionOrder() throws Exception {
@@ -918,6 +1172,8 @@ class TaskGroupTest {
             }
             assertThat(done.hasNext()).isFalse();
             assertThatThrownBy(done::take).isInstanceOf(java.util.NoSuchElementException.class);
+            assertThatThrownBy(() -> done.poll(SHORT_DELAY)).isInstanceOf(java.util.NoSuchElementException.class);
+            assertThat(done.remaining()).isZero();
         });
         assertThat(order).containsExactly("t2", "t0", "t1");
     }

@@ -1,9 +1,13 @@
 package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.testing.ConcurrentHarness;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import io.microio.testing.Worker;
 import org.junit.jupiter.api.Test;
 
 /** The channel contract on an unbounded channel, and what only an unbounded channel can show. */
@@ -52,6 +56,41 @@ class UnboundedChannelTest extends ChannelConformanceTest {
         assertThat(ch.poll()).isEmpty();
         long total = 2L * senders * perRound;
         assertThat(ch.stats()).isEqualTo(new ChannelStats(total, total, 0, 0, false));
+    }
+
+    /**
+     * An armed wake-up (a dispatcher waiting without a thread) runs once, on the thread of the first send
+     * or close after it was armed; it stays armed until then; arming with an item available withdraws it
+     * and says so; while it is armed no other receiver may wait.
+     */
+    @Test
+    void armedWakeupRunsOnceOnTheFirstSendOrClose() throws Exception {
+        MpscChannel<String> ch = (MpscChannel<String>) Channel.builder().name("mbox").<String>build();
+        List<Thread> wokenOn = new CopyOnWriteArrayList<>();
+        MpscChannel.Armed armed = new MpscChannel.Armed(() -> wokenOn.add(Thread.currentThread()));
+        assertThat(ch.armWakeup(armed)).isTrue();
+        assertThat(ch.isArmed(armed)).isTrue();
+        assertThat(ch.armWakeup(armed)).as("still armed").isTrue();
+        assertThat(MpscChannel.arms(armed)).isEqualTo(1);
+        assertThatThrownBy(ch::receiveAsync).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("an actor is waiting to receive");
+        assertThat(wokenOn).isEmpty();
+
+        Worker.start("sender", () -> ch.send("a") && ch.send("b")).join();
+        assertThat(wokenOn).hasSize(1);
+        assertThat(wokenOn.get(0).getName()).startsWith("sender");
+        assertThat(ch.isArmed(armed)).isFalse();
+
+        assertThat(ch.armWakeup(armed)).as("items available: withdrawn").isFalse();
+        assertThat(ch.isArmed(armed)).isFalse();
+        assertThat(MpscChannel.arms(armed)).isEqualTo(2);
+        assertThat(ch.drain(10)).containsExactly("a", "b");
+
+        assertThat(ch.armWakeup(armed)).isTrue();
+        assertThat(MpscChannel.arms(armed)).isEqualTo(3);
+        ch.close();
+        assertThat(wokenOn).hasSize(2);
+        assertThat(ch.isArmed(armed)).isFalse();
     }
 
     private static void take(Channel<long[]> ch, long[] expected) throws InterruptedException {
