@@ -471,7 +471,8 @@ public final class CancelScope {
      * Registers a callback that runs once when this scope is cancelled: on the cancelling thread (for a
      * deadline, the timer thread), outside any lock; or at once, on this thread, if the scope is already
      * cancelled. Use it to close or wake a resource that does not answer the interrupt. The callback
-     * must be short and must not block. A callback that throws is logged.
+     * must be short and must not block. A callback that throws, an {@link Error} included, is logged at
+     * ERROR; the cancellation and the other callbacks are not affected.
      *
      * @param callback what to run
      */
@@ -492,12 +493,9 @@ public final class CancelScope {
     private static void runCallback(Runnable callback) {
         try {
             callback.run();
-        } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme) {
-                throw vme;
-            }
-            LOG.log(System.Logger.Level.ERROR,
-                    "A CancelScope onCancel callback threw; the cancellation still took effect. The callback must not throw.", e);
+        } catch (Throwable e) { // an Error too: the callbacks after this one may be what wakes the owner
+            LOG.log(System.Logger.Level.ERROR, "A CancelScope onCancel callback threw; the cancellation still took"
+                    + " effect and the other callbacks still run. The callback must not throw.", e);
         }
     }
 

@@ -144,7 +144,8 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
          *
          * <p>The hook runs once per item, on the thread whose call dropped it (a sender, or the thread
          * calling {@code cancel}), never under a lock of the channel. It must be short and must not
-         * throw: an exception is logged and the item still counts as dropped. It may send to other
+         * throw: anything it throws, an {@link Error} included, is logged at ERROR, the item still counts as
+         * dropped, and the other dropped items still reach the hook. It may send to other
          * channels, but sending to this one from the hook of a {@code DROP_OLDEST} channel can recurse.
          *
          * @param hook what to do with an undelivered item

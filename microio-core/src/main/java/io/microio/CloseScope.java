@@ -138,10 +138,7 @@ public final class CloseScope {
     private void runCallback(Runnable callback) {
         try {
             callback.run();
-        } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme) {
-                throw vme;
-            }
+        } catch (Throwable e) { // an Error too: the callbacks after this one may be what releases a resource
             LOG.log(System.Logger.Level.ERROR, "onClose callback of " + name + " threw; the remaining callbacks still run."
                     + " Fix the callback: it must not throw.", e);
         }
@@ -150,7 +147,8 @@ public final class CloseScope {
     /**
      * Registers a callback to run once when the scope closes. If the scope is already closed the
      * callback runs at once, on this thread. The callback must not block for long: it runs on the
-     * closing thread, which may be a shutdown hook or a thread the caller does not own.
+     * closing thread, which may be a shutdown hook or a thread the caller does not own. A callback that
+     * throws, an {@link Error} included, is logged at ERROR and the other callbacks still run.
      *
      * @param callback what to run
      * @throws NullPointerException if {@code callback} is {@code null}

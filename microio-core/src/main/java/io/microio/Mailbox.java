@@ -375,7 +375,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
         }
         try {
             hook.accept(item);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too, as the channel's hook: the other items must still reach it
             LOG.log(System.Logger.Level.ERROR, "The onUndelivered hook of mailbox " + name()
                     + " threw; the hook must not throw.", e);
         }
@@ -534,7 +534,8 @@ public sealed class Mailbox<T> permits PriorityMailbox {
          * Sets a hook that receives every item the mailbox takes but will never hand to its receiver:
          * dropped late or by the overflow policy, or discarded because the actor it fed ended abnormally.
          * Runs on the thread whose call dropped the item, never under a lock; it must be short and must not
-         * throw (an exception is logged). See {@link Channel.Builder#onUndelivered(Consumer)}.
+         * throw (anything it throws, an {@link Error} included, is logged). See
+         * {@link Channel.Builder#onUndelivered(Consumer)}.
          *
          * @param hook what to do with an undelivered item
          * @param <U> the item type of the hook and of the mailbox to build

@@ -1005,10 +1005,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             @SuppressWarnings("unchecked")
             T t = (T) item;
             hook.accept(t);
-        } catch (RuntimeException | Error e) {
-            if (e instanceof VirtualMachineError vme) {
-                throw vme;
-            }
+        } catch (Throwable e) { // an Error too: the other items must still reach the hook
             LOG.log(System.Logger.Level.ERROR, "The onUndelivered hook of channel " + name
                     + " threw; the item still counts as dropped. The hook must not throw.", e);
         }

@@ -120,7 +120,8 @@ public interface Service {
      * are called one at a time, by whichever thread made or first found the transition pending (the
      * service's thread, or a thread calling {@code start} or {@code stop}); a call to {@code start} or
      * {@code stop} may therefore return before the listeners have seen its transition. A listener that
-     * throws is logged and does not stop the others.
+     * throws, an {@link Error} included, is logged at ERROR and affects neither the service nor the other
+     * listeners.
      *
      * @param listener what to call; must be quick and must not block, since it may run on the
      *     service's own thread or on a thread that called {@code stop}

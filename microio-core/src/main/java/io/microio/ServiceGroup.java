@@ -241,8 +241,11 @@ public final class ServiceGroup implements Service {
         if (before == null) {
             return false;
         }
-        lifecycle.dispatch();
-        stopMembers(reason);
+        try {
+            lifecycle.dispatch();
+        } finally {
+            stopMembers(reason); // even if the log call for a throwing listener threw
+        }
         synchronized (lock) {
             advance(); // every member may have ended already
         }

@@ -3,9 +3,7 @@ package io.microio;
 import io.microio.ServiceState.Phase;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -82,10 +80,6 @@ final class ServiceLifecycle {
     ServiceLifecycle(String kind, String name) {
         this.kind = kind;
         this.name = name;
-    }
-
-    String name() {
-        return name;
     }
 
     /** {@return "service 'name'"} for messages. */
@@ -193,7 +187,7 @@ final class ServiceLifecycle {
         } finally {
             if (!done) {
                 synchronized (lock) {
-                    dispatching = false; // a VirtualMachineError escaped; let the next transition dispatch
+                    dispatching = false; // the log call itself threw (out of memory); let the next transition dispatch
                 }
             }
         }
@@ -203,12 +197,11 @@ final class ServiceLifecycle {
         try {
             listener.stateChanged(e.from(), e.to());
         } catch (Throwable t) {
-            if (t instanceof VirtualMachineError vme) {
-                throw vme;
-            }
+            // Errors too (a StackOverflowError in a listener): rethrown here, one would escape start() before
+            // the thread starts or stop() before the body is told, and leave the service in that phase for ever.
             LOG.log(System.Logger.Level.ERROR, () -> "A listener of " + describe() + " threw on the transition "
                     + e.from().phase() + " -> " + e.to().phase() + "; the service and the other listeners are not"
-                    + " affected. Fix the listener " + listener + ": it must not throw.", t);
+                    + " affected. Fix the listener (" + listener.getClass().getName() + "): it must not throw.", t);
         }
     }
 
@@ -292,18 +285,5 @@ final class ServiceLifecycle {
             sb.append("\n\tat ").append(frame);
         }
         return sb.toString();
-    }
-
-    static List<String> names(List<? extends Service> services) {
-        List<String> names = new ArrayList<>(services.size());
-        for (Service s : services) {
-            names.add(s.name());
-        }
-        return names;
-    }
-
-    @Override
-    public String toString() {
-        return describe() + " " + state();
     }
 }

@@ -191,8 +191,8 @@ public final class ServiceThread implements Service {
         if (before == null) {
             return false;
         }
-        lifecycle.dispatch();
         try {
+            lifecycle.dispatch();
             runStopCallbacks(reason); // before the interrupt
         } finally {
             bodyScope.cancel(reason); // even if a callback threw an Error: the body must still be told
@@ -301,7 +301,7 @@ public final class ServiceThread implements Service {
             if (!runStopCallbacks("service ended")) {
                 awaitStopCallbacks(); // stop() is running them, perhaps still: the service ends after them
             }
-        } catch (Throwable e) { // an Error from a callback (CloseScope rethrows those): the service still ends
+        } catch (Throwable e) { // CloseScope logs what a callback throws; only a failing log call gets here
             callbackFailure = e;
         }
         if (bodyFailure != null && callbackFailure != null) {

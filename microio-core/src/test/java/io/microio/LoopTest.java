@@ -501,7 +501,10 @@ class LoopTest {
         clock.advance(Duration.ofSeconds(1)); // the clock does not start at zero: held time is a difference
         Loop l = startOwnThreadLoop(Loop.builder().timeSource(clock).stallThreshold(Duration.ofMillis(100)));
         try (LogCapture log = LogCapture.of(Loop.class.getName())) {
-            l.callSync(() -> null, LONG); // a task ran; the loop is idle from now on
+            l.callSync(() -> null, LONG); // a task ran
+            // callSync returns once the task completed its future, when the loop may still be finishing it:
+            // the loop is idle only once its thread parks
+            await("idle loop thread waiting").until(() -> loopThread.getState() == Thread.State.WAITING);
             for (int i = 0; i < 10; i++) {
                 clock.advance(Duration.ofMillis(50));
             }
