@@ -737,10 +737,10 @@ class TaskGroupTest {
     }
 
     /**
-     * Owner: takes the group's lock, and gives it back in the cancel that the group's first failure causes,
-     * which then runs on this thread (the lock is reentrant). A child that fails meanwhile resolves what
-     * start returns, which takes no lock, and then waits for the lock to record its failure: whatever the
-     * owner records before that cancel is recorded first.
+     * Owner: takes the group's lock (reentrant, so the group's own calls on this thread go on), and gives
+     * it back in the cancel that the owner's first recorded failure causes on this thread. A child that
+     * fails meanwhile resolves what start returns, which takes no lock, and then waits for the lock to
+     * record its failure: the owner's failure is recorded first.
      */
     private static void holdGroupLockUntilTheOwnerCancels(TaskGroup g) throws ReflectiveOperationException {
         Field f = TaskGroup.class.getDeclaredField("lock");
