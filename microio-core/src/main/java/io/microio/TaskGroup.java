@@ -56,9 +56,11 @@ import org.jspecify.annotations.Nullable;
  *       attached as {@linkplain Throwable#getSuppressed() suppressed}, or, with
  *       {@link Builder#aggregateFailures(boolean)}, all together as one {@link TaskGroupException}. A
  *       checked exception from a child, which the caller has not declared, is also wrapped in a
- *       {@code TaskGroupException}. Tasks that end by the cancellation (a {@link CancelledException},
- *       an {@link InterruptedException}, a {@link CancellationException} from joining a cancelled
- *       sibling ...) are not failures.
+ *       {@code TaskGroupException}. A child's failure that the owner or another task rethrows after
+ *       {@link Task#join()} or {@link #start(StartBody)} threw it (as it is, or the
+ *       {@link CompletionException} around it) is one failure, reported once, as the child's. Tasks
+ *       that end by the cancellation (a {@link CancelledException}, an {@link InterruptedException}, a
+ *       {@link CancellationException} from joining a cancelled sibling ...) are not failures.
  *   <li>When a scope enclosing the owner is cancelled (for example {@link CancelScope#moveOnAfter}
  *       around the group), the group cancels its children, waits for them, and then lets the
  *       cancellation continue to that scope.
@@ -100,6 +102,14 @@ public final class TaskGroup {
      * a sibling joining the failed task is already cancelled when it wakes, so it ends cancelled and does
      * not report the failure a second time; (3) before (4) means every outcome is published when the
      * owner sees `live == 0`.
+     *
+     * A failure seen again through a join or a start (the same exception, or a CompletionException around
+     * it) is recorded once. Through a join it always comes after (2). Through a start it can come before:
+     * the starter wakes at (1) and may rethrow what `start` threw, and fail, before the child reaches (2).
+     * So recordFailure takes the two in either order: a wrapper recorded first gives its place to the
+     * child's own exception, and a failure the owner recorded first stops being the owner's once a child
+     * records it. Either way the group reports it once, as the child's failure, as in the other order
+     * (the cancellation's reason still names whichever came first).
      *
      * A child thread, in (4), adds itself to `finishing` (it still has a few instructions to run) and
      * drops the threads in it that have terminated, so the list holds only threads in their last steps,
@@ -631,13 +641,27 @@ public final class TaskGroup {
         return true;
     }
 
+    /**
+     * Records a failure of a task or of the owner, once: a failure already recorded, as it is or as the
+     * cause of a {@code CompletionException} (seen again through a join or a start), is not recorded again,
+     * in whichever order the two come; see the design comment. The first failure cancels the group.
+     */
     private void recordFailure(Throwable failure, boolean fromOwner, String where) {
         boolean first;
         lock.lock();
         try {
-            for (Throwable known : failures) {
-                if (failure == known || (failure instanceof CompletionException && failure.getCause() == known)) {
-                    return; // the same failure, seen again through a join or a start
+            for (int i = 0; i < failures.size(); i++) {
+                Throwable known = failures.get(i);
+                boolean seen = failure == known || wraps(failure, known);
+                if (!seen && wraps(known, failure)) {
+                    failures.set(i, failure); // the task's own failure, after a starter rethrew it wrapped
+                    seen = true;
+                }
+                if (seen) {
+                    if (!fromOwner && known == ownerFailure) {
+                        ownerFailure = null; // the owner passed on a child's failure before the child recorded it
+                    }
+                    return;
                 }
             }
             failures.add(failure);
@@ -651,6 +675,11 @@ public final class TaskGroup {
         if (first) {
             cancel(where + " failed: " + failure);
         }
+    }
+
+    /** {@return whether {@code outer} is a {@code CompletionException} made around {@code inner} by a join or a start} */
+    private static boolean wraps(Throwable outer, Throwable inner) {
+        return outer instanceof CompletionException && outer.getCause() == inner;
     }
 
     /** Owner: its body threw. Returns what to rethrow after the children have ended, if anything. */

@@ -2,11 +2,13 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static io.microio.testing.Awaits.await;
 import static io.microio.testing.Delays.LONG_DELAY;
 import static io.microio.testing.Delays.SHORT_DELAY;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
 import org.jspecify.annotations.Nullable;
@@ -34,7 +38,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class TaskGroupTest {
@@ -665,6 +671,83 @@ class TaskGroupTest {
         })).isInstanceOf(TaskGroupException.class).hasCauseReference(io)
                 .satisfies(e -> assertThat(((TaskGroupException) e).failures()).containsExactly(io));
         assertThat(seenByStart.get()).isInstanceOf(CompletionException.class).hasCauseReference(io);
+    }
+
+    /** Which failure a test lets the group record first: the owner's rethrow, or the child's own. */
+    enum RecordedFirst { OWNER, CHILD }
+
+    static Stream<Arguments> everyThreadKindRethrowAndOrder() {
+        Stream.Builder<Arguments> all = Stream.builder();
+        for (ThreadKind kind : ThreadKind.values()) {
+            for (boolean aggregate : new boolean[] {false, true}) {
+                for (boolean cause : new boolean[] {false, true}) {
+                    for (RecordedFirst first : RecordedFirst.values()) {
+                        all.add(Arguments.of(kind, aggregate, cause, first));
+                    }
+                }
+            }
+        }
+        return all.build();
+    }
+
+    /**
+     * A checked child failure that start threw wrapped, rethrown by the owner (the CompletionException,
+     * or its cause), is reported once and as the child's, whether the owner's rethrow or the child's own
+     * failure is recorded first: the group throws a TaskGroupException whose only failure is the child's.
+     */
+    @ParameterizedTest(name = "{0} aggregate={1} rethrowCause={2} recordedFirst={3}")
+    @MethodSource("everyThreadKindRethrowAndOrder")
+    void ownerRethrowingStartFailureIsReportedOnceWhicheverIsRecordedFirst(ThreadKind kind, boolean aggregate,
+            boolean rethrowCause, RecordedFirst first) {
+        IOException io = new IOException("no route");
+        AtomicReference<TaskGroup> escaped = new AtomicReference<>();
+        AtomicReference<Throwable> seenByStart = new AtomicReference<>();
+        Throwable thrown = catchThrowable(() -> TaskGroup.builder().name("tg").aggregateFailures(aggregate)
+                .threadFactory(TrackingThreadFactory.of(kind, "rethrow-")).run(g -> {
+                    escaped.set(g);
+                    if (first == RecordedFirst.OWNER) {
+                        holdGroupLockUntilTheOwnerCancels(g);
+                    }
+                    try {
+                        g.start(status -> {
+                            throw io;
+                        });
+                    } catch (CompletionException e) {
+                        seenByStart.set(e);
+                        if (first == RecordedFirst.CHILD) {
+                            while (!g.isCancelled()) { // the child's failure, once recorded, cancels the group
+                                Thread.onSpinWait();
+                            }
+                        }
+                        if (rethrowCause) {
+                            throw (IOException) e.getCause();
+                        }
+                        throw e;
+                    }
+                }));
+        assertThat(seenByStart.get()).isInstanceOf(CompletionException.class).hasCauseReference(io);
+        assertThat(escaped.get().cancelReason()).as("the failure recorded first").hasValueSatisfying(reason ->
+                assertThat(reason).startsWith(first == RecordedFirst.OWNER ? "the owner of task group tg failed: "
+                        : "task tg-0 failed: "));
+        assertThat(thrown).isInstanceOf(TaskGroupException.class);
+        assertThat(((TaskGroupException) thrown).failures()).containsExactly(io);
+        assertThat(thrown).hasCauseReference(io);
+        assertThat(thrown.getSuppressed()).isEmpty();
+        assertThat(io.getSuppressed()).isEmpty();
+    }
+
+    /**
+     * Owner: takes the group's lock (reentrant, so the group's own calls on this thread go on), and gives
+     * it back in the cancel that the owner's first recorded failure causes on this thread. A child that
+     * fails meanwhile resolves what start returns, which takes no lock, and then waits for the lock to
+     * record its failure: the owner's failure is recorded first.
+     */
+    private static void holdGroupLockUntilTheOwnerCancels(TaskGroup g) throws ReflectiveOperationException {
+        Field f = TaskGroup.class.getDeclaredField("lock");
+        f.setAccessible(true);
+        ReentrantLock lock = (ReentrantLock) f.get(g);
+        lock.lock();
+        g.onCancel(lock::unlock); // throws (logged), and the test times out, if another thread cancels first
     }
 
     /** A child that returns without calling started is an error thrown to start. */
