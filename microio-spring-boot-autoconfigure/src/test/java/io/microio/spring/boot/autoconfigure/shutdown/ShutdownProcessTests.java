@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import io.microio.spring.boot.autoconfigure.shutdown.JvmProcess.Launch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * An application whose service ignores its stop, run as a separate JVM: what its log shows and when the
@@ -33,11 +36,14 @@ class ShutdownProcessTests {
     /**
      * On SIGTERM the stack of a service that ignores its stop reaches the application's log (JUL's own
      * shutdown hook used to reset the handler that carried the core's lines there), and the JVM exits
-     * within the shutdown budget.
+     * within the shutdown budget; also where the libraries are not on the system class path, as in an
+     * executable jar, so that the JVM's own search for a {@code System.LoggerFinder} does not see them.
      */
-    @Test
-    void sigtermWhenServiceIgnoresStopShouldLogItsStackAndExitWithinBudget() throws Exception {
-        try (JvmProcess app = JvmProcess.start("sigterm-stuck-service", StuckServiceApplication.class, args())) {
+    @ParameterizedTest
+    @EnumSource(Launch.class)
+    void sigtermWhenServiceIgnoresStopShouldLogItsStackAndExitWithinBudget(Launch launch) throws Exception {
+        try (JvmProcess app = JvmProcess.start("sigterm-stuck-service-" + launch, launch,
+                StuckServiceApplication.class, args())) {
             app.awaitLine(STARTED, STARTUP);
             long begin = System.nanoTime();
 
@@ -45,7 +51,7 @@ class ShutdownProcessTests {
 
             assertThat(app.awaitExit(Duration.ofSeconds(60))).as("the JVM exited; output:\n%s", app.output()).isTrue();
             Duration took = Duration.ofNanos(System.nanoTime() - begin);
-            System.out.println("SIGTERM to exit: " + took.toMillis() + " ms, exit code " + app.exitValue());
+            System.out.println(launch + ": SIGTERM to exit: " + took.toMillis() + " ms, exit code " + app.exitValue());
             assertThat(took).isLessThan(PHASE_BUDGET);
             assertThat(app.exitValue()).isEqualTo(128 + 15); // ended by SIGTERM
             String log = app.output();
