@@ -402,9 +402,10 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     }
 
     /**
-     * Logs an ERROR naming the live non-daemon threads of {@code services} (found by name: the thread of
-     * a {@code ServiceThread} or {@code LoopServiceThread} is named after its service), unless the JVM is exiting: once the context has closed without a JVM
-     * exit, each keeps the JVM alive for as long as it runs, and nothing else would say why.
+     * Logs an ERROR naming the live non-daemon threads of {@code services}, unless the JVM is exiting:
+     * once the context has closed without a JVM exit, each keeps the JVM alive for as long as it runs,
+     * and nothing else would say why. Threads are found by name: a {@code ServiceThread}'s or a
+     * {@code LoopServiceThread}'s is named after its service, unless it comes from a thread factory.
      */
     private void logThreadsKeepingTheJvmAlive(List<String> services) {
         if (services.isEmpty() || jvmExiting()) {
