@@ -6,4 +6,8 @@ module io.microio {
     requires static org.jspecify;
 
     exports io.microio;
+
+    // A logging provider that comes with the application, where the JDK does not look for it
+    // (io.microio.internal.Loggers).
+    uses java.lang.System.LoggerFinder;
 }

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.Loggers;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedByInterruptException;
@@ -169,7 +170,7 @@ public final class Actor<T> {
      *     ENDING -> TERMINATED   once no concurrent handler is running; `termination` completes.  // final
      */
 
-    private static final System.Logger LOG = System.getLogger(Actor.class.getName());
+    private static final System.Logger LOG = Loggers.get(Actor.class.getName());
     private static final AtomicLong NAMES = new AtomicLong();
     private static final int DEFAULT_BATCH_SIZE = 64;
 

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.Loggers;
 import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -125,7 +126,7 @@ public final class CancelScope {
         }
     }
 
-    private static final System.Logger LOG = System.getLogger(CancelScope.class.getName());
+    private static final System.Logger LOG = Loggers.get(CancelScope.class.getName());
 
     private record Cancellation(@Nullable String reason, boolean timedOut) {}
 

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.Loggers;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -39,7 +40,7 @@ public final class CloseScope {
      * registered after the swap and run by its registrant: never both, never neither.
      */
 
-    private static final System.Logger LOG = System.getLogger(CloseScope.class.getName());
+    private static final System.Logger LOG = Loggers.get(CloseScope.class.getName());
     private static final VarHandle STATE;
 
     static {

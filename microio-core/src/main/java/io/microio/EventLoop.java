@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.Loggers;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -60,7 +61,7 @@ final class EventLoop implements Loop {
      * task's start time, and reports each running task once.
      */
 
-    private static final System.Logger LOG = System.getLogger(Loop.class.getName());
+    private static final System.Logger LOG = Loggers.get(Loop.class.getName());
     private static final int GUEST_BATCH = 256;
 
     private static final int OPEN = 0;

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.Loggers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,7 +112,7 @@ public final class LoopServiceThread implements Service, Executor {
      * start(), which Thread.start orders after the constructor.
      */
 
-    private static final System.Logger LOG = System.getLogger(Service.class.getName());
+    private static final System.Logger LOG = Loggers.get(Service.class.getName());
 
     private final String name;
     private final EventLoop loop;

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.Loggers;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -85,7 +86,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
      * dispatcher thread to the next and be read by those other threads.
      */
 
-    static final System.Logger LOG = System.getLogger(Mailbox.class.getName());
+    static final System.Logger LOG = Loggers.get(Mailbox.class.getName());
 
     private static final AtomicLong NAMES = new AtomicLong();
     private static final VarHandle ACTOR;

@@ -3,6 +3,7 @@ package io.microio;
 import io.microio.MpscChannelFields.Chunk;
 import io.microio.MpscChannelFields.End;
 import io.microio.MpscChannelFields.EndKind;
+import io.microio.internal.Loggers;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -129,7 +130,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * to be made in between, which the held lock excludes.
      */
 
-    private static final System.Logger LOG = System.getLogger(Channel.class.getName());
+    private static final System.Logger LOG = Loggers.get(Channel.class.getName());
 
     private static final VarHandle PRODUCER_INDEX;
     private static final VarHandle CONSUMER_INDEX;

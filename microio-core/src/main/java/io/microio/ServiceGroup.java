@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.ServiceState.Phase;
+import io.microio.internal.Loggers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -76,7 +77,7 @@ public final class ServiceGroup implements Service {
      * when another thread was delivering that member's events).
      */
 
-    private static final System.Logger LOG = System.getLogger(Service.class.getName());
+    private static final System.Logger LOG = Loggers.get(Service.class.getName());
 
     private static final Set<Phase> NEW = EnumSet.of(Phase.NEW);
     private static final Set<Phase> STARTING = EnumSet.of(Phase.STARTING);

@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.ServiceState.Phase;
+import io.microio.internal.Loggers;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
@@ -44,7 +45,7 @@ final class ServiceLifecycle {
      * listener) appends an event and returns, and the dispatching loop delivers it next.
      */
 
-    private static final System.Logger LOG = System.getLogger(Service.class.getName());
+    private static final System.Logger LOG = Loggers.get(Service.class.getName());
 
     private static final Set<Phase> FROM_NEW = EnumSet.of(Phase.STARTING, Phase.TERMINATED);
     private static final Set<Phase> FROM_STARTING = EnumSet.of(Phase.RUNNING, Phase.STOPPING, Phase.FAILED);

@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.ServiceState.Phase;
+import io.microio.internal.Loggers;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -88,7 +89,7 @@ public final class ServiceThread implements Service {
      * callback, even when the body ends by itself while stop() is still running them.
      */
 
-    private static final System.Logger LOG = System.getLogger(Service.class.getName());
+    private static final System.Logger LOG = Loggers.get(Service.class.getName());
 
     private static final Set<Phase> NEW = EnumSet.of(Phase.NEW);
     private static final Set<Phase> STARTING = EnumSet.of(Phase.STARTING);

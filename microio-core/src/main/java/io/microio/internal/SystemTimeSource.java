@@ -51,7 +51,7 @@ public final class SystemTimeSource implements TimeSource {
 
     public static final SystemTimeSource INSTANCE = new SystemTimeSource();
 
-    private static final System.Logger LOG = System.getLogger(TimeSource.class.getName());
+    private static final System.Logger LOG = Loggers.get(TimeSource.class.getName());
     private static final long MAX_SLEEP = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int PURGE_MIN_SIZE = 1024;
     private static final int DRAIN_EVERY = 4096; // inbound entries that wake the timer thread to take them in

@@ -15,16 +15,18 @@ sealed interface GroupMember {
     /** {@return the service's name} */
     String serviceName();
 
-    /** {@return whether {@link #newService(boolean)} can make a service more than once} */
+    /** {@return whether {@link #newService(boolean, boolean)} can make a service more than once} */
     boolean renewable();
 
     /**
      * {@return the service for one run of the group}
      *
      * @param first whether this is the group's first run
+     * @param daemon whether a service made here runs on a daemon platform thread (a {@code Service} bean
+     *     has its own thread, and a virtual thread is always a daemon)
      * @throws IllegalStateException if the member is not {@link #renewable()} and this is not the first run
      */
-    Service newService(boolean first);
+    Service newService(boolean first, boolean daemon);
 
     /** A {@link Service} bean; it runs once. */
     record ServiceBean(String beanName, Service service) implements GroupMember {
@@ -39,7 +41,7 @@ sealed interface GroupMember {
         }
 
         @Override
-        public Service newService(boolean first) {
+        public Service newService(boolean first, boolean daemon) {
             if (!first) {
                 throw new IllegalStateException("service '" + service.name() + "' (bean '" + beanName
                         + "') has run once and cannot run again: a Service bean runs once; declare it as a"
@@ -58,8 +60,8 @@ sealed interface GroupMember {
         }
 
         @Override
-        public Service newService(boolean first) {
-            return ServiceThread.builder(serviceName).virtual(virtual).build(body);
+        public Service newService(boolean first, boolean daemon) {
+            return ServiceThread.builder(serviceName).virtual(virtual).daemon(daemon).build(body);
         }
     }
 }

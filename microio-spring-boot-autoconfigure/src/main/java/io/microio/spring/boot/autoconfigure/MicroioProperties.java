@@ -23,6 +23,8 @@ public class MicroioProperties implements InitializingBean {
 
     private final Restart restart = new Restart();
 
+    private final ServiceThreads service = new ServiceThreads();
+
     /**
      * Checks the bound settings against each other; called by the container after binding.
      *
@@ -52,6 +54,11 @@ public class MicroioProperties implements InitializingBean {
     /** {@return the settings for starting a failed service group again} */
     public Restart getRestart() {
         return this.restart;
+    }
+
+    /** {@return the settings for the threads of {@code @MicroioService} bodies} */
+    public ServiceThreads getService() {
+        return this.service;
     }
 
     /** Settings that apply while service groups start. */
@@ -186,6 +193,28 @@ public class MicroioProperties implements InitializingBean {
                 throw new IllegalStateException("microio.restart.max-backoff (" + this.maxBackoff
                         + ") must not be shorter than microio.restart.initial-backoff (" + this.initialBackoff + ")");
             }
+        }
+    }
+
+    /** Settings for the threads of {@code @MicroioService} ServiceThread.Body beans. */
+    public static class ServiceThreads {
+
+        /**
+         * Whether @MicroioService ServiceThread.Body beans run on daemon platform threads. A service
+         * that does not answer its stop then does not keep the JVM alive once the application context
+         * has closed without a JVM exit (SpringApplication.exit, /actuator/shutdown, a failed startup).
+         * An application that has nothing else to keep the JVM alive, such as a web server, then needs
+         * "spring.main.keep-alive=true". Virtual threads (@MicroioService(virtual = true)) are always
+         * daemon threads; Service beans bring their own threads.
+         */
+        private boolean daemon;
+
+        public boolean isDaemon() {
+            return this.daemon;
+        }
+
+        public void setDaemon(boolean daemon) {
+            this.daemon = daemon;
         }
     }
 

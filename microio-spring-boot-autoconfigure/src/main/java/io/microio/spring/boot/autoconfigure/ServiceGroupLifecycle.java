@@ -38,7 +38,11 @@ import org.springframework.context.SmartLifecycle;
  * that regions entered from then on start cancelled), asks the services to stop in reverse order, and
  * on a thread of its own waits for them within the shutdown budget ({@code microio.shutdown.timeout},
  * kept within {@code spring.lifecycle.timeout-per-shutdown-phase}); each service still running then is
- * logged with its stack. The callback runs when the services have ended or the budget is spent,
+ * logged with its stack. Unless the JVM is exiting (the context closes without a JVM exit, as by
+ * {@code SpringApplication.exit}, {@code /actuator/shutdown} or a failed startup), an ERROR also names
+ * each thread of those services that is not a daemon thread, since it keeps the JVM alive;
+ * {@code microio.service.daemon} runs the services of {@code ServiceThread.Body} beans on daemon
+ * threads. The callback runs when the services have ended or the budget is spent,
  * whichever comes first.
  *
  * <p><b>Phase.</b> {@link #PHASE} is below the web server's phases: the services are running before
@@ -382,16 +386,66 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
                 ended &= restarter.join(remaining(deadline));
             }
             if (!ended) {
+                List<String> running = stillRunning(group);
                 logger.error("microio service group '" + name + "' did not stop within " + budget
-                        + "; still running: " + stillRunning(group)
+                        + "; still running: " + running
                         + ". Each is logged with its stack by the 'io.microio' loggers. The application"
                         + " context continues to close; raise microio.shutdown.timeout or make the services"
                         + " answer stop().");
+                logThreadsKeepingTheJvmAlive(running);
             } else if (logger.isDebugEnabled()) {
                 logger.debug("microio service group '" + name + "' stopped");
             }
         } catch (InterruptedException e) {
             logger.warn("microio service group '" + name + "': stopped waiting for its services, interrupted");
+        }
+    }
+
+    /**
+     * Logs an ERROR naming the live non-daemon threads of {@code services}, unless the JVM is exiting:
+     * once the context has closed without a JVM exit, each keeps the JVM alive for as long as it runs,
+     * and nothing else would say why. Threads are found by name: a {@code ServiceThread}'s or a
+     * {@code LoopServiceThread}'s is named after its service, unless it comes from a thread factory.
+     */
+    private void logThreadsKeepingTheJvmAlive(List<String> services) {
+        if (services.isEmpty() || jvmExiting()) {
+            return;
+        }
+        List<String> threads = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) { // platform threads; virtual ones are daemons
+            if (t.isAlive() && !t.isDaemon()) {
+                for (String service : services) {
+                    if (t.getName().equals(service)) {
+                        threads.add("thread '" + t.getName() + "' of service '" + service + "'");
+                        break;
+                    }
+                }
+            }
+        }
+        if (threads.isEmpty()) {
+            return;
+        }
+        threads.sort(null);
+        boolean one = threads.size() == 1;
+        logger.error("microio service group '" + name + "': " + String.join(", ", threads)
+                + (one ? " is" : " are") + " still running and not " + (one ? "a daemon thread" : "daemon threads")
+                + ": " + (one ? "it keeps" : "they keep") + " the JVM alive once the application context has closed,"
+                + " unless the JVM exits (System.exit or a signal; SpringApplication.exit, /actuator/shutdown and a"
+                + " failed startup close the context without one). Make the service answer stop() (its stack is"
+                + " logged by the 'io.microio' loggers), or run it on a daemon thread: microio.service.daemon=true"
+                + " for @MicroioService ServiceThread.Body beans, @MicroioService(virtual = true), or"
+                + " ServiceThread.builder(name).daemon(true) for a Service bean.");
+    }
+
+    /** {@return whether the JVM is shutting down} Then no thread keeps it alive. */
+    static boolean jvmExiting() {
+        Thread probe = Thread.ofPlatform().unstarted(() -> {});
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true; // "Shutdown in progress"
         }
     }
 
@@ -409,7 +463,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     private ServiceGroup newGroup(Run r, boolean first) {
         List<Service> services = new ArrayList<>(members.size());
         for (GroupMember member : members) {
-            services.add(member.newService(first));
+            services.add(member.newService(first, settings.daemonThreads()));
         }
         ServiceGroup group = ServiceGroup.of(name, services);
         group.addListener((from, to) -> groupChanged(r, group, to));
@@ -420,7 +474,9 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         r.stopRequested.close(why);
         group.stop("microio service group '" + name + "' could not start: " + why);
         try {
-            group.joinOrLog(settings.shutdownBudget());
+            if (!group.joinOrLog(settings.shutdownBudget())) { // logs each service still running, with its stack
+                logThreadsKeepingTheJvmAlive(stillRunning(group));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -642,9 +698,18 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
      * @param shutdownBudget how long a stop may take
      * @param scopeGroups the scope groups to latch when the group stops
      * @param restart whether and how a failed group is started again
+     * @param daemonThreads whether the services made from {@code ServiceThread.Body} beans run on daemon
+     *     platform threads
      */
     record Settings(Duration startupTimeout, Duration shutdownBudget,
-            Supplier<Collection<ScopeGroup>> scopeGroups, Restart restart) {}
+            Supplier<Collection<ScopeGroup>> scopeGroups, Restart restart, boolean daemonThreads) {
+
+        /** Settings whose services run on non-daemon threads, the default. */
+        Settings(Duration startupTimeout, Duration shutdownBudget, Supplier<Collection<ScopeGroup>> scopeGroups,
+                Restart restart) {
+            this(startupTimeout, shutdownBudget, scopeGroups, restart, false);
+        }
+    }
 
     /**
      * Whether and how a failed group is started again.

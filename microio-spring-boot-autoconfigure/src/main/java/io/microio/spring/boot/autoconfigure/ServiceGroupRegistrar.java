@@ -209,7 +209,8 @@ final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor
                 shutdownBudget(properties.getShutdown().getTimeout(), phaseTimeout),
                 scopeGroups,
                 new ServiceGroupLifecycle.Restart(restart.isEnabled(), restart.getInitialBackoff(),
-                        restart.getMaxBackoff()));
+                        restart.getMaxBackoff()),
+                properties.getService().isDaemon());
     }
 
     /**

@@ -4,6 +4,7 @@ import static io.microio.spring.boot.autoconfigure.TestServices.failingAtStart;
 import static io.microio.spring.boot.autoconfigure.TestServices.hungUntil;
 import static io.microio.spring.boot.autoconfigure.TestServices.neverStarting;
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.microio.testing.Delays.LONG_DELAY;
 import static org.awaitility.Awaitility.await;
 
 import io.microio.LoopServiceThread;
@@ -16,13 +17,9 @@ import io.microio.spring.boot.autoconfigure.TestServices.Events;
 import io.microio.spring.boot.autoconfigure.TestServices.RecordingBody;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -178,7 +175,6 @@ class ServiceGroupLifecycleTests {
     @Test
     void hungServiceWhenContextClosesShouldNotDelayCloseBeyondBudget(CapturedOutput output) throws Exception {
         CountDownLatch release = new CountDownLatch(1);
-        RecordingHandler coreLog = RecordingHandler.install();
         try {
             contextRunner.withUserConfiguration(HungService.class)
                     .withBean("release", CountDownLatch.class, () -> release)
@@ -196,15 +192,89 @@ class ServiceGroupLifecycleTests {
                         assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(900)); // the budget: 9/10 of 1s
                         assertThat(output).contains("microio service group 'default' did not stop within PT0.9S;"
                                 + " still running: [hung]");
-                        assertThat(coreLog.messages()).anyMatch(m -> m.contains("'hung'")
-                                && m.contains("hangIgnoringInterrupts"));
+                        assertThat(output).contains("service 'hung' did not stop within")
+                                .contains("hangIgnoringInterrupts"); // the core's line, with the stack
                         release.countDown();
                         assertThat(hung.join(Duration.ofSeconds(10))).isTrue();
                     });
         } finally {
             release.countDown();
-            coreLog.uninstall();
         }
+    }
+
+    /**
+     * A context closed without a JVM exit names the non-daemon thread of a service that ignores its stop,
+     * which keeps the JVM alive, and says what to do.
+     */
+    @Test
+    void hungBodyWhenContextClosesWithoutJvmExitShouldNameTheThreadThatKeepsTheJvmAlive(CapturedOutput output) {
+        Stuck stuck = new Stuck();
+        try {
+            contextRunner.withBean(Stuck.class, () -> stuck).withUserConfiguration(StuckBody.class)
+                    .withPropertyValues("microio.shutdown.timeout=200ms")
+                    .run(context -> {
+                        ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
+                        assertThat(stuck.daemon).hasValue(false);
+
+                        context.close();
+
+                        assertThat(output).contains("microio service group 'default': thread 'stuck' of service"
+                                + " 'stuck' is still running and not a daemon thread: it keeps the JVM alive once the"
+                                + " application context has closed, unless the JVM exits")
+                                .contains("run it on a daemon thread: microio.service.daemon=true");
+                        stuck.release.countDown();
+                        await().atMost(LONG_DELAY).until(() -> group.states().get("stuck").isTerminal());
+                    });
+        } finally {
+            stuck.release.countDown();
+        }
+    }
+
+    /**
+     * With {@code microio.service.daemon=true} a body runs on a daemon thread, which does not keep the JVM
+     * alive: a service that ignores its stop is logged as still running, but not as keeping the JVM alive.
+     */
+    @Test
+    void hungBodyWhenServiceThreadsAreDaemonShouldNotBeReportedAsKeepingTheJvmAlive(CapturedOutput output) {
+        Stuck stuck = new Stuck();
+        try {
+            contextRunner.withBean(Stuck.class, () -> stuck).withUserConfiguration(StuckBody.class)
+                    .withPropertyValues("microio.shutdown.timeout=200ms", "microio.service.daemon=true")
+                    .run(context -> {
+                        ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
+                        assertThat(stuck.daemon).hasValue(true);
+
+                        context.close();
+
+                        assertThat(output).contains("microio service group 'default' did not stop within PT0.2S;"
+                                + " still running: [stuck]").doesNotContain("keeps the JVM alive");
+                        stuck.release.countDown();
+                        await().atMost(LONG_DELAY).until(() -> group.states().get("stuck").isTerminal());
+                    });
+        } finally {
+            stuck.release.countDown();
+        }
+    }
+
+    /**
+     * A failed startup also closes the context without a JVM exit: a service that ignores the stop that
+     * follows is named as keeping the JVM alive.
+     */
+    @Test
+    void hungBodyWhenStartupFailsShouldNameTheThreadThatKeepsTheJvmAlive(CapturedOutput output) {
+        Stuck stuck = new Stuck();
+        try {
+            contextRunner.withBean(Stuck.class, () -> stuck).withUserConfiguration(StuckBody.class, FailingBody.class)
+                    .withPropertyValues("microio.shutdown.timeout=200ms")
+                    .run(context -> {
+                        assertThat(context).hasFailed();
+                        assertThat(output).contains("thread 'stuck' of service 'stuck' is still running and not a"
+                                + " daemon thread: it keeps the JVM alive");
+                    });
+        } finally {
+            stuck.release.countDown();
+        }
+        await().atMost(LONG_DELAY).until(() -> stuck.ended.getCount() == 0);
     }
 
     /**
@@ -415,6 +485,39 @@ class ServiceGroupLifecycleTests {
         }
     }
 
+    /** A body that ignores its stop until released, and what it saw. */
+    static final class Stuck {
+        final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch ended = new CountDownLatch(1);
+        final AtomicReference<Boolean> daemon = new AtomicReference<>();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class StuckBody {
+        @Bean
+        @MicroioService(name = "stuck")
+        ServiceThread.Body stuckBody(Stuck stuck) {
+            return ctx -> {
+                try {
+                    stuck.daemon.set(Thread.currentThread().isDaemon());
+                    ctx.started();
+                    TestServices.hangIgnoringInterrupts(stuck.release);
+                } finally {
+                    stuck.ended.countDown();
+                }
+            };
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class FailingBody {
+        @Bean
+        @MicroioService(name = "failing")
+        ServiceThread.Body failingBody() {
+            return failingAtStart(new IOException("cannot bind"));
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class NotAService {
         @Bean
@@ -441,36 +544,5 @@ class ServiceGroupLifecycleTests {
                 @org.springframework.beans.factory.annotation.Qualifier("right") ServiceThread right) {
             return ServiceGroup.of("pair", List.of(left, right));
         }
-    }
-
-    /** Records what the core library logs through {@code System.Logger} (JUL by default). */
-    static final class RecordingHandler extends Handler {
-        private final List<String> messages = new CopyOnWriteArrayList<>();
-        private final Logger logger = Logger.getLogger("io.microio");
-
-        static RecordingHandler install() {
-            RecordingHandler handler = new RecordingHandler();
-            handler.logger.addHandler(handler);
-            return handler;
-        }
-
-        void uninstall() {
-            logger.removeHandler(this);
-        }
-
-        List<String> messages() {
-            return new ArrayList<>(messages);
-        }
-
-        @Override
-        public void publish(LogRecord record) {
-            messages.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
     }
 }
