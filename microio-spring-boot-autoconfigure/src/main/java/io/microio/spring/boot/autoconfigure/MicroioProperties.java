@@ -24,6 +24,8 @@ public class MicroioProperties implements Validator {
 
     private final Readiness readiness = new Readiness();
 
+    private final Liveness liveness = new Liveness();
+
     private final Restart restart = new Restart();
 
     /**
@@ -67,6 +69,11 @@ public class MicroioProperties implements Validator {
     /** {@return the settings that tie the application's readiness to its services} */
     public Readiness getReadiness() {
         return this.readiness;
+    }
+
+    /** {@return the settings that tie the application's liveness to its services} */
+    public Liveness getLiveness() {
+        return this.liveness;
     }
 
     /** {@return the settings for starting a failed service group again} */
@@ -144,6 +151,28 @@ public class MicroioProperties implements Validator {
 
         public void setRefuseTrafficOnFailure(boolean refuseTrafficOnFailure) {
             this.refuseTrafficOnFailure = refuseTrafficOnFailure;
+        }
+    }
+
+    /** Settings that tie the application's liveness to its services. */
+    public static class Liveness {
+
+        /**
+         * Whether a service group that failed with no restart left switches the application's liveness
+         * state to broken, so that an orchestrator restarts the application. A failure has no restart
+         * left when "microio.restart.enabled" is off, when the group holds a Service bean (which runs
+         * once), or when starting the group again failed with an error; with restarts on, a group of
+         * @MicroioService ServiceThread.Body beans is tried again however often it fails, and never
+         * counts.
+         */
+        private boolean brokenOnFailure;
+
+        public boolean isBrokenOnFailure() {
+            return this.brokenOnFailure;
+        }
+
+        public void setBrokenOnFailure(boolean brokenOnFailure) {
+            this.brokenOnFailure = brokenOnFailure;
         }
     }
 
