@@ -161,9 +161,9 @@ public class MicroioProperties implements Validator {
          * Whether a service group that failed with no restart left switches the application's liveness
          * state to broken, so that an orchestrator restarts the application. A failure has no restart
          * left when "microio.restart.enabled" is off, when the group holds a Service bean (which runs
-         * once), or when starting the group again failed with an error; with restarts on, a group of
-         * @MicroioService ServiceThread.Body beans is tried again however often it fails, and never
-         * counts.
+         * once), or when starting the group again failed with an error. With restarts on, a group whose
+         * services all come from @MicroioService ServiceThread.Body beans is tried again however often
+         * it fails, and never counts.
          */
         private boolean brokenOnFailure;
 

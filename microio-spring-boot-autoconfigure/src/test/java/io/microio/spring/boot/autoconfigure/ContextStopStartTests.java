@@ -16,6 +16,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
 import org.springframework.boot.autoconfigure.context.LifecycleAutoConfiguration;
@@ -48,16 +50,18 @@ class ContextStopStartTests {
     /**
      * Bodies run again after a stop and a start: the body ran twice, each time on a thread of its own
      * that had ended before the next began, and the group, its health and the readiness are as after the
-     * first start.
+     * first start; on platform and on virtual threads.
      */
-    @Test
-    void contextWhenStoppedAndStartedAgainShouldRunBodiesOnFreshThreads() {
-        contextRunner.withUserConfiguration(Bodies.class).run(context -> {
+    @ParameterizedTest(name = "virtual={0}")
+    @ValueSource(booleans = { false, true })
+    void contextWhenStoppedAndStartedAgainShouldRunBodiesOnFreshThreads(boolean virtual) {
+        contextRunner.withUserConfiguration(virtual ? VirtualBodies.class : Bodies.class).run(context -> {
             ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
             ThreadRecorder body = context.getBean(ThreadRecorder.class);
             AvailabilityChangeEvent.publish(context, LivenessState.CORRECT);
             AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
             assertThat(body.threads).hasSize(1);
+            assertThat(body.threads.getFirst().isVirtual()).isEqualTo(virtual);
             assertThat(health(context, "recorder").getStatus()).isEqualTo(Status.UP);
 
             context.stop();
@@ -72,6 +76,7 @@ class ContextStopStartTests {
             assertThat(body.threads).hasSize(2);
             Thread second = body.threads.get(1);
             assertThat(second).isNotSameAs(first);
+            assertThat(second.isVirtual()).isEqualTo(virtual);
             assertThat(second.isAlive()).isTrue();
             assertThat(group.isRunning()).isTrue();
             assertThat(group.isFailed()).isFalse();
@@ -159,7 +164,6 @@ class ContextStopStartTests {
     }
 
     /** Records the thread of each run; runs until stopped. */
-    @MicroioService(name = "recorder")
     static class ThreadRecorder implements ServiceThread.Body {
         final List<Thread> threads = new CopyOnWriteArrayList<>();
 
@@ -176,6 +180,16 @@ class ContextStopStartTests {
     @Configuration(proxyBeanMethods = false)
     static class Bodies {
         @Bean
+        @MicroioService(name = "recorder")
+        ThreadRecorder recorder() {
+            return new ThreadRecorder();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class VirtualBodies {
+        @Bean
+        @MicroioService(name = "recorder", virtual = true)
         ThreadRecorder recorder() {
             return new ThreadRecorder();
         }
