@@ -421,6 +421,14 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
         return lateReplies.sum();
     }
 
+    /**
+     * {@return the registry's name}: the one given to {@link #RequestRegistry(String)}, or
+     * {@code "request registry"}. Used in exception messages and by metrics.
+     */
+    public String name() {
+        return name;
+    }
+
     @Override
     public String toString() {
         return "RequestRegistry[" + name + ", pending=" + pending.size() + (isClosed() ? ", closed]" : "]");

@@ -43,7 +43,8 @@ public final class ScopeGroup {
     /**
      * Creates an empty, unlatched group.
      *
-     * @param name what the group is for, shown by {@link #toString()}
+     * @param name what the group is for, shown by {@link #toString()} and used by metrics
+     * @throws NullPointerException if {@code name} is {@code null}
      */
     public ScopeGroup(String name) {
         this.name = Objects.requireNonNull(name, "name");
@@ -137,6 +138,14 @@ public final class ScopeGroup {
     /** {@return how many regions are running in this group right now} A moment's estimate. */
     public int activeCount() {
         return live.size();
+    }
+
+    /**
+     * {@return the group's name}: the one given to {@link #ScopeGroup(String)}, or {@code "scope group"}.
+     * Used by {@link #toString()} and by metrics.
+     */
+    public String name() {
+        return name;
     }
 
     @Override

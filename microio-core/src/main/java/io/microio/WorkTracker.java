@@ -124,6 +124,14 @@ public final class WorkTracker {
         }
     }
 
+    /**
+     * {@return the tracker's name}: the one given to {@link #WorkTracker(String)}, or {@code "work tracker"}.
+     * Used by {@link #toString()} and by metrics.
+     */
+    public String name() {
+        return name;
+    }
+
     /** {@return how many units of work are in flight now} Lock-free. */
     public long inFlight() {
         return inFlight;

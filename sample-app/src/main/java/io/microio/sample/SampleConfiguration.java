@@ -29,7 +29,7 @@ class SampleConfiguration {
 
     @Bean
     RequestRegistry<Long, Long> upstreamRequests() {
-        return new RequestRegistry<>("counter server requests");
+        return new RequestRegistry<>("counter-server-requests");
     }
 
     /** The gateway; each connection's outbox channel gets the {@code microio.channel.*} meters. */
@@ -44,7 +44,7 @@ class SampleConfiguration {
     /** The HTTP requests in flight, each a region that shutdown can cancel. */
     @Bean
     ScopeGroup httpRequests() {
-        return new ScopeGroup("http requests");
+        return new ScopeGroup("http-requests");
     }
 
     @Bean

@@ -90,9 +90,9 @@ class SampleAppProcessIT {
         assertThat(scrape.body())
                 .contains("microio_service_state_services{group=\"default\",name=\"counter-server\",state=\"RUNNING\"} 1.0")
                 .contains("microio_service_state_services{group=\"default\",name=\"counter-gateway\",state=\"RUNNING\"} 1.0")
-                .contains("microio_requests_pending_requests{name=\"upstreamRequests\"}")
+                .contains("microio_requests_pending_requests{name=\"counter-server-requests\"}")
                 .contains("microio_channel_sent_messages_total{name=\"counter-gateway-outbox\"}")
-                .contains("microio_scope_active_scopes{name=\"httpRequests\"}")
+                .contains("microio_scope_active_scopes{name=\"http-requests\"}")
                 .contains("sample_upstream_connected 1.0");
     }
 

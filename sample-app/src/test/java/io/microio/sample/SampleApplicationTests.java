@@ -73,7 +73,7 @@ class SampleApplicationTests {
         HttpResponse<String> scrape = send("GET", "/actuator/prometheus");
         assertThat(scrape.statusCode()).isEqualTo(200);
         assertThat(scrape.body()).contains("microio_service_state_services{group=\"default\",name=\"counter-gateway\"")
-                .contains("microio_requests_pending_requests{name=\"upstreamRequests\"}")
+                .contains("microio_requests_pending_requests{name=\"counter-server-requests\"}")
                 .contains("microio_channel_sent_messages_total{name=\"counter-gateway-outbox\"}")
                 .contains("sample_counter_connections");
         assertThat(JsonPath.<java.util.Map<String, Object>>read(send("GET", "/actuator").body(), "$._links"))

@@ -19,7 +19,8 @@ import org.springframework.context.annotation.Configuration;
  * a service group; each group is a {@link ServiceGroupLifecycle} bean named
  * {@code microioServiceGroup.<group>}. A group that fails while the application runs switches its
  * readiness to refusing traffic, unless {@code microio.readiness.refuse-traffic-on-failure} is
- * {@code false}.
+ * {@code false}; with {@code microio.liveness.broken-on-failure}, a group that failed with no restart
+ * left switches its liveness to broken.
  */
 @AutoConfiguration(afterName = "org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration")
 @ConditionalOnClass(ServiceGroup.class)
@@ -41,6 +42,18 @@ public final class MicroioAutoConfiguration {
         ServiceReadinessUpdater microioReadinessUpdater(ApplicationEventPublisher publisher,
                 ObjectProvider<ApplicationAvailability> availability, ObjectProvider<ServiceGroupLifecycle> groups) {
             return new ServiceReadinessUpdater(publisher, availability, groups);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnBooleanProperty(name = "microio.liveness.broken-on-failure")
+    static class LivenessConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        ServiceLivenessUpdater microioLivenessUpdater(ApplicationEventPublisher publisher,
+                ObjectProvider<ApplicationAvailability> availability, ObjectProvider<ServiceGroupLifecycle> groups) {
+            return new ServiceLivenessUpdater(publisher, availability, groups);
         }
     }
 }

@@ -1,19 +1,22 @@
 package io.microio.spring.boot.autoconfigure;
 
 import java.time.Duration;
-import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
 
 /**
  * Configuration properties for microio services run by the application context.
  *
  * <p>Instances are mutable beans bound once at startup; they are not meant to be changed afterwards.
- * Each setter refuses a value out of its range with an {@link IllegalArgumentException} that names the
- * property, so that a bad value fails the application startup (Spring Boot's bind failure analysis
- * shows the property, the value and where it came from) instead of being taken silently.
+ * A bad value fails the application startup instead of being taken silently, and Spring Boot's failure
+ * analysis reports the property, the value and why it was refused: each setter
+ * refuses a value out of its range with an {@link IllegalArgumentException} that names the property (a
+ * bind failure), and once all are bound, {@link #validate(Object, Errors)} refuses settings that
+ * contradict each other (a bind validation failure).
  */
 @ConfigurationProperties("microio")
-public class MicroioProperties implements InitializingBean {
+public class MicroioProperties implements Validator {
 
     private final Startup startup = new Startup();
 
@@ -21,19 +24,38 @@ public class MicroioProperties implements InitializingBean {
 
     private final Readiness readiness = new Readiness();
 
+    private final Liveness liveness = new Liveness();
+
     private final Restart restart = new Restart();
 
     private final ServiceThreads service = new ServiceThreads();
 
     /**
-     * Checks the bound settings against each other; called by the container after binding.
-     *
-     * @throws IllegalStateException if {@code microio.restart.max-backoff} is shorter than
-     *     {@code microio.restart.initial-backoff}
+     * {@return whether {@code type} is validated by {@link #validate(Object, Errors)}}: the settings of
+     * {@code microio.restart}, whose values are checked against each other.
      */
     @Override
-    public void afterPropertiesSet() {
-        this.restart.validate();
+    public boolean supports(Class<?> type) {
+        return Restart.class.isAssignableFrom(type);
+    }
+
+    /**
+     * Checks bound settings against each other; called by Spring Boot once the group of settings
+     * {@link #supports(Class) it supports} is bound, so that Spring Boot reports a failure with the
+     * property's name, its value as bound and the reason. Rejects {@code microio.restart.max-backoff} if it is shorter than
+     * {@code microio.restart.initial-backoff}.
+     *
+     * @param target the bound {@link Restart} settings
+     * @param errors where each contradiction is reported, under the property's name within its group
+     */
+    @Override
+    public void validate(Object target, Errors errors) {
+        Restart r = (Restart) target;
+        if (r.maxBackoff.compareTo(r.initialBackoff) < 0) {
+            errors.rejectValue("max-backoff", "microio.restart.max-backoff.shorterThanInitialBackoff",
+                    "microio.restart.max-backoff (" + r.maxBackoff + ") must not be shorter than"
+                            + " microio.restart.initial-backoff (" + r.initialBackoff + ")");
+        }
     }
 
     /** {@return the settings that apply while service groups start} */
@@ -49,6 +71,11 @@ public class MicroioProperties implements InitializingBean {
     /** {@return the settings that tie the application's readiness to its services} */
     public Readiness getReadiness() {
         return this.readiness;
+    }
+
+    /** {@return the settings that tie the application's liveness to its services} */
+    public Liveness getLiveness() {
+        return this.liveness;
     }
 
     /** {@return the settings for starting a failed service group again} */
@@ -134,6 +161,28 @@ public class MicroioProperties implements InitializingBean {
         }
     }
 
+    /** Settings that tie the application's liveness to its services. */
+    public static class Liveness {
+
+        /**
+         * Whether a service group that failed with no restart left switches the application's liveness
+         * state to broken, so that an orchestrator restarts the application. A failure has no restart
+         * left when "microio.restart.enabled" is off, when the group holds a Service bean (which runs
+         * once), or when starting the group again failed with an error. With restarts on, a group whose
+         * services all come from @MicroioService ServiceThread.Body beans is tried again however often
+         * it fails, and never counts.
+         */
+        private boolean brokenOnFailure;
+
+        public boolean isBrokenOnFailure() {
+            return this.brokenOnFailure;
+        }
+
+        public void setBrokenOnFailure(boolean brokenOnFailure) {
+            this.brokenOnFailure = brokenOnFailure;
+        }
+    }
+
     /** Settings for starting a failed service group again. */
     public static class Restart {
 
@@ -181,18 +230,6 @@ public class MicroioProperties implements InitializingBean {
 
         public void setMaxBackoff(Duration maxBackoff) {
             this.maxBackoff = positive("microio.restart.max-backoff", maxBackoff);
-        }
-
-        /**
-         * Checks the settings against each other, once all are bound.
-         *
-         * @throws IllegalStateException if the longest back-off is shorter than the initial one
-         */
-        void validate() {
-            if (this.maxBackoff.compareTo(this.initialBackoff) < 0) {
-                throw new IllegalStateException("microio.restart.max-backoff (" + this.maxBackoff
-                        + ") must not be shorter than microio.restart.initial-backoff (" + this.initialBackoff + ")");
-            }
         }
     }
 

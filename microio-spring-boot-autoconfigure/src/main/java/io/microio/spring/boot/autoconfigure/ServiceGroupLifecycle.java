@@ -56,7 +56,7 @@ import org.springframework.context.SmartLifecycle;
  * Every failure of a running group leads to a restart, also one that comes right after a restart
  * reported the group running again; an attempt that fails, or does not report started within the
  * startup timeout, is tried again after the back-off, and the group counts as failed until one
- * succeeds.
+ * succeeds. Without a restart to come, a failure is {@linkplain #isFailedForGood() for good}.
  *
  * <p><b>One instance at a time.</b> A service never runs beside an earlier instance of itself (one that
  * owns a socket or a file could not). A restart first waits until every service of the failed run has
@@ -92,6 +92,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
      */
     private final String name;
     private final List<GroupMember> members;
+    private final boolean renewable; // every member can make a fresh service: the group can be restarted
     private final Settings settings;
     private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
@@ -102,6 +103,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     ServiceGroupLifecycle(String name, List<GroupMember> members, Settings settings) {
         this.name = Objects.requireNonNull(name, "name");
         this.members = List.copyOf(members);
+        this.renewable = this.members.stream().allMatch(GroupMember::renewable);
         this.settings = Objects.requireNonNull(settings, "settings");
     }
 
@@ -170,6 +172,24 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         }
         ServiceGroup group = r.group;
         return r.restarter != null || (group != null && group.state().phase() == Phase.FAILED);
+    }
+
+    /**
+     * {@return whether the group is {@linkplain #isFailed() failed} with no restart left}: nothing will
+     * start it again while the context runs, because {@code microio.restart.enabled} is off, or the group
+     * holds a {@link Service} bean (which runs once), or restarting it failed with an error. Only stopping
+     * and starting the context again can run it again. A group that will be restarted (one of
+     * {@code @MicroioService} bodies with restarts on, which is tried again however often it fails) is
+     * not failed for good.
+     */
+    public boolean isFailedForGood() {
+        Run r = run;
+        if (r == null || !r.started || r.stopRequested.isClosed()) {
+            return false;
+        }
+        ServiceGroup group = r.group;
+        boolean failed = r.restarter != null || (group != null && group.state().phase() == Phase.FAILED);
+        return failed && (!settings.restart().enabled() || !renewable || r.restartAbandoned);
     }
 
     /** Calls {@code listener}, without arguments and from any thread, after the group changes state. */
@@ -542,7 +562,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             if (r.restarter != null || r.stopRequested.isClosed() || r.group != failed) {
                 return; // being restarted already (the restarter looks at the group before it ends), or stopping, or an older group
             }
-            if (!members.stream().allMatch(GroupMember::renewable)) {
+            if (!renewable) {
                 logger.warn("microio service group '" + name + "' failed and is not restarted: "
                         + "only groups whose services all come from @MicroioService ServiceThread.Body beans"
                         + " can be restarted");
@@ -566,7 +586,9 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             logger.error("microio service group '" + name + "' could not be started again and stays failed", e);
         } finally {
             synchronized (lock) {
-                if (r.restarter == Thread.currentThread()) { // not cleared by a normal end
+                if (r.restarter == Thread.currentThread()) { // not cleared by a restart that succeeded
+                    // Unless the context stops, the restarter gave up on an error: the group stays failed.
+                    r.restartAbandoned = !r.stopRequested.isClosed();
                     r.restarter = null;
                     r.restarterScope = null;
                 }
@@ -688,6 +710,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         volatile @Nullable Thread restarter; // written under lock
         volatile @Nullable CancelScope restarterScope; // the restarter's; written under lock
         volatile boolean started;
+        volatile boolean restartAbandoned; // the restarter ended on an error: no restart is left; written under lock
         volatile int restarts; // written under lock
     }
 

@@ -27,7 +27,9 @@ import org.springframework.context.event.ContextClosedEvent;
  * group is failed any more (after a restart), unless something else changed the readiness meanwhile.
  *
  * Once the context starts closing it changes nothing: the groups stop with the context, which must not
- * read as a recovery, and a closing application never goes back to accepting traffic.
+ * read as a recovery, and a closing application never goes back to accepting traffic. Likewise while
+ * the context is stopped ({@code context.stop()}, or a checkpoint) nothing changes: a failed group that
+ * was stopped keeps readiness refusing traffic until it runs again after {@code context.start()}.
  *
  * <p>Groups report changes on their own threads; the events are published from one thread of this
  * updater, so a group is never held up by the application's listeners, and changes are applied in order.
@@ -90,6 +92,9 @@ final class ServiceReadinessUpdater
     private void update() {
         if (closing) {
             return; // the groups stop with the context: not a recovery
+        }
+        if (groups.orderedStream().anyMatch(group -> !group.isRunning())) {
+            return; // stopped with the context (context.stop(), a checkpoint): not a recovery either
         }
         List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailed)
                 .map(ServiceGroupLifecycle::name).toList();

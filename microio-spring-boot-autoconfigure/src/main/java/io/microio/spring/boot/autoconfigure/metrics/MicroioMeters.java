@@ -33,9 +33,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * Meters for microio objects, each tagged with the {@code name} it was registered under.
  *
- * <p>The auto-configuration registers every bean of a supported type under its bean name; objects
- * created at run time (a channel per connection, say) are registered with one of the
- * {@code register} methods. The meters are:
+ * <p>The auto-configuration registers every bean of a supported type under the object's own name where
+ * it was given one, else under its bean name (and fails the startup if two beans of one kind come to
+ * the same name); objects created at run time (a channel per connection, say) are registered with one
+ * of the {@code register} methods. The meters are:
  * <ul>
  * <li>{@code microio.channel.sent}, {@code microio.channel.received}, {@code microio.channel.dropped}
  * (function counters) and {@code microio.channel.queued} (gauge): the counters of a {@link Channel},

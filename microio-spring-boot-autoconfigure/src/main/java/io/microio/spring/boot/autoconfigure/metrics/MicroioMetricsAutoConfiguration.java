@@ -11,7 +11,8 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Auto-configuration of Micrometer meters for microio objects: a {@link MicroioMeters} binder that
- * measures every microio bean under its bean name and anything registered with it at run time, and a
+ * measures every microio bean (under the object's own name where it was given one, else its bean name)
+ * and anything registered with it at run time, and a
  * {@link MicroioTimerMeters} binder for the JVM-wide {@code microio-timer} thread.
  *
  * <p>The meters are switched off, like any other, with {@code management.metrics.enable.microio=false}.

@@ -27,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
@@ -34,6 +36,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.support.SpringFactoriesLoader;
 
 /**
  * {@link MicroioMetricsAutoConfiguration}: when meters exist, what they measure, and how they are
@@ -89,12 +92,12 @@ class MicroioMetricsAutoConfigurationTests {
                 .run(context -> assertThat(context).doesNotHaveBean(MicroioMeters.class));
     }
 
-    /** A scope group bean gets an active-regions gauge tagged with its bean name. */
+    /** A scope group bean gets an active-regions gauge tagged with the group's own name. */
     @Test
     void scopeGroupBeanWhenRegionIsActiveShouldBeMeasured() {
         contextRunner.withUserConfiguration(ScopeGroups.class).run(context -> {
             MeterRegistry registry = context.getBean(MeterRegistry.class);
-            Gauge gauge = registry.get("microio.scope.active").tag("name", "requestScopes").gauge();
+            Gauge gauge = registry.get("microio.scope.active").tag("name", "requests").gauge();
             assertThat(gauge.value()).isZero();
             assertThat(gauge.getId().getDescription()).isNotBlank();
             assertThat(gauge.getId().getBaseUnit()).isEqualTo("scopes");
@@ -103,6 +106,74 @@ class MicroioMetricsAutoConfigurationTests {
             double inside = group.call(() -> gauge.value()).orElseThrow();
             assertThat(inside).isEqualTo(1.0);
         });
+    }
+
+    /**
+     * One rule for every kind: a bean whose object was given a name of its own is tagged with that name,
+     * not with its bean name.
+     */
+    @Test
+    void beansWhenObjectsHaveTheirOwnNamesShouldBeTaggedWithThem() {
+        contextRunner.withBean("httpWork", WorkTracker.class, () -> new WorkTracker("http-work"))
+                .withBean("upstream", RequestRegistry.class, () -> new RequestRegistry<>("gateway-upstream"))
+                .withBean("requestScopes", ScopeGroup.class, () -> new ScopeGroup("requests"))
+                .withBean("inbound", Channel.class, () -> Channel.builder().name("inbound-events").build())
+                .withBean("commands", Mailbox.class, () -> Mailbox.builder().name("command-queue").build())
+                .withBean("stateOwner", Actor.class, () -> Actor.<String>builder(item -> {}).name("state-owner").build())
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(nameTags(registry, "microio.work.in.flight")).containsExactly("http-work");
+                    assertThat(nameTags(registry, "microio.requests.pending")).containsExactly("gateway-upstream");
+                    assertThat(nameTags(registry, "microio.scope.active")).containsExactly("requests");
+                    assertThat(nameTags(registry, "microio.channel.queued")).containsExactly("inbound-events");
+                    assertThat(nameTags(registry, "microio.mailbox.queued")).containsExactly("command-queue");
+                    assertThat(nameTags(registry, "microio.actor.queued")).containsExactly("state-owner");
+                });
+    }
+
+    /**
+     * Two beans of one kind that come to the same {@code name} tag (here one by its own name, one by its
+     * bean name) fail the startup with a message naming both beans and the name, instead of merging
+     * into one series; the registered failure analyzer turns it into a description and an action.
+     */
+    @Test
+    void beansWhenTwoOfOneKindResolveToTheSameNameShouldFailStartupNamingBoth() {
+        contextRunner.withBean("jobs", WorkTracker.class, WorkTracker::new)
+                .withBean("batchWork", WorkTracker.class, () -> new WorkTracker("jobs"))
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure()).isInstanceOf(IllegalStateException.class)
+                            .hasMessageContaining("'jobs'")
+                            .hasMessageContaining("'batchWork'")
+                            .hasMessageContaining("name=\"jobs\"")
+                            .hasMessageContaining("microio.work");
+                    FailureAnalyzer analyzer = SpringFactoriesLoader.forDefaultResourceLocation()
+                            .load(FailureAnalyzer.class, null, (type, name, failure) -> {
+                                // others that need arguments: not looked at here
+                            }).stream()
+                            .filter(MeterNameClashFailureAnalyzer.class::isInstance).findFirst().orElseThrow();
+                    FailureAnalysis analysis = analyzer.analyze(context.getStartupFailure());
+                    assertThat(analysis).isNotNull();
+                    assertThat(analysis.getDescription()).contains("'jobs'", "'batchWork'", "name=\"jobs\"");
+                    assertThat(analysis.getAction()).contains("new WorkTracker(name)");
+                });
+    }
+
+    /** Objects of different kinds may share a name: their meters differ by meter name. */
+    @Test
+    void beansWhenOfDifferentKindsShareANameShouldStart() {
+        contextRunner.withBean("jobs", WorkTracker.class, WorkTracker::new)
+                .withBean("jobScopes", ScopeGroup.class, () -> new ScopeGroup("jobs"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(nameTags(registry, "microio.work.in.flight")).containsExactly("jobs");
+                    assertThat(nameTags(registry, "microio.scope.active")).containsExactly("jobs");
+                });
+    }
+
+    private static List<String> nameTags(MeterRegistry registry, String meter) {
+        return registry.find(meter).meters().stream().map(m -> m.getId().getTag("name")).toList();
     }
 
     /** A channel bean's counters and queue gauge follow what was sent, received and dropped. */

@@ -72,7 +72,7 @@ class ActuatorEndpointsIntegrationTests {
                 .contains("microio_work_in_flight_tasks{name=\"jobs\"} 0.0")
                 .contains("microio_channel_sent_messages_total{name=\"inbound\"} 0.0")
                 .contains("microio_channel_queued_messages{name=\"inbound\"} 0.0")
-                .contains("microio_scope_active_scopes{name=\"requestScopes\"} 0.0")
+                .contains("microio_scope_active_scopes{name=\"requests\"} 0.0")
                 .contains("# HELP microio_work_in_flight_tasks Number of work items in flight")
                 .contains("microio_timer_state_timers{state=\"ENDED\"} 0.0")
                 .contains("microio_timer_restarts_total 0.0")

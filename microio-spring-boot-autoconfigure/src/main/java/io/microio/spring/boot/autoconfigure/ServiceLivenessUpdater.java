@@ -1,0 +1,91 @@
+package io.microio.spring.boot.autoconfigure;
+
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.LivenessState;
+import org.springframework.context.ApplicationEventPublisher;
+
+/**
+ * Switches the application's liveness to {@link LivenessState#BROKEN} once a service group that started
+ * with the context is {@linkplain ServiceGroupLifecycle#isFailedForGood() failed with no restart left},
+ * so that an orchestrator replaces the application instead of keeping it, refusing traffic, forever.
+ * Switched on by {@code microio.liveness.broken-on-failure}.
+ *
+ * <p>If every such group runs again (only a {@code context.stop()} and {@code context.start()} can do
+ * that), liveness goes back to {@link LivenessState#CORRECT}, unless something else changed it
+ * meanwhile. While a group is stopped (the context is stopped or closing) nothing changes: a stopped
+ * group is not a failure.
+ *
+ * <p>Groups report changes on their own threads; the events are published from one thread of this
+ * updater, so a group is never held up by the application's listeners, and changes are applied in order.
+ */
+final class ServiceLivenessUpdater implements SmartInitializingSingleton, DisposableBean {
+
+    private static final Log logger = LogFactory.getLog(ServiceLivenessUpdater.class);
+
+    private final ApplicationEventPublisher publisher;
+    private final ObjectProvider<ApplicationAvailability> availability;
+    private final ObjectProvider<ServiceGroupLifecycle> groups;
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("microio-liveness").daemon(true).factory());
+    private boolean broken; // only touched by the executor's thread
+
+    ServiceLivenessUpdater(ApplicationEventPublisher publisher, ObjectProvider<ApplicationAvailability> availability,
+            ObjectProvider<ServiceGroupLifecycle> groups) {
+        this.publisher = publisher;
+        this.availability = availability;
+        this.groups = groups;
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        groups.orderedStream().forEach(group -> group.addChangeListener(this::schedule));
+    }
+
+    private void schedule() {
+        try {
+            executor.execute(this::update);
+        } catch (RejectedExecutionException e) {
+            // the context is closing: liveness no longer matters
+        }
+    }
+
+    private void update() {
+        if (groups.orderedStream().anyMatch(group -> !group.isRunning())) {
+            return; // stopped with the context, or closing: not a failure, and not a recovery
+        }
+        List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailedForGood)
+                .map(ServiceGroupLifecycle::name).toList();
+        if (!failed.isEmpty() && !broken) {
+            logger.error("microio service group(s) " + failed + " failed with no restart left: liveness is now"
+                    + " BROKEN (microio.liveness.broken-on-failure)");
+            broken = true;
+            AvailabilityChangeEvent.publish(publisher, this, LivenessState.BROKEN);
+        } else if (failed.isEmpty() && broken) {
+            broken = false;
+            ApplicationAvailability a = availability.getIfAvailable();
+            if (a == null || a.getLivenessState() == LivenessState.BROKEN) {
+                logger.info("no microio service group is failed for good any more: liveness is now CORRECT");
+                AvailabilityChangeEvent.publish(publisher, this, LivenessState.CORRECT);
+            }
+        }
+    }
+
+    @Override
+    public void destroy() throws InterruptedException {
+        executor.shutdown();
+        if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+            logger.warn("microio liveness updates did not finish within 10s");
+        }
+    }
+}
