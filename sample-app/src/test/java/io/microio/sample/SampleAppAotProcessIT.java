@@ -27,8 +27,9 @@ class SampleAppAotProcessIT {
     private static final Pattern FINAL_VALUE = Pattern.compile("final counter value (-?\\d+)");
 
     /**
-     * The AOT-processed application starts with its services running and health UP, an add and a get
-     * through the gateway agree, and SIGTERM ends it in an orderly stop that keeps the add.
+     * The AOT-processed application starts with its services running, health UP and the microio meters
+     * present, an add and a get through the gateway agree, and SIGTERM ends it in an orderly stop that
+     * keeps the add.
      */
     @Test
     @Timeout(180)
@@ -47,6 +48,12 @@ class SampleAppAotProcessIT {
                     "$.components.microio.components.default.components.counter-server.details.state")).isEqualTo("RUNNING");
             assertThat(JsonPath.<String>read(health.body(),
                     "$.components.microio.components.default.components.counter-gateway.details.state")).isEqualTo("RUNNING");
+
+            HttpResponse<String> scrape = app.get("/actuator/prometheus", REQUEST_TIMEOUT);
+            assertThat(scrape.statusCode()).isEqualTo(200);
+            assertThat(scrape.body())
+                    .contains("microio_service_state_services{group=\"default\",name=\"counter-server\",state=\"RUNNING\"} 1.0")
+                    .contains("microio_requests_pending_requests{name=\"upstreamRequests\"}");
 
             long start = value(app.get("/counter", REQUEST_TIMEOUT));
             assertThat(value(app.post("/counter/add?value=7", REQUEST_TIMEOUT))).isEqualTo(start + 7);

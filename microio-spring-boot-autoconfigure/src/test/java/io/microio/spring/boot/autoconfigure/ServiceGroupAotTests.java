@@ -15,6 +15,7 @@ import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.aot.ApplicationContextAotGenerator;
 import org.springframework.context.support.GenericApplicationContext;
 import org.springframework.core.test.tools.CompileWithForkedClassLoader;
@@ -41,17 +42,19 @@ class ServiceGroupAotTests {
             ServiceGroupLifecycle other = context.getBean("microioServiceGroup.other", ServiceGroupLifecycle.class);
             assertThat(context.getBeansOfType(ServiceGroupLifecycle.class)).hasSize(2);
             assertThat(defaultGroup.serviceNames()).containsExactly("worker", "reader");
-            assertThat(other.serviceNames()).containsExactly("other-reader");
+            assertThat(other.serviceNames()).containsExactly("component-reader", "other-reader");
             assertThat(defaultGroup.states().values()).allSatisfy(s -> assertThat(s.phase()).isEqualTo(Phase.RUNNING));
             assertThat(other.states().values()).allSatisfy(s -> assertThat(s.phase()).isEqualTo(Phase.RUNNING));
             Events events = context.getBean(Events.class);
-            assertThat(events.all()).contains("start:worker", "start:reader", "start:other-reader");
+            assertThat(events.all()).contains("start:worker", "start:reader", "start:component-reader",
+                    "start:other-reader");
             Service worker = context.getBean("worker", Service.class);
 
             context.close();
 
             assertThat(worker.state().phase()).isEqualTo(Phase.TERMINATED);
-            assertThat(events.all()).contains("stop:worker", "stop:reader", "stop:other-reader");
+            assertThat(events.all()).contains("stop:worker", "stop:reader", "stop:component-reader",
+                    "stop:other-reader");
         });
     }
 
@@ -77,8 +80,12 @@ class ServiceGroupAotTests {
         });
     }
 
-    /** A {@link Service} bean and a body in the default group, a body in another group. */
+    /**
+     * A {@link Service} bean and a body in the default group; in another group, an annotated class and
+     * an annotated {@code @Bean} method.
+     */
     @Configuration(proxyBeanMethods = false)
+    @Import(ComponentReader.class)
     static class TwoGroups {
 
         @Bean
@@ -101,6 +108,14 @@ class ServiceGroupAotTests {
         @MicroioService(group = "other", name = "other-reader")
         ServiceThread.Body otherReaderBody(Events events) {
             return new RecordingBody("other-reader", events);
+        }
+    }
+
+    /** A body annotated on its class. */
+    @MicroioService(group = "other", name = "component-reader")
+    static class ComponentReader extends RecordingBody {
+        ComponentReader(Events events) {
+            super("component-reader", events);
         }
     }
 }
