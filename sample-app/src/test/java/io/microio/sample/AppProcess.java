@@ -53,11 +53,24 @@ final class AppProcess implements AutoCloseable {
      * @param args more command line arguments, such as {@code --sample.admin.enabled=true}
      */
     static AppProcess start(String name, String... args) throws IOException {
+        return start(name, List.of(), args);
+    }
+
+    /**
+     * Starts the application's jar with random ports, plus {@code args}, in a JVM with {@code jvmOptions}.
+     *
+     * @param name names the log file
+     * @param jvmOptions options of the JVM, such as {@code -Dspring.aot.enabled=true}
+     * @param args more command line arguments, such as {@code --sample.admin.enabled=true}
+     */
+    static AppProcess start(String name, List<String> jvmOptions, String... args) throws IOException {
         String jar = Objects.requireNonNull(System.getProperty("sample.jar"),
                 "system property sample.jar (the packaged application) is not set; run through Maven's verify");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx256m", "-jar", jar,
-                "--server.port=0", "--sample.counter.port=0", "--spring.main.banner-mode=off"));
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx256m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar, "--server.port=0", "--sample.counter.port=0",
+                "--spring.main.banner-mode=off"));
         command.addAll(List.of(args));
         Path logs = Path.of("target", "process-logs");
         Files.createDirectories(logs);

@@ -36,6 +36,11 @@ import org.springframework.util.StringUtils;
  *
  * <p>A group bean is named {@code microioServiceGroup.<group>}; a bean definition of that name that
  * already exists is left alone.
+ *
+ * <p>Each group's bean definition names a static factory method, {@link #serviceGroup}, and carries the
+ * group's name as its argument, rather than an instance supplier, so that Spring AOT can write it as
+ * code. An AOT-processed application (or a native image) registers the groups found at build time from
+ * that code; this post-processor then finds them registered and leaves them alone.
  */
 final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor {
 
@@ -44,16 +49,12 @@ final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor
     /** Default of {@code spring.lifecycle.timeout-per-shutdown-phase}. */
     static final Duration DEFAULT_PHASE_TIMEOUT = Duration.ofSeconds(30);
 
-    private @Nullable ConfigurableListableBeanFactory beanFactory;
-    private @Nullable Map<String, List<GroupMember>> plan; // by group; made once, when the first group is created
-
     @Override
     public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) throws BeansException {
         if (!(registry instanceof ConfigurableListableBeanFactory factory)) {
             throw new IllegalStateException("microio needs a ConfigurableListableBeanFactory but the registry is "
                     + registry.getClass().getName());
         }
-        this.beanFactory = factory;
         Set<String> groups = new LinkedHashSet<>();
         groups.add(MicroioService.DEFAULT_GROUP);
         for (String name : candidateNames(factory)) {
@@ -65,8 +66,11 @@ final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor
             if (registry.containsBeanDefinition(beanName)) {
                 continue;
             }
-            RootBeanDefinition definition = new RootBeanDefinition(ServiceGroupLifecycle.class,
-                    () -> createLifecycle(group, beanName));
+            RootBeanDefinition definition = new RootBeanDefinition(ServiceGroupRegistrar.class);
+            definition.setFactoryMethodName("serviceGroup");
+            definition.getConstructorArgumentValues().addIndexedArgumentValue(0, group);
+            definition.setAutowireMode(RootBeanDefinition.AUTOWIRE_CONSTRUCTOR); // the bean factory argument
+            definition.setTargetType(ServiceGroupLifecycle.class);
             definition.setRole(RootBeanDefinition.ROLE_INFRASTRUCTURE);
             registry.registerBeanDefinition(beanName, definition);
         }
@@ -95,30 +99,22 @@ final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor
         return annotation.group();
     }
 
-    private ServiceGroupLifecycle createLifecycle(String group, String beanName) {
-        ConfigurableListableBeanFactory factory = requireFactory();
-        List<GroupMember> members = plan().getOrDefault(group, List.of());
+    /**
+     * {@return the lifecycle bean of the group named {@code group}} The factory method of every group
+     * bean: resolves the members of every group (creating their beans), so that a bean annotated
+     * {@code @MicroioService} that can be no member fails the first group's creation, and records that
+     * each member's bean is a dependency of the group's bean, so that the context destroys the group
+     * first.
+     *
+     * @param group the group's name
+     * @param factory the bean factory that holds the group's members
+     */
+    static ServiceGroupLifecycle serviceGroup(String group, ConfigurableListableBeanFactory factory) {
+        List<GroupMember> members = makePlan(factory).getOrDefault(group, List.of());
         for (GroupMember member : members) {
-            factory.registerDependentBean(member.beanName(), beanName);
+            factory.registerDependentBean(member.beanName(), BEAN_NAME_PREFIX + group);
         }
         return new ServiceGroupLifecycle(group, members, settings(factory));
-    }
-
-    private ConfigurableListableBeanFactory requireFactory() {
-        ConfigurableListableBeanFactory factory = beanFactory;
-        if (factory == null) {
-            throw new IllegalStateException("the bean definition registry was not processed");
-        }
-        return factory;
-    }
-
-    private synchronized Map<String, List<GroupMember>> plan() {
-        Map<String, List<GroupMember>> p = plan;
-        if (p == null) {
-            p = makePlan(requireFactory());
-            plan = p;
-        }
-        return p;
     }
 
     /** Resolves the members of every group: creates the beans, orders them, checks them. */
