@@ -235,8 +235,8 @@ public final class LoopServiceThread implements Service, Executor {
         if (thread.join(timeout)) {
             return true;
         }
-        StringBuilder msg = new StringBuilder("service '").append(name).append("' did not stop within ")
-                .append(timeout).append("; it is ").append(state()).append('.');
+        StringBuilder msg = new StringBuilder("service '").append(name).append('\'')
+                .append(ServiceLifecycle.notStopped(timeout)).append("; it is ").append(state()).append('.');
         Thread t = loopThread;
         if (t == null) {
             msg.append(state().phase() == ServiceState.Phase.NEW

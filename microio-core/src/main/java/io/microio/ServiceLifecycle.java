@@ -83,6 +83,15 @@ final class ServiceLifecycle {
         this.name = name;
     }
 
+    /**
+     * {@return " did not stop within <timeout>"}, or {@code " has not stopped"} for a zero or negative
+     * timeout: a group passes its members what is left of its budget, often nothing, and "within PT0S"
+     * would read as if the member had been given no time}
+     */
+    static String notStopped(Duration timeout) {
+        return timeout.isNegative() || timeout.isZero() ? " has not stopped" : " did not stop within " + timeout;
+    }
+
     /** {@return "service 'name'"} for messages. */
     String describe() {
         return kind + " '" + name + "'";

@@ -244,7 +244,7 @@ public final class ServiceThread implements Service {
                 : "It is stuck at " + ServiceLifecycle.stackOf(t)
                         + "\nMake the body answer the stop: block only in calls that answer the interrupt,"
                         + " or close the resource it blocks on from ctx.onStop(...).";
-        LOG.log(System.Logger.Level.ERROR, lifecycle.describe() + " did not stop within " + timeout
+        LOG.log(System.Logger.Level.ERROR, lifecycle.describe() + ServiceLifecycle.notStopped(timeout)
                 + "; it is " + state + ". " + where);
         return false;
     }

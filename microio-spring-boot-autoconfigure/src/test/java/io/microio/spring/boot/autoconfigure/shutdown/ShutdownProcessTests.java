@@ -26,7 +26,7 @@ class ShutdownProcessTests {
     private static final String STARTED = "Started StuckServiceApplication";
 
     /** The line the core logs for a service that does not stop, and a frame of the stuck body. */
-    private static final String STUCK_LINE = "service 'stuck' did not stop within";
+    private static final String STUCK_LINE = "service 'stuck' has not stopped";
     private static final String STUCK_FRAME = "StuckServiceApplication.ignoreTheStop(";
 
     private static final List<String> ARGS = List.of("--spring.main.web-application-type=none",
