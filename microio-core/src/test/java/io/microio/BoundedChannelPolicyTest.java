@@ -18,6 +18,7 @@ import io.microio.testing.LogCapture;
 import io.microio.testing.ConcurrentHarness;
 import io.microio.testing.ThreadKind;
 import io.microio.testing.Worker;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -381,6 +382,63 @@ class BoundedChannelPolicyTest {
     static Stream<Arguments> everyThreadKindLateSendAndEnd() {
         return Stream.of(ThreadKind.values()).flatMap(kind -> Stream.of(LateSend.values()).flatMap(lateSend ->
                 Stream.of(SendVsCloseRace.End.values()).map(end -> Arguments.of(kind, lateSend, end))));
+    }
+
+    /**
+     * A drain racing DROP_OLDEST senders' evictions: each item is drained or handed to the hook, exactly
+     * once (both take the oldest item, under the consumer lock).
+     */
+    @Test
+    void drainRacingEvictionHandsEachItemOverExactlyOnce() throws Exception {
+        int items = 400;
+        for (int round = 0; round < 100; round++) {
+            List<Integer> handed = new CopyOnWriteArrayList<>();
+            Channel<Integer> ch = Channel.builder().capacity(2, OverflowPolicy.DROP_OLDEST)
+                    .<Integer>onUndelivered(handed::add).build();
+            AtomicBoolean sent = new AtomicBoolean();
+            ConcurrentHarness.run(2, index -> {
+                if (index == 0) {
+                    for (int i = 0; i < items; i++) {
+                        ch.send(i);
+                    }
+                    sent.set(true);
+                } else {
+                    boolean last = false;
+                    while (!last) {
+                        last = sent.get(); // one more drain after the sender is done
+                        handed.addAll(ch.drain(8));
+                    }
+                }
+            });
+            assertThat(handed).as("round %d: every item drained or dropped, once", round)
+                    .containsExactlyInAnyOrderElementsOf(IntStream.range(0, items).boxed().toList());
+        }
+    }
+
+    /**
+     * A cancel racing DROP_OLDEST senders' evictions (late sends dropped): each item reaches the hook
+     * exactly once, evicted, discarded by the cancel, or dropped late.
+     */
+    @Test
+    void cancelRacingEvictionHandsEachItemToTheHookExactlyOnce() throws Exception {
+        for (int round = 0; round < 500; round++) {
+            List<Integer> handed = new CopyOnWriteArrayList<>();
+            Channel<Integer> ch = Channel.builder().capacity(2, OverflowPolicy.DROP_OLDEST).lateSend(LateSend.DROP)
+                    .<Integer>onUndelivered(handed::add).build();
+            ch.send(0);
+            ch.send(1);
+            ConcurrentHarness.run(2, index -> {
+                if (index == 0) {
+                    for (int i = 2; i < 40; i++) {
+                        ch.send(i);
+                    }
+                } else {
+                    ch.cancel();
+                }
+            });
+            assertThat(handed).as("round %d: every item handed to the hook, once", round)
+                    .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 40).boxed().toList());
+        }
     }
 
     static Stream<Arguments> everyOtherPolicyThreadKindLateSendAndEnd() {

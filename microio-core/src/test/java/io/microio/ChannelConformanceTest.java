@@ -6,6 +6,7 @@ import static io.microio.testing.Delays.SHORT_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -1317,6 +1318,47 @@ abstract class ChannelConformanceTest {
         assertThat(stats).isEqualTo(new ChannelStats(
                 returnedTrue.get() + returnedFalse.size(), received.size(), undelivered.size(), 0, true));
         return raised.size() + undelivered.size();
+    }
+
+    // ------------------------------------------------------------------------------ memory
+
+    /** A received item is not kept reachable by the channel: it is collected once the receiver drops it. */
+    @Test
+    void receivedItemIsNotKeptReachable() throws Exception {
+        Channel<Object> ch = newChannel();
+        WeakReference<Object> received = sendAndReceive(ch);
+        assertCollected(received, "an item received from the channel");
+        ch.close();
+    }
+
+    /** Items a cancel() discards are not kept reachable by the channel once the hook (here none) is done with them. */
+    @Test
+    void itemsDiscardedByCancelAreNotKeptReachable() throws Exception {
+        Channel<Object> ch = newChannel();
+        WeakReference<Object> discarded = sendOnly(ch);
+        ch.cancel();
+        assertCollected(discarded, "an item discarded by cancel()");
+    }
+
+    private static WeakReference<Object> sendAndReceive(Channel<Object> ch) throws InterruptedException {
+        Object item = new byte[1 << 20];
+        ch.send(item);
+        assertThat(ch.receive()).isSameAs(item);
+        return new WeakReference<>(item);
+    }
+
+    private static WeakReference<Object> sendOnly(Channel<Object> ch) throws InterruptedException {
+        Object item = new byte[1 << 20];
+        ch.send(item);
+        return new WeakReference<>(item);
+    }
+
+    static void assertCollected(WeakReference<?> ref, String what) {
+        for (int i = 0; i < 50 && ref.get() != null; i++) {
+            System.gc();
+            Thread.onSpinWait();
+        }
+        assertThat(ref.get()).as("%s, still reachable after 50 collections", what).isNull();
     }
 
     static void shutdown(ExecutorService pool) throws InterruptedException {
