@@ -61,11 +61,14 @@ final class ServiceLivenessUpdater implements SmartInitializingSingleton, Dispos
     }
 
     private void update() {
+        // Which groups are failed for good is asked before whether every group runs: a group stopped
+        // meanwhile, which no longer counts as failed, is then seen by the second question (a stop is
+        // final for the run it ends), instead of reading as a recovery.
+        List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailedForGood)
+                .map(ServiceGroupLifecycle::name).toList();
         if (groups.orderedStream().anyMatch(group -> !group.isRunning())) {
             return; // stopped with the context, or closing: not a failure, and not a recovery
         }
-        List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailedForGood)
-                .map(ServiceGroupLifecycle::name).toList();
         if (!failed.isEmpty() && !broken) {
             logger.error("microio service group(s) " + failed + " failed with no restart left: liveness is now"
                     + " BROKEN (microio.liveness.broken-on-failure)");

@@ -90,14 +90,17 @@ final class ServiceReadinessUpdater
     }
 
     private void update() {
-        if (closing) {
-            return; // the groups stop with the context: not a recovery
-        }
-        if (groups.orderedStream().anyMatch(group -> !group.isRunning())) {
-            return; // stopped with the context (context.stop(), a checkpoint): not a recovery either
-        }
+        // Which groups are failed is asked before whether every group runs: a group stopped meanwhile,
+        // which no longer counts as failed, is then seen by the second question (a stop is final for
+        // the run it ends), instead of reading as a recovery.
         List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailed)
                 .map(ServiceGroupLifecycle::name).toList();
+        if (groups.orderedStream().anyMatch(group -> !group.isRunning())) {
+            return; // stopped with the context (context.stop(), a checkpoint): not a recovery
+        }
+        if (closing) {
+            return; // the groups stop with the context: not a recovery either
+        }
         ReadinessState current = currentReadiness();
         if (!failed.isEmpty() && (current == null ? !refused : current == ReadinessState.ACCEPTING_TRAFFIC)) {
             logger.warn("microio service group(s) " + failed + " failed: readiness is now REFUSING_TRAFFIC");
