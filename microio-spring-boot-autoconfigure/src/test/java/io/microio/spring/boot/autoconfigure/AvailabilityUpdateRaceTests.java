@@ -27,9 +27,9 @@ import org.springframework.context.annotation.Scope;
 
 /**
  * The readiness and liveness updaters against a context that stops while an update is looking at the
- * groups: an update that saw every group running must not then read a group stopped meanwhile as
- * recovered. The update is held at a chosen point by a prototype group bean ({@link Probe}), which the
- * updaters look up, and so create, each time they look at the groups.
+ * groups: a group stopped between the update's two looks must not read as recovered. The update is
+ * held at a chosen point by a prototype group bean ({@link Probe}), which the updaters look up, and so
+ * create, each time they look at the groups.
  */
 @Timeout(60)
 class AvailabilityUpdateRaceTests {
@@ -41,7 +41,8 @@ class AvailabilityUpdateRaceTests {
 
     /**
      * Readiness stays refusing traffic when the context stops a failed group while an update is between
-     * finding every group running and asking which are failed: the stopped group is not a recovery.
+     * its two looks at the groups (which are failed, whether all run): the stopped group, which no
+     * longer counts as failed, is not a recovery.
      */
     @Test
     void readinessWhenContextStopsDuringUpdateShouldKeepRefusingTraffic() {
@@ -54,11 +55,14 @@ class AvailabilityUpdateRaceTests {
             await().atMost(LONG_DELAY).until(group::isFailed);
             Probe probe = context.getBean(Probe.class);
 
-            probe.holdSecondLookupOf("microio-readiness");
-            probe.awaitHeld();
-            context.stop();
-            assertThat(group.isRunning()).isFalse();
-            probe.release();
+            try {
+                probe.holdSecondLookupOf("microio-readiness");
+                probe.awaitHeld();
+                context.stop();
+                assertThat(group.isRunning()).isFalse();
+            } finally {
+                probe.release();
+            }
             context.getBean(ServiceReadinessUpdater.class).destroy(); // runs the updates queued so far
 
             assertThat(availability.getReadinessState()).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
@@ -67,8 +71,8 @@ class AvailabilityUpdateRaceTests {
 
     /**
      * Liveness stays broken when the context stops a group failed for good while an update is between
-     * finding every group running and asking which are failed for good: the stopped group is not a
-     * recovery.
+     * its two looks at the groups (which are failed for good, whether all run): the stopped group, which
+     * no longer counts as failed, is not a recovery.
      */
     @Test
     void livenessWhenContextStopsDuringUpdateShouldStayBroken() {
@@ -81,11 +85,14 @@ class AvailabilityUpdateRaceTests {
             assertThat(group.isFailedForGood()).isTrue();
             Probe probe = context.getBean(Probe.class);
 
-            probe.holdSecondLookupOf("microio-liveness");
-            probe.awaitHeld();
-            context.stop();
-            assertThat(group.isRunning()).isFalse();
-            probe.release();
+            try {
+                probe.holdSecondLookupOf("microio-liveness");
+                probe.awaitHeld();
+                context.stop();
+                assertThat(group.isRunning()).isFalse();
+            } finally {
+                probe.release();
+            }
             context.getBean(ServiceLivenessUpdater.class).destroy(); // runs the updates queued so far
 
             assertThat(availability.getLivenessState()).isEqualTo(LivenessState.BROKEN);
