@@ -412,7 +412,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
                         + ". Each is logged with its stack by the 'io.microio' loggers. The application"
                         + " context continues to close; raise microio.shutdown.timeout or make the services"
                         + " answer stop().");
-                logThreadsKeepingTheJvmAlive(running);
+                logThreadsKeepingTheJvmAlive(runningThreadOwners(group));
             } else if (logger.isDebugEnabled()) {
                 logger.debug("microio service group '" + name + "' stopped");
             }
@@ -426,6 +426,8 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
      * once the context has closed without a JVM exit, each keeps the JVM alive for as long as it runs,
      * and nothing else would say why. Threads are found by name: a {@code ServiceThread}'s or a
      * {@code LoopServiceThread}'s is named after its service, unless it comes from a thread factory.
+     *
+     * @param services the services still running that own threads: see {@link #runningThreadOwners}
      */
     private void logThreadsKeepingTheJvmAlive(List<String> services) {
         if (services.isEmpty() || jvmExiting()) {
@@ -495,7 +497,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         group.stop("microio service group '" + name + "' could not start: " + why);
         try {
             if (!group.joinOrLog(settings.shutdownBudget())) { // logs each service still running, with its stack
-                logThreadsKeepingTheJvmAlive(stillRunning(group));
+                logThreadsKeepingTheJvmAlive(runningThreadOwners(group));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -527,6 +529,32 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             return "service '" + late.getFirst() + "' has not reported started()";
         }
         return "services " + late + " have not reported started()";
+    }
+
+    /**
+     * {@return the services of {@code group} still running that can own threads, by name} A
+     * {@link ServiceGroup} among them (a {@code ServiceGroup} bean) has no thread of its own: its members
+     * still running stand in its place, at any depth.
+     */
+    private static List<String> runningThreadOwners(@Nullable ServiceGroup group) {
+        List<String> owners = new ArrayList<>();
+        if (group != null) {
+            addRunningThreadOwners(group, owners);
+        }
+        return owners;
+    }
+
+    private static void addRunningThreadOwners(ServiceGroup group, List<String> owners) {
+        for (Service member : group.members()) {
+            if (member.state().isTerminal()) {
+                continue;
+            }
+            if (member instanceof ServiceGroup nested) {
+                addRunningThreadOwners(nested, owners);
+            } else {
+                owners.add(member.name());
+            }
+        }
     }
 
     private static List<String> stillRunning(@Nullable ServiceGroup group) {

@@ -5,6 +5,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -24,9 +25,14 @@ import org.springframework.context.event.ContextClosedEvent;
 /**
  * Switches the application's readiness to {@link ReadinessState#REFUSING_TRAFFIC} while a service group
  * that started with the context is failed, and back to {@link ReadinessState#ACCEPTING_TRAFFIC} when no
- * group is failed any more (after a restart), unless something else changed the readiness meanwhile.
+ * group is failed any more (after a restart), unless something else changed the readiness meanwhile:
+ * it accepts traffic again only if readiness is still refusing traffic and nothing else has published
+ * {@code REFUSING_TRAFFIC} since this updater did (a web context does as it begins to close; so may the
+ * application, for reasons of its own). Should that happen, or the context begin to close, while this
+ * updater publishes {@code ACCEPTING_TRAFFIC}, it publishes {@code REFUSING_TRAFFIC} right after, so
+ * that the refusal stays the last word.
  *
- * Once the context starts closing it changes nothing: the groups stop with the context, which must not
+ * <p>Once the context starts closing it changes nothing: the groups stop with the context, which must not
  * read as a recovery, and a closing application never goes back to accepting traffic. Likewise while
  * the context is stopped ({@code context.stop()}, or a checkpoint) nothing changes: a failed group that
  * was stopped keeps readiness refusing traffic until it runs again after {@code context.start()}.
@@ -45,6 +51,8 @@ final class ServiceReadinessUpdater
     private final ExecutorService executor = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("microio-readiness").daemon(true).factory());
     private boolean refused; // only touched by the executor's thread
+    private long othersRefusalsAtOurs; // othersRefusals when we refused; only touched by the executor's thread
+    private final AtomicLong othersRefusals = new AtomicLong(); // REFUSING_TRAFFIC events published by others
     private volatile boolean closing; // set by the context's ContextClosedEvent, before any group stops
     private @Nullable ApplicationContext context;
 
@@ -75,9 +83,12 @@ final class ServiceReadinessUpdater
             if (closed.getApplicationContext() == context) {
                 closing = true;
             }
-        } else if (event instanceof AvailabilityChangeEvent<?> change && change.getSource() != this
-                && change.getState() == ReadinessState.ACCEPTING_TRAFFIC) {
-            schedule();
+        } else if (event instanceof AvailabilityChangeEvent<?> change && change.getSource() != this) {
+            if (change.getState() == ReadinessState.ACCEPTING_TRAFFIC) {
+                schedule();
+            } else if (change.getState() == ReadinessState.REFUSING_TRAFFIC) {
+                othersRefusals.incrementAndGet(); // counted at once: an update in progress sees it
+            }
         }
     }
 
@@ -90,24 +101,38 @@ final class ServiceReadinessUpdater
     }
 
     private void update() {
-        if (closing) {
-            return; // the groups stop with the context: not a recovery
-        }
-        if (groups.orderedStream().anyMatch(group -> !group.isRunning())) {
-            return; // stopped with the context (context.stop(), a checkpoint): not a recovery either
-        }
+        // Which groups are failed is asked before whether every group runs: a group stopped meanwhile,
+        // which no longer counts as failed, is then seen by the second question (a stop is final for
+        // the run it ends), instead of reading as a recovery.
         List<String> failed = groups.orderedStream().filter(ServiceGroupLifecycle::isFailed)
                 .map(ServiceGroupLifecycle::name).toList();
+        if (groups.orderedStream().anyMatch(group -> !group.isRunning())) {
+            return; // stopped with the context (context.stop(), a checkpoint): not a recovery
+        }
+        if (closing) {
+            return; // the groups stop with the context: not a recovery either
+        }
         ReadinessState current = currentReadiness();
         if (!failed.isEmpty() && (current == null ? !refused : current == ReadinessState.ACCEPTING_TRAFFIC)) {
             logger.warn("microio service group(s) " + failed + " failed: readiness is now REFUSING_TRAFFIC");
             refused = true;
+            othersRefusalsAtOurs = othersRefusals.get();
             AvailabilityChangeEvent.publish(publisher, this, ReadinessState.REFUSING_TRAFFIC);
         } else if (failed.isEmpty() && refused) {
             refused = false;
+            if (othersRefusals.get() != othersRefusalsAtOurs) {
+                logger.info("no microio service group is failed any more; readiness stays REFUSING_TRAFFIC, as"
+                        + " something else refused traffic since");
+                return;
+            }
             if (current == null || current == ReadinessState.REFUSING_TRAFFIC) {
                 logger.info("no microio service group is failed any more: readiness is now ACCEPTING_TRAFFIC");
                 AvailabilityChangeEvent.publish(publisher, this, ReadinessState.ACCEPTING_TRAFFIC);
+                if (closing || othersRefusals.get() != othersRefusalsAtOurs) {
+                    // Refused by something else, or the context began to close, while this was published:
+                    // the refusal must remain the last word, whichever event came first.
+                    AvailabilityChangeEvent.publish(publisher, this, ReadinessState.REFUSING_TRAFFIC);
+                }
             }
         }
     }

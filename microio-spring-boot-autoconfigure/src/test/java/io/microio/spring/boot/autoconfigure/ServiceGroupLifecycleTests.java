@@ -231,6 +231,35 @@ class ServiceGroupLifecycleTests {
     }
 
     /**
+     * A {@code ServiceGroup} bean is one service of its group, but its threads are its members': a member
+     * that ignores its stop is named as keeping the JVM alive, like a service of the group itself.
+     */
+    @Test
+    void hungMemberOfServiceGroupBeanWhenContextClosesWithoutJvmExitShouldNameItsThread(CapturedOutput output) {
+        Stuck stuck = new Stuck();
+        try {
+            contextRunner.withBean(Stuck.class, () -> stuck).withUserConfiguration(StuckServiceGroupBean.class)
+                    .withPropertyValues("microio.shutdown.timeout=200ms")
+                    .run(context -> {
+                        ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
+                        assertThat(group.serviceNames()).containsExactly("backend");
+                        assertThat(stuck.daemon).hasValue(false);
+
+                        context.close();
+
+                        assertThat(output).contains("microio service group 'default' did not stop within PT0.2S;"
+                                + " still running: [backend]")
+                                .contains("microio service group 'default': thread 'stuck' of service"
+                                + " 'stuck' is still running and not a daemon thread: it keeps the JVM alive");
+                        stuck.release.countDown();
+                        await().atMost(LONG_DELAY).until(() -> group.states().get("backend").isTerminal());
+                    });
+        } finally {
+            stuck.release.countDown();
+        }
+    }
+
+    /**
      * With {@code microio.service.daemon=true} a body runs on a daemon thread, which does not keep the JVM
      * alive: a service that ignores its stop is logged as still running, but not as keeping the JVM alive.
      */
@@ -506,6 +535,23 @@ class ServiceGroupLifecycleTests {
                     stuck.ended.countDown();
                 }
             };
+        }
+    }
+
+    /** A {@code ServiceGroup} bean whose member ignores its stop until released. */
+    @Configuration(proxyBeanMethods = false)
+    static class StuckServiceGroupBean {
+        @Bean
+        ServiceGroup backend(Stuck stuck) {
+            return ServiceGroup.of("backend", List.of(ServiceThread.of("stuck", ctx -> {
+                try {
+                    stuck.daemon.set(Thread.currentThread().isDaemon());
+                    ctx.started();
+                    TestServices.hangIgnoringInterrupts(stuck.release);
+                } finally {
+                    stuck.ended.countDown();
+                }
+            })));
         }
     }
 

@@ -87,6 +87,33 @@ class ServiceLivenessTests {
                 });
     }
 
+    /**
+     * A BROKEN that something else published while a group was failed for good (a check of the
+     * application's own) is not undone when the group runs again after a stop and a start.
+     */
+    @Test
+    void livenessWhenSomethingElseBrokeItWhileGroupWasFailedShouldStayBrokenAfterStopAndStart() {
+        contextRunner.withUserConfiguration(FailingBody.class)
+                .withPropertyValues("microio.liveness.broken-on-failure=true")
+                .run(context -> {
+                    live(context);
+                    ServiceGroupLifecycle group = context.getBean(ServiceGroupLifecycle.class);
+                    context.getBean(FailsOnce.class).trigger.countDown();
+                    await().atMost(WAIT).until(() -> liveness(context) == LivenessState.BROKEN);
+
+                    AvailabilityChangeEvent.publish(context, LivenessState.BROKEN); // someone else's
+                    context.stop();
+                    context.start();
+                    assertThat(group.isRunning()).isTrue();
+                    assertThat(group.isFailed()).isFalse();
+                    context.getBean(ServiceLivenessUpdater.class).destroy(); // runs the updates queued so far
+
+                    assertThat(liveness(context)).isEqualTo(LivenessState.BROKEN);
+                    assertThat(context.getBean(LivenessRecorder.class).states).containsExactly(LivenessState.BROKEN,
+                            LivenessState.BROKEN);
+                });
+    }
+
     /** Off by default: a permanent failure leaves liveness alone. */
     @Test
     void livenessWhenPropertyIsNotSetShouldStayCorrect() {

@@ -91,6 +91,34 @@ class ServiceReadinessTests {
                 ReadinessState.REFUSING_TRAFFIC, ReadinessState.REFUSING_TRAFFIC);
     }
 
+    /**
+     * A refusal that something else published while a group was failed (a web context refusing traffic
+     * as it begins to close, the application refusing traffic for its own reasons) is not undone when the
+     * group runs again: readiness goes back to accepting traffic only if microio's refusal is the last word.
+     */
+    @Test
+    void readinessWhenSomethingElseRefusedTrafficWhileGroupWasFailedShouldNotAcceptTrafficAfterRestart() {
+        contextRunner.withPropertyValues("microio.restart.enabled=true").withBean(SlowSecondStart.class)
+                .run(context -> {
+                    ready(context);
+                    ServiceGroupLifecycle group = context.getBean("microioServiceGroup.slow", ServiceGroupLifecycle.class);
+                    SlowSecondStart body = context.getBean(SlowSecondStart.class);
+                    ReadinessRecorder recorder = context.getBean(ReadinessRecorder.class);
+                    body.fail.countDown();
+                    await().atMost(WAIT).until(() -> readiness(context) == ReadinessState.REFUSING_TRAFFIC
+                            && body.runs.get() == 2); // refused by microio; the restart is starting
+
+                    AvailabilityChangeEvent.publish(context, ReadinessState.REFUSING_TRAFFIC); // someone else's
+                    body.secondStart.countDown();
+                    await().atMost(WAIT).until(() -> group.restarts() == 1 && !group.isFailed());
+                    context.getBean(ServiceReadinessUpdater.class).destroy(); // runs the updates queued so far
+
+                    assertThat(readiness(context)).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
+                    assertThat(recorder.states).containsExactly(ReadinessState.ACCEPTING_TRAFFIC,
+                            ReadinessState.REFUSING_TRAFFIC, ReadinessState.REFUSING_TRAFFIC);
+                });
+    }
+
     /** Switched off, a failed group leaves readiness alone. */
     @Test
     void readinessWhenDisabledShouldNotChange() {
@@ -129,6 +157,29 @@ class ServiceReadinessTests {
                 trigger.await();
                 throw new IllegalStateException("upstream connection lost");
             }
+            while (!ctx.awaitStop(TestServices.LONG_WAIT)) {
+                // keep running
+            }
+        }
+    }
+
+    /** Fails when triggered on its first run; its second run reports started only when let. */
+    @MicroioService(group = "slow", name = "slow")
+    static class SlowSecondStart implements ServiceThread.Body {
+        final CountDownLatch fail = new CountDownLatch(1);
+        final CountDownLatch secondStart = new CountDownLatch(1);
+        final AtomicInteger runs = new AtomicInteger();
+
+        @Override
+        public void run(ServiceContext ctx) throws Exception {
+            int run = runs.incrementAndGet();
+            if (run == 1) {
+                ctx.started();
+                fail.await();
+                throw new IllegalStateException("upstream connection lost");
+            }
+            secondStart.await();
+            ctx.started();
             while (!ctx.awaitStop(TestServices.LONG_WAIT)) {
                 // keep running
             }
