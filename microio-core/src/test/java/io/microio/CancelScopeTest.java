@@ -910,6 +910,41 @@ class CancelScopeTest {
         assertThat(past.remaining()).hasValueSatisfying(d -> assertThat(d).isNegative());
     }
 
+    /**
+     * A deadline works on a clock whose readings are negative (System.nanoTime's origin is arbitrary): a
+     * 100 ms timeout expires after 100 ms, neither at entry nor never.
+     */
+    @Test
+    void deadlineWorksOnAClockThatReadsNegative() {
+        ManualTimeSource manual = new ManualTimeSource();
+        long origin = -Duration.ofDays(1).toNanos();
+        TimeSource negative = new TimeSource() {
+            @Override
+            public long nanoTime() {
+                return manual.nanoTime() + origin;
+            }
+
+            @Override
+            public Timer schedule(long deadlineNanos, Runnable action) {
+                return manual.schedule(deadlineNanos - origin, action);
+            }
+        };
+        CancelScope scope = CancelScope.builder().timeout(Duration.ofMillis(100)).timeSource(negative).build();
+        AtomicReference<Optional<Duration>> remaining = new AtomicReference<>();
+        AtomicBoolean cancelledBeforeDeadline = new AtomicBoolean();
+        scope.run(() -> {
+            remaining.set(scope.remaining());
+            manual.advance(Duration.ofMillis(99));
+            cancelledBeforeDeadline.set(scope.isCancelled());
+            manual.advance(Duration.ofMillis(1));
+            CancelScope.checkpoint();
+        });
+        assertThat(remaining.get()).contains(Duration.ofMillis(100));
+        assertThat(cancelledBeforeDeadline).as("cancelled before the deadline").isFalse();
+        assertThat(scope.timedOut()).as("timed out at the deadline").isTrue();
+        assertThat(scope.cancelledCaught()).isTrue();
+    }
+
     /** failAfter names the timeout in its DeadlineExceededException. */
     @Test
     void deadlineExceededNamesTheTimeout() {
