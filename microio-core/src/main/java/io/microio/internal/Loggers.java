@@ -17,6 +17,10 @@ import org.jspecify.annotations.Nullable;
  * application's logging system, while the JVM exits, so the lines logged during a shutdown by SIGTERM
  * (the stacks of services that do not stop) would be lost.
  *
+ * <p>A finder found that way that cannot be loaded, or whose {@code getLogger} throws or returns
+ * {@code null}, is not used: the loggers then come from {@link System#getLogger(String)}, so that a
+ * broken logging jar never keeps a microio class from initialising.
+ *
  * <p>Thread safety: {@link #get(String)} may be called from any thread.
  */
 public final class Loggers {
@@ -34,7 +38,17 @@ public final class Loggers {
      */
     public static System.Logger get(String name) {
         System.LoggerFinder finder = FINDER;
-        return finder == null ? System.getLogger(name) : finder.getLogger(name, Loggers.class.getModule());
+        if (finder != null) {
+            try {
+                System.Logger logger = finder.getLogger(name, Loggers.class.getModule());
+                if (logger != null) {
+                    return logger;
+                }
+            } catch (RuntimeException | LinkageError e) {
+                // a broken finder the JVM would not have used: fall back, rather than fail a core class's init
+            }
+        }
+        return System.getLogger(name);
     }
 
     private static System.@Nullable LoggerFinder ownFinder() {
@@ -47,8 +61,10 @@ public final class Loggers {
                 return null; // the JVM looked there already
             }
             return ServiceLoader.load(System.LoggerFinder.class, own).findFirst().orElse(null);
-        } catch (ServiceConfigurationError | RuntimeException e) {
-            return null; // a broken provider: the JDK's default, as System.getLogger would give
+        } catch (ServiceConfigurationError | LinkageError | RuntimeException e) {
+            // a broken provider: the JDK's default, as System.getLogger would give. A LinkageError too: a
+            // provider class that cannot be linked (compiled for a newer Java) is not wrapped by ServiceLoader
+            return null;
         }
     }
 

@@ -51,6 +51,58 @@ class LoggersTest {
                 .as("this JVM's own finder, which the libraries' one does not replace").startsWith("java.");
     }
 
+    /**
+     * A finder named in the libraries' service files whose class cannot be linked (compiled for a newer
+     * Java, so an UnsupportedClassVersionError, which ServiceLoader does not wrap) leaves the core's
+     * classes usable: they log through System.getLogger.
+     */
+    @Test
+    void initWhenTheLibrariesFinderCannotBeLinkedShouldLogThroughSystemLogger(@TempDir Path services) throws Exception {
+        Path file = services.resolve("META-INF/services/java.lang.System$LoggerFinder");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "broken.NewerFinder\n", StandardCharsets.UTF_8);
+        Path classFile = services.resolve("broken/NewerFinder.class");
+        Files.createDirectories(classFile.getParent());
+        // a class file's magic number and a major version no JDK knows yet; the JVM reads no further
+        Files.write(classFile, new byte[] {(byte) 0xCA, (byte) 0xFE, (byte) 0xBA, (byte) 0xBE, 0, 0, 0x7F, 0x7F, 0, 0});
+        assertCoreLogsThroughSystemLoggerWith(services);
+    }
+
+    /**
+     * A finder that only the core's class loader sees whose getLogger throws leaves the core's classes
+     * usable: they log through System.getLogger.
+     */
+    @Test
+    void initWhenTheLibrariesFinderThrowsShouldLogThroughSystemLogger(@TempDir Path services) throws Exception {
+        Path file = services.resolve("META-INF/services/java.lang.System$LoggerFinder");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, ThrowingFinder.class.getName() + "\n", StandardCharsets.UTF_8);
+        assertCoreLogsThroughSystemLoggerWith(services);
+    }
+
+    /** Loads the core and the tests with a finder in {@code services}: a core class initialises and logs. */
+    private static void assertCoreLogsThroughSystemLoggerWith(Path services) throws Exception {
+        URL[] urls = {location(Loggers.class), location(LoggersTest.class), services.toUri().toURL()};
+        try (URLClassLoader libraries = new URLClassLoader("libraries", urls, ClassLoader.getPlatformClassLoader())) {
+            Class<?> scope = Class.forName("io.microio.CancelScope", true, libraries); // its LOG comes from Loggers
+            assertThat(scope.getClassLoader()).isSameAs(libraries);
+            Class<?> loggers = Class.forName(Loggers.class.getName(), true, libraries);
+
+            Object logger = loggers.getMethod("get", String.class).invoke(null, "io.microio.Service");
+
+            assertThat(logger).isInstanceOf(System.Logger.class);
+            assertThat(logger.getClass().getModule().getName()).as("a logger of the JDK's own finder").startsWith("java.");
+        }
+    }
+
+    /** A finder whose getLogger throws. */
+    public static final class ThrowingFinder extends System.LoggerFinder {
+        @Override
+        public System.Logger getLogger(String name, Module module) {
+            throw new IllegalStateException("getLogger thrown on purpose by a test finder");
+        }
+    }
+
     private static URL location(Class<?> type) throws Exception {
         return type.getProtectionDomain().getCodeSource().getLocation();
     }
