@@ -1205,10 +1205,11 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             try {
                 executor.execute(this);
             } catch (RuntimeException | Error e) {
+                fail(e instanceof Error ? "its executor threw an Error when given the handler task"
+                        : "its executor rejected the handler task", e);
                 if (e instanceof VirtualMachineError vme) {
-                    throw vme;
+                    throw vme; // after the binding has ended (else it stayed scheduled for ever): the caller sees it too
                 }
-                fail("its executor rejected the handler task", e);
             }
         }
 

@@ -4,6 +4,7 @@ import static io.microio.testing.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.microio.ServiceState.Phase;
 import io.microio.testing.LogCapture;
@@ -15,8 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -262,6 +266,67 @@ class MisbehavingUserCodeTest {
                     .anySatisfy(r -> assertThat(r.getMessage()).contains(BadKey.class.getName(), "was not run"));
         }
         assertThat(loop.join(LONG_DELAY)).isTrue();
+    }
+
+    // ---------------------------------------------------------------- executors that throw a VirtualMachineError
+
+    /**
+     * An executor whose execute throws a VirtualMachineError, as a thread pool's does when no native thread
+     * can be made (an OutOfMemoryError, which the test runner takes for a crash of its JVM; a
+     * StackOverflowError here). It runs the first task given to it, on the calling thread.
+     */
+    private static Executor outOfThreads() {
+        AtomicInteger calls = new AtomicInteger();
+        return task -> {
+            if (calls.getAndIncrement() == 0) {
+                task.run(); // the first drain, when the actor is built or the channel bound, finds nothing
+                return;
+            }
+            throw new StackOverflowError("thrown on purpose by a test executor");
+        };
+    }
+
+    /**
+     * An actor whose executor throws a VirtualMachineError when given the actor's work ends, as on a
+     * rejection: its termination completes with the error and the item goes to onUndelivered, instead of
+     * the actor staying scheduled for ever with the item in its mailbox. The submitter sees the error.
+     */
+    @Test
+    void actorWhoseExecutorThrowsAVirtualMachineErrorEnds() throws Exception {
+        List<Integer> undelivered = new CopyOnWriteArrayList<>();
+        Mailbox<Integer> box = Mailbox.builder().<Integer>onUndelivered(undelivered::add).build();
+        Actor<Integer> actor = Actor.<Integer>builder(i -> {
+            throw new AssertionError("must not run");
+        }).name("out-of-threads").executor(outOfThreads()).mailbox(box).build();
+        try (LogCapture log = LogCapture.of(Actor.class.getName()).quiet()) {
+            assertThat(catchThrowable(() -> actor.submit(1))).isInstanceOf(StackOverflowError.class);
+            assertThatThrownBy(() -> actor.awaitTermination(LONG_DELAY)).isInstanceOf(CompletionException.class)
+                    .hasCauseInstanceOf(StackOverflowError.class);
+            assertThat(log.records()).filteredOn(r -> r.getLevel() == Level.SEVERE).isNotEmpty();
+        }
+        assertThat(undelivered).containsExactly(1);
+        assertThat(actor.submit(2)).isFalse();
+    }
+
+    /**
+     * A channel binding whose executor throws a VirtualMachineError when given the handler's work ends, as
+     * on a rejection: its stage completes with the error and the item goes to onUndelivered, instead of the
+     * binding staying scheduled for ever while items pile up. The sender sees the error.
+     */
+    @Test
+    void bindingWhoseExecutorThrowsAVirtualMachineErrorEnds() throws Exception {
+        List<Integer> undelivered = new CopyOnWriteArrayList<>();
+        Channel<Integer> ch = Channel.builder().capacity(8).<Integer>onUndelivered(undelivered::add).build();
+        CompletableFuture<Void> bound = ch.bind(outOfThreads(), i -> {
+            throw new AssertionError("must not run");
+        }).toCompletableFuture();
+        try (LogCapture log = LogCapture.of(Channel.class.getName()).quiet()) {
+            assertThat(catchThrowable(() -> ch.send(1))).isInstanceOf(StackOverflowError.class);
+            assertThatThrownBy(() -> bound.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(StackOverflowError.class);
+            assertThat(log.records()).filteredOn(r -> r.getLevel() == Level.SEVERE).isNotEmpty();
+        }
+        assertThat(undelivered).containsExactly(1);
     }
 
     // ---------------------------------------------------------------- RequestRegistry
