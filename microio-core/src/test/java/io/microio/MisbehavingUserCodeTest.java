@@ -1,5 +1,6 @@
 package io.microio;
 
+import static io.microio.testing.Awaits.await;
 import static io.microio.testing.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -82,7 +83,7 @@ class MisbehavingUserCodeTest {
     }
 
     /** A key or task whose toString throws. */
-    static final class BadKey implements Runnable {
+    static class BadKey implements Runnable {
         @Override
         public void run() {}
 
@@ -327,6 +328,27 @@ class MisbehavingUserCodeTest {
             assertThat(log.records()).filteredOn(r -> r.getLevel() == Level.SEVERE).isNotEmpty();
         }
         assertThat(undelivered).containsExactly(1);
+    }
+
+    // ---------------------------------------------------------------- the shared timer
+
+    /** A deadline action that throws and whose toString throws is still logged, named by its class. */
+    @Test
+    void timerLogsAFailingActionWhoseToStringThrows() {
+        TimeSource time = TimeSource.system();
+        try (LogCapture log = LogCapture.of(TimeSource.class.getName()).quiet()) {
+            time.schedule(time.nanoTime(), new BadKey() {
+                @Override
+                public void run() {
+                    throw new BadText();
+                }
+            });
+            await().untilAsserted(() -> assertThat(log.records()).filteredOn(r -> r.getLevel() == Level.SEVERE)
+                    .anySatisfy(r -> {
+                        assertThat(r.getMessage()).contains(MisbehavingUserCodeTest.class.getName() + "$");
+                        assertThat(r.getThrown()).isInstanceOf(BadText.class);
+                    }));
+        }
     }
 
     // ---------------------------------------------------------------- RequestRegistry
