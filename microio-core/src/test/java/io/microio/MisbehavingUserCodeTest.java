@@ -330,6 +330,39 @@ class MisbehavingUserCodeTest {
         assertThat(undelivered).containsExactly(1);
     }
 
+    // ---------------------------------------------------------------- failing with a cause whose toString throws
+
+    /**
+     * A bound channel failed with a cause whose toString throws ends its binding: the stage completes with
+     * a BrokenResourceException whose cause is that failure.
+     */
+    @Test
+    void bindingEndsWhenItsChannelFailsWithACauseWhoseToStringThrows() throws Exception {
+        BadText bad = new BadText();
+        Channel<Integer> ch = Channel.builder().capacity(8).build();
+        CompletableFuture<Void> bound = ch.bind(Runnable::run, i -> { }).toCompletableFuture();
+        assertThat(ch.fail(bad)).isTrue();
+        assertThatThrownBy(() -> bound.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS))
+                .isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOf(BrokenResourceException.class).hasCauseReference(bad);
+    }
+
+    /**
+     * A request registry closed with a cause whose toString throws is closed: its pending request fails
+     * with that cause, and a later registration throws a BrokenResourceException with it.
+     */
+    @Test
+    void closingARegistryWithACauseWhoseToStringThrowsFailsItsRequests() {
+        BadText bad = new BadText();
+        RequestRegistry<String, String> registry = new RequestRegistry<>("bad-cause");
+        CompletableFuture<String> reply = registry.registerAsync("k", LONG_DELAY);
+        assertThatCode(() -> assertThat(registry.close(bad)).isTrue()).doesNotThrowAnyException();
+        assertThat(registry.isClosed()).isTrue();
+        assertThatThrownBy(reply::join).hasCauseReference(bad);
+        assertThatThrownBy(() -> registry.register("later")).isInstanceOf(BrokenResourceException.class)
+                .hasCauseReference(bad);
+    }
+
     // ---------------------------------------------------------------- the shared timer
 
     /** A deadline action that throws and whose toString throws is still logged, named by its class. */
