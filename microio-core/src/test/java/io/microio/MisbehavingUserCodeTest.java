@@ -30,10 +30,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * User objects whose {@code toString} throws (an exception whose {@code getMessage} fails, a key or a
- * task with a broken {@code toString}), and a member service whose {@code stop} throws an {@link Error},
- * leave no group, service, loop or request stuck: microio names such objects in its messages and log
- * lines, and a message that cannot be built must not skip the bookkeeping that follows it.
+ * User code that misbehaves leaves no group, service, loop, actor, binding or request stuck: objects whose
+ * {@code toString} throws (an exception whose {@code getMessage} fails, a key, a task or a deadline action
+ * with a broken {@code toString}), which microio names in its messages and log lines, where a message that
+ * cannot be built must not skip the bookkeeping that follows it; a member service whose {@code stop}
+ * throws an {@link Error}; an executor whose {@code execute} throws a {@link VirtualMachineError}.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class MisbehavingUserCodeTest {
