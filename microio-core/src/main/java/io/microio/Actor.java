@@ -108,8 +108,10 @@ import org.jspecify.annotations.Nullable;
  *       {@code run()} throws, setting the interrupt status again). An interrupt that comes after an
  *       abnormal end changes nothing but the report: {@code run()} throws as the actor ended, an
  *       {@code InterruptedException} or, setting the interrupt status again, anything else.
- *   <li>The executor rejects a drain task: the actor ends as on a handler failure, with the
- *       rejection, logged at ERROR.
+ *   <li>The executor rejects a drain task, or its {@code execute} throws anything else: the actor ends
+ *       as on a handler failure, with the rejection, logged at ERROR. A {@link VirtualMachineError} (an
+ *       {@link OutOfMemoryError} when no thread can be made) is then also rethrown to the thread that
+ *       scheduled the drain (a submitter, or the caller of {@code build}).
  * </ul>
  * Items a {@link PriorityMailbox} still holds below its floor when the actor ends normally are left in it
  * (logged at WARNING); take them with {@link Mailbox#drainNow()}. On an abnormal end they go to the hook
@@ -477,13 +479,13 @@ public final class Actor<T> {
         try {
             e.execute(drainTask);
         } catch (RuntimeException | Error x) {
-            if (x instanceof VirtualMachineError vme) {
-                throw vme;
-            }
             if (rejection == null) {
                 rejection = x;
             }
             drainTask.run(); // end here, without calling the handler (see work())
+            if (x instanceof VirtualMachineError vme) {
+                throw vme; // after the actor has ended (else it stayed scheduled for ever): the caller sees it too
+            }
         }
     }
 

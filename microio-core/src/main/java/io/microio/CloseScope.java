@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.Loggers;
+import io.microio.internal.SafeText;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -102,7 +103,7 @@ public final class CloseScope {
      */
     public boolean fail(Throwable cause) {
         Objects.requireNonNull(cause, "cause");
-        return closeWith(new Closed(String.valueOf(cause), cause));
+        return closeWith(new Closed(SafeText.of(cause), cause)); // a throwing toString must not keep it open
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.Loggers;
+import io.microio.internal.SafeText;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -284,7 +285,7 @@ final class EventLoop implements Loop {
             // not only RejectedExecutionException: whatever execute throws, the batch was not posted and
             // `scheduled` stays set, so the host would never run this loop again; fail loudly instead
             LOG.log(System.Logger.Level.ERROR, "The host executor of guest loop " + name + (e instanceof RejectedExecutionException
-                    ? " rejected its work" : " threw " + e + " when given its work") + "; the loop stops."
+                    ? " rejected its work" : " threw " + SafeText.of(e) + " when given its work") + "; the loop stops."
                     + " Keep the host running until the loop's termination completes.", e);
             stop("host rejected the loop's work");
             failGuest(e);
@@ -357,8 +358,8 @@ final class EventLoop implements Loop {
             if (task instanceof LoopTask<?> loopTask) {
                 loopTask.completeExceptionally(closed());
             } else if (!(task instanceof TimerTask)) {
-                LOG.log(System.Logger.Level.ERROR, "Task " + task + " accepted by " + (host != null ? "guest loop " : "loop ")
-                        + name + " was not run: " + why);
+                LOG.log(System.Logger.Level.ERROR, "Task " + SafeText.of(task) + " accepted by "
+                        + (host != null ? "guest loop " : "loop ") + name + " was not run: " + why);
             }
         }
     }
@@ -394,11 +395,11 @@ final class EventLoop implements Loop {
      * termination with the error; the runner then rethrows the error to run()'s caller or the host.
      */
     private void failRunning(VirtualMachineError error) {
-        LOG.log(System.Logger.Level.ERROR, "A task on " + (host != null ? "guest loop " : "loop ") + name + " threw " + error
-                + "; the loop stops and refuses the tasks it had queued. Find the cause below (a runaway recursion, a heap too"
+        LOG.log(System.Logger.Level.ERROR, "A task on " + (host != null ? "guest loop " : "loop ") + name + " threw "
+                + SafeText.of(error) + "; the loop stops and refuses the tasks it had queued. Find the cause below (a runaway recursion, a heap too"
                 + " small) before starting a new loop.", error);
-        stop("a task threw " + error);
-        refuseQueued("a task before it threw " + error + ".");
+        stop("a task threw " + SafeText.of(error));
+        refuseQueued("a task before it threw " + SafeText.of(error) + ".");
         endWatchdog();
         termination.completeExceptionally(error);
     }

@@ -4,6 +4,7 @@ import io.microio.MpscChannelFields.Chunk;
 import io.microio.MpscChannelFields.End;
 import io.microio.MpscChannelFields.EndKind;
 import io.microio.internal.Loggers;
+import io.microio.internal.SafeText;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -949,7 +950,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private RuntimeException endOfStream(End e) {
         return switch (e.kind) {
             case CLOSED -> new EndOfStreamException("channel " + name + " is closed");
-            case FAILED -> new BrokenResourceException("channel " + name + " failed: " + e.cause, e.cause);
+            case FAILED -> new BrokenResourceException("channel " + name + " failed: " + SafeText.of(e.cause), e.cause);
             case CANCELLED -> new ClosedResourceException("channel " + name + " was cancelled by its receiver");
         };
     }
@@ -1205,10 +1206,11 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             try {
                 executor.execute(this);
             } catch (RuntimeException | Error e) {
+                fail(e instanceof Error ? "its executor threw an Error when given the handler task"
+                        : "its executor rejected the handler task", e);
                 if (e instanceof VirtualMachineError vme) {
-                    throw vme;
+                    throw vme; // after the binding has ended (else it stayed scheduled for ever): the caller sees it too
                 }
-                fail("its executor rejected the handler task", e);
             }
         }
 

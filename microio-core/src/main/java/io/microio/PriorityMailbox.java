@@ -54,8 +54,9 @@ import org.jspecify.annotations.Nullable;
  * <p><b>The gate and the priority function</b> run on the receiving thread (an actor's dispatcher) while
  * it takes items, once per item, in arrival order. They must be quick, must not block, and must not
  * receive from this mailbox (that throws {@link IllegalStateException}); they may submit to any mailbox.
- * If one throws, the item is dropped: the exception is logged at ERROR and the item goes to the
- * {@code onUndelivered} hook. Neither is called under a lock.
+ * If one throws, an {@link Error} included, the item is dropped: what it threw is logged at ERROR and the
+ * item goes to the {@code onUndelivered} hook; the other items are not affected. Neither is called under
+ * a lock.
  *
  * <p>Thread safety: submitting, closing, failing, the floor methods, {@link #held()} and {@link #stats()}
  * may be called from any thread. The receive operations ({@code receive}, {@code poll}, {@code drain},
@@ -434,7 +435,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
                 return; // consumed by the gate
             }
             p = priority.applyAsInt(item);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too: the rest of a drained batch must not be lost with it
             LOG.log(System.Logger.Level.ERROR, "The gate or priority function of mailbox " + name()
                     + " threw; the item is dropped and handed to onUndelivered. They must not throw.", e);
             undelivered(item);

@@ -169,7 +169,9 @@ public interface ReceiveChannel<T> extends Iterable<T> {
      * <p><b>If the handler throws</b>, the binding ends loudly: the exception is logged at ERROR, the
      * channel is {@linkplain #cancel() cancelled} (so queued items go to the {@code onUndelivered} hook
      * and later sends are late sends), and the stage completes exceptionally with it. Catch exceptions in
-     * the handler to keep going. If the executor rejects a task, the binding ends the same way.
+     * the handler to keep going. If the executor rejects a task, or its {@code execute} throws anything
+     * else, the binding ends the same way; a {@link VirtualMachineError} is then also rethrown to the
+     * thread that handed the task over (a sender, or the caller of {@code bind}).
      *
      * <p>After binding, the channel is consumed only by the handler: the other receive operations throw
      * {@link IllegalStateException}.

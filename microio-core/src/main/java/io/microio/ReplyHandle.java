@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.SafeText;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -151,7 +152,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
     private V awaitSlow(Duration timeout) throws InterruptedException {
         Thread me = Thread.currentThread();
         if (!WAITER.compareAndSet(this, (Thread) null, me)) {
-            throw new IllegalStateException("another thread is already waiting for the reply to request " + key);
+            throw new IllegalStateException("another thread is already waiting for the reply to request " + keyText());
         }
         try {
             try {
@@ -172,7 +173,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
                 if (Thread.interrupted()) {
                     if (giveUp(CANCELLED)) {
                         CancelScope.checkpoint(); // a scope's cancellation becomes CancelledException
-                        throw new InterruptedException("interrupted while waiting for the reply to request " + key);
+                        throw new InterruptedException("interrupted while waiting for the reply to request " + keyText());
                     }
                     me.interrupt(); // the reply won the race; keep the interrupt for the next blocking call
                     return report(outcome(), null);
@@ -208,21 +209,21 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         if (o instanceof Failed failed) {
             Throwable cause = failed.cause();
             if (cause == null) {
-                throw new ClosedResourceException("request " + key + " was abandoned: " + registry.describe() + " was closed");
+                throw new ClosedResourceException("request " + keyText() + " was abandoned: " + registry.describe() + " was closed");
             }
-            throw new BrokenResourceException("request " + key + " failed: " + cause, cause);
+            throw new BrokenResourceException("request " + keyText() + " failed: " + SafeText.of(cause), cause);
         }
         if (o == TIMED_OUT) {
             throw timeout(timedOutAfter);
         }
         if (o == CANCELLED) {
-            throw new CancellationException("request " + key + " was cancelled");
+            throw new CancellationException("request " + keyText() + " was cancelled");
         }
         return o == NULL_VALUE ? (V) null : (V) o;
     }
 
     private DeadlineExceededException timeout(@Nullable Duration after) {
-        return new DeadlineExceededException("no reply to request " + key + " from " + registry.describe()
+        return new DeadlineExceededException("no reply to request " + keyText() + " from " + registry.describe()
                 + (after == null ? " before its timeout" : " within " + after));
     }
 
@@ -349,10 +350,15 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         CompletableFuture<V> f = future;
         if (f != null) {
             return f.completeExceptionally(cause != null ? cause
-                    : new ClosedResourceException("request " + key + " was abandoned: " + registry.describe() + " was closed"));
+                    : new ClosedResourceException("request " + keyText() + " was abandoned: " + registry.describe() + " was closed"));
         }
         wake();
         return true;
+    }
+
+    /** {@return the key's text for a message, even if its toString throws} */
+    private String keyText() {
+        return SafeText.of(key);
     }
 
     private void wake() {
@@ -384,6 +390,6 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
                 : o == CANCELLED ? "cancelled"
                 : o instanceof Failed ? "failed"
                 : "replied";
-        return "ReplyHandle[request " + key + ", " + state + "]";
+        return "ReplyHandle[request " + keyText() + ", " + state + "]";
     }
 }

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.SafeText;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -180,7 +181,7 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
                 break;
             }
             if (!existing.isDone()) {
-                throw new IllegalStateException("request " + key + " is already pending in " + describe());
+                throw new IllegalStateException("request " + SafeText.of(key) + " is already pending in " + describe());
             }
             pending.remove(key, existing); // settled and about to leave: make room
         }

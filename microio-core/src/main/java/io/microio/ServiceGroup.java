@@ -2,6 +2,7 @@ package io.microio;
 
 import io.microio.ServiceState.Phase;
 import io.microio.internal.Loggers;
+import io.microio.internal.SafeText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -231,7 +232,8 @@ public final class ServiceGroup implements Service {
      * {@inheritDoc}
      *
      * <p>For a group: asks every member to stop with {@code reason}, in reverse order, without waiting
-     * for each.
+     * for each. A member whose {@code stop} throws, an {@link Error} included, is logged at ERROR and the
+     * members after it are still asked; so are they when the group fails.
      */
     @Override
     public boolean stop(String reason) {
@@ -259,7 +261,7 @@ public final class ServiceGroup implements Service {
             Service member = members.get(i);
             try {
                 member.stop(reason);
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // an Error too: the members after this one must still be stopped
                 LOG.log(System.Logger.Level.ERROR, () -> "stop() of service '" + member.name() + "' in "
                         + lifecycle.describe() + " threw; the other members are still stopped. Fix that"
                         + " service's stop(): it must not throw.", e);
@@ -378,10 +380,11 @@ public final class ServiceGroup implements Service {
     /** Not under lock: the group failed because of member {@code index}; log it and stop the others. */
     private void groupFailed(int index, ServiceState before, Throwable failure) {
         String member = members.get(index).name();
+        String what = SafeText.of(failure); // a failure whose toString throws must not keep the members running
         LOG.log(System.Logger.Level.ERROR, () -> lifecycle.describe() + " failed while " + before.phase()
-                + " because its member '" + member + "' failed (" + failure + "); stopping the other members."
+                + " because its member '" + member + "' failed (" + what + "); stopping the other members."
                 + " The member's own log, or the cause that awaitStarted() reports, tells why it failed.");
-        stopMembers(lifecycle.describe() + " is stopping because its member '" + member + "' failed: " + failure);
+        stopMembers(lifecycle.describe() + " is stopping because its member '" + member + "' failed: " + what);
     }
 
     /** Under lock: the group's transitions that follow from the members' progress. */

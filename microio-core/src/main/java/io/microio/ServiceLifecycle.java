@@ -2,6 +2,7 @@ package io.microio;
 
 import io.microio.ServiceState.Phase;
 import io.microio.internal.Loggers;
+import io.microio.internal.SafeText;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
@@ -249,8 +250,9 @@ final class ServiceLifecycle {
     private ServiceFailedException failedException(Snapshot s, Throwable failure) {
         String culprit = Objects.requireNonNullElse(s.failedService(), name);
         String message = culprit.equals(name)
-                ? describe() + " failed while " + s.failedFrom() + ": " + failure
-                : describe() + " failed while " + s.failedFrom() + " because its member '" + culprit + "' failed: " + failure;
+                ? describe() + " failed while " + s.failedFrom() + ": " + SafeText.of(failure)
+                : describe() + " failed while " + s.failedFrom() + " because its member '" + culprit + "' failed: "
+                        + SafeText.of(failure);
         return new ServiceFailedException(culprit, message, failure);
     }
 

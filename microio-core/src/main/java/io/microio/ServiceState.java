@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.SafeText;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -41,7 +42,8 @@ public record ServiceState(Phase phase, @Nullable String stopReason, @Nullable T
         Objects.requireNonNull(phase, "phase");
         if ((phase == Phase.FAILED) != (failure != null)) {
             throw new IllegalArgumentException(
-                    "a failure must be given exactly for phase FAILED but phase was " + phase + " and failure was " + failure);
+                    "a failure must be given exactly for phase FAILED but phase was " + phase + " and failure was "
+                            + SafeText.of(failure));
         }
     }
 
@@ -62,7 +64,7 @@ public record ServiceState(Phase phase, @Nullable String stopReason, @Nullable T
             sb.append(" (stop reason: ").append(stopReason).append(')');
         }
         if (failure != null) {
-            sb.append(" (failure: ").append(failure).append(')');
+            sb.append(" (failure: ").append(SafeText.of(failure)).append(')');
         }
         return sb.toString();
     }

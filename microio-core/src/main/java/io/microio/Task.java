@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.SafeText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -210,7 +211,7 @@ public final class Task<T extends @Nullable Object> {
             return "Task[" + name + ", " + state() + "]";
         }
         return switch (o.state()) {
-            case FAILED -> "Task[" + name + ", FAILED: " + o.failure() + "]";
+            case FAILED -> "Task[" + name + ", FAILED: " + SafeText.of(o.failure()) + "]";
             case CANCELLED -> "Task[" + name + ", CANCELLED" + (o.reason() == null ? "" : ": " + o.reason()) + "]";
             default -> "Task[" + name + ", " + o.state() + "]";
         };
@@ -296,7 +297,8 @@ public final class Task<T extends @Nullable Object> {
         Outcome o = Objects.requireNonNull(outcome);
         return switch (o.state()) {
             case SUCCESS -> (T) o.value();
-            case FAILED -> throw new CompletionException("task " + name + " failed: " + o.failure(), o.failure());
+            case FAILED -> throw new CompletionException(
+                    "task " + name + " failed: " + SafeText.of(o.failure()), o.failure());
             default -> throw new CancellationException(
                     "task " + name + " was cancelled" + (o.reason() == null ? "" : ": " + o.reason()));
         };

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.SafeText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -502,7 +503,7 @@ public final class TaskGroup {
             try {
                 Thread thread = threadFactory.newThread(t::run);
                 if (thread == null) {
-                    throw new IllegalStateException("thread factory " + threadFactory + " returned null");
+                    throw new IllegalStateException("thread factory " + SafeText.of(threadFactory) + " returned null");
                 }
                 thread.setName(t.name());
                 t.bindThread(thread);
@@ -673,7 +674,7 @@ public final class TaskGroup {
             lock.unlock();
         }
         if (first) {
-            cancel(where + " failed: " + failure);
+            cancel(where + " failed: " + SafeText.of(failure)); // a throwing toString must not skip (3) and (4)
         }
     }
 

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.SafeText;
 import java.util.List;
 import java.util.Objects;
 
@@ -40,7 +41,7 @@ public class TaskGroupException extends RuntimeException {
         if (failures.isEmpty()) {
             throw new IllegalArgumentException("failures must not be empty");
         }
-        String first = String.valueOf(failures.get(0));
+        String first = SafeText.of(failures.get(0));
         return failures.size() == 1
                 ? "task group " + groupName + " failed: " + first
                 : "task group " + groupName + " failed " + failures.size() + " times; first: " + first;

@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.SafeText;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -131,6 +132,6 @@ public final class TaskStatus<T extends @Nullable Object> {
         if (f instanceof Error err) {
             throw err;
         }
-        return new CompletionException("task " + taskName + " failed before it started: " + f, f);
+        return new CompletionException("task " + taskName + " failed before it started: " + SafeText.of(f), f);
     }
 }

@@ -237,6 +237,36 @@ class PriorityMailboxTest {
         assertThat(undelivered).containsExactly(2);
     }
 
+    /**
+     * A gate that throws an Error drops only that item, as one that throws an exception: the items drained
+     * with it from the channel are neither lost nor stuck, and the mailbox goes on receiving.
+     */
+    @Test
+    void gateThrowingAnErrorDropsOnlyThatItem() {
+        List<Integer> undelivered = new ArrayList<>();
+        PriorityMailbox<Integer> box = PriorityMailbox.<Integer>builder(i -> i)
+                .gate(i -> {
+                    if (i == 2) {
+                        throw new StackOverflowError("thrown on purpose by a test gate");
+                    }
+                    return true;
+                })
+                .onUndelivered(undelivered::add)
+                .name("gated")
+                .build();
+        box.submit(1);
+        box.submit(2);
+        box.submit(3);
+        try (LogCapture log = LogCapture.of(Mailbox.class.getName()).quiet()) {
+            assertThat(box.drainNow()).containsExactly(3, 1);
+            assertThat(log.records()).singleElement()
+                    .satisfies(r -> assertThat(r.getThrown()).isInstanceOf(StackOverflowError.class));
+        }
+        assertThat(undelivered).containsExactly(2);
+        box.submit(4);
+        assertThat(box.drainNow()).containsExactly(4);
+    }
+
     /** Receiving from inside the gate is refused, and so is a second receiver while one is receiving. */
     @Test
     void oneReceiverAtATime() throws Exception {

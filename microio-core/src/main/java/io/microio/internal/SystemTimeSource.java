@@ -212,7 +212,7 @@ public final class SystemTimeSource implements TimeSource {
             // loop's host): one failed action must not stop every deadline in the JVM
             failedActions.incrementAndGet();
             try {
-                LOG.log(System.Logger.Level.ERROR, "Deadline action " + action + " threw " + failure + " on the microio-timer"
+                LOG.log(System.Logger.Level.ERROR, "Deadline action " + SafeText.of(action) + " threw " + SafeText.of(failure) + " on the microio-timer"
                         + " thread; the timer goes on with the other deadlines. Actions scheduled on TimeSource.system()"
                         + " must not throw.", failure);
             } catch (Throwable logFailed) {
