@@ -53,7 +53,7 @@ class SampleAppAotProcessIT {
             assertThat(scrape.statusCode()).isEqualTo(200);
             assertThat(scrape.body())
                     .contains("microio_service_state_services{group=\"default\",name=\"counter-server\",state=\"RUNNING\"} 1.0")
-                    .contains("microio_requests_pending_requests{name=\"upstreamRequests\"}");
+                    .contains("microio_requests_pending_requests{name=\"counter-server-requests\"}");
 
             long start = value(app.get("/counter", REQUEST_TIMEOUT));
             assertThat(value(app.post("/counter/add?value=7", REQUEST_TIMEOUT))).isEqualTo(start + 7);
