@@ -1,0 +1,101 @@
+package io.microio;
+
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Carries a thread's context (a logging MDC, the current observation or span, a security context) from
+ * the thread that hands work to microio to the thread where microio runs that work.
+ *
+ * <p>microio depends on no context library; an application (or the Spring Boot starter, with Micrometer's
+ * context-propagation) {@linkplain #install installs} one propagator for the JVM. Where work is handed
+ * over, microio {@linkplain #capture() captures} the handing thread's context, and around the code that
+ * runs that work on the other side it {@linkplain Snapshot#restore() restores} it, then puts back what that
+ * thread had before. The hand-offs are:
+ * <ul>
+ *   <li>an item sent to a channel or mailbox and handled by an {@link Actor}'s handler (captured by the
+ *       sender, restored around the handler call for that item; a receiver that takes items itself with
+ *       {@code receive} gets the item without its context);</li>
+ *   <li>a task given to a loop with {@code execute}, {@code submit}, {@code callSync} or
+ *       {@code schedule} (captured by the caller, restored around the task on the loop thread);</li>
+ *   <li>a child started with {@link TaskGroup#startSoon} or {@link TaskGroup#start} (captured by the
+ *       starting thread, restored on the child's thread for its whole body);</li>
+ *   <li>a {@link ServiceThread}'s body (captured by the thread that calls {@code start()}, restored on
+ *       the service's thread for the body).</li>
+ * </ul>
+ * Channels, mailboxes and actors built with {@code propagateContext(false)} capture nothing, for where one
+ * capture per message would cost too much.
+ *
+ * <p>Without an installed propagator a hand-off costs one read of a volatile field.
+ *
+ * <p>A propagator must not block. What its methods throw, an {@link Error} included, is logged at ERROR,
+ * and the work still runs, without that context: a broken context library never loses an item or a task.
+ *
+ * <p>Thread safety: {@link #capture()} is called on the handing thread, {@link Snapshot#restore()} and
+ * {@link Restored#close()} on the running thread, concurrently for different hand-offs; implementations
+ * must be thread-safe. {@link #install}, {@link #installed()} and {@link Installation#close()} may be
+ * called from any thread.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@link #install} happen-before a hand-off
+ * that uses the installed propagator; actions in the handing thread prior to {@code capture()} happen-before
+ * {@code restore()} of that capture.
+ */
+@FunctionalInterface
+public interface ContextPropagator {
+
+    /**
+     * Captures the calling thread's context. Called on the thread that hands work over, once per hand-off.
+     *
+     * @return the captured context; must not be {@code null}
+     */
+    Snapshot capture();
+
+    /** A captured context, restored on the thread that runs the work it was captured for. */
+    @FunctionalInterface
+    interface Snapshot {
+        /**
+         * Makes the captured context the calling thread's current one.
+         *
+         * @return what puts back the calling thread's previous context; must not be {@code null}
+         */
+        Restored restore();
+    }
+
+    /** A restored context; {@link #close()} puts back what the thread had before. */
+    @FunctionalInterface
+    interface Restored extends AutoCloseable {
+        /** Puts back the thread's previous context. Called once, on the thread that restored it. */
+        @Override
+        void close();
+    }
+
+    /** What {@link #install} returns: closing it uninstalls the propagator, if it is still the installed one. */
+    @FunctionalInterface
+    interface Installation extends AutoCloseable {
+        /**
+         * Uninstalls the propagator this installation installed, unless another one has been installed
+         * since (which then stays). Idempotent; never blocks.
+         */
+        @Override
+        void close();
+    }
+
+    /**
+     * Installs {@code propagator} for every hand-off in this JVM from now on, replacing the one installed
+     * before (if any). A hand-off already under way may still use the previous one.
+     *
+     * @param propagator the propagator
+     * @return what uninstalls it
+     * @throws NullPointerException if {@code propagator} is {@code null}
+     */
+    static Installation install(ContextPropagator propagator) {
+        Objects.requireNonNull(propagator, "propagator");
+        InstalledPropagator.set(propagator);
+        return () -> InstalledPropagator.clearIf(propagator);
+    }
+
+    /** {@return the installed propagator, or {@code null} if none is installed} */
+    static @Nullable ContextPropagator installed() {
+        return InstalledPropagator.get();
+    }
+}
