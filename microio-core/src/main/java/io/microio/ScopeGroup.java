@@ -10,7 +10,9 @@ import org.jspecify.annotations.Nullable;
  * A registry of live cancellable regions that can all be cancelled at once, from any thread.
  *
  * <p>{@link #run(CancelScope.Action)} and {@link #call(CancelScope.Body)} run a body inside a fresh
- * {@link CancelScope} registered in the group for as long as the body runs.
+ * {@link CancelScope} registered in the group for as long as the body runs; their overloads that take
+ * a {@link CancelScope.Builder} build that scope from it, for a region with a deadline of its own or
+ * one that must not interrupt its thread.
  * {@link #cancel(String, boolean)} cancels every region registered at that moment. With {@code latch},
  * the group also stays cancelled: every region entered afterwards starts cancelled (its first blocking
  * call fails at once) until {@link #clear()} lifts the latch. A typical use is shutdown: latch the
@@ -82,6 +84,62 @@ public final class ScopeGroup {
     public <T extends @Nullable Object, X extends Exception> Optional<T> call(CancelScope.Body<T, X> body) throws X {
         Objects.requireNonNull(body, "body");
         return enterRegistered(CancelScope.create(), body);
+    }
+
+    /**
+     * Runs {@code body} in a fresh scope built by {@code scope} and registered in this group, on the
+     * calling thread: for a region that has a deadline of its own as well, or that must not interrupt its
+     * thread. If the group is latched, the scope starts cancelled. The region ends by whichever comes
+     * first, the group's cancellation or the scope's own (its deadline); {@link CancelScope#timedOut()}
+     * on the returned scope tells which.
+     *
+     * <pre>{@code
+     * CancelScope scope = requests.run(CancelScope.builder().timeout(Duration.ofSeconds(5)), () -> handle(request));
+     * }</pre>
+     *
+     * @param scope builds the region's scope; {@link CancelScope.Builder#build()} is called once, here, so
+     *     its timeout, deadline, time source, shield, {@code interruptOwner} and {@code failOnDeadline}
+     *     settings apply. The builder may be reused afterwards: each call builds a new scope
+     * @param body the region
+     * @param <X> what the body may throw
+     * @return the exited scope: {@link CancelScope#cancelledCaught()} tells whether a cancellation ended the
+     *     body, {@link CancelScope#timedOut()} whether it was the scope's deadline
+     * @throws X what the body threw, unless it was the scope's cancellation
+     * @throws DeadlineExceededException if the scope was built with
+     *     {@link CancelScope.Builder#failOnDeadline()} and its deadline cancelled the body
+     * @throws NullPointerException if {@code scope} or {@code body} is {@code null}
+     */
+    public <X extends Exception> CancelScope run(CancelScope.Builder scope, CancelScope.Action<X> body) throws X {
+        Objects.requireNonNull(scope, "scope");
+        Objects.requireNonNull(body, "body");
+        CancelScope built = scope.build();
+        enterRegistered(built, () -> {
+            body.run();
+            return null;
+        });
+        return built;
+    }
+
+    /**
+     * Calls {@code body} in a fresh scope built by {@code scope} and registered in this group, on the
+     * calling thread, and returns its result; see {@link #run(CancelScope.Builder, CancelScope.Action)}.
+     *
+     * @param scope builds the region's scope; {@link CancelScope.Builder#build()} is called once, here
+     * @param body the region
+     * @param <T> the result
+     * @param <X> what the body may throw
+     * @return the body's result; empty if the group or the scope's deadline cancelled it (unless the scope
+     *     was built with {@code failOnDeadline}: then the deadline throws)
+     * @throws X what the body threw, unless it was the scope's cancellation
+     * @throws DeadlineExceededException if the scope was built with
+     *     {@link CancelScope.Builder#failOnDeadline()} and its deadline cancelled the body
+     * @throws NullPointerException if {@code scope} or {@code body} is {@code null}
+     */
+    public <T extends @Nullable Object, X extends Exception> Optional<T> call(CancelScope.Builder scope,
+            CancelScope.Body<T, X> body) throws X {
+        Objects.requireNonNull(scope, "scope");
+        Objects.requireNonNull(body, "body");
+        return enterRegistered(scope.build(), body);
     }
 
     private <T extends @Nullable Object, X extends Exception> Optional<T> enterRegistered(

@@ -1,6 +1,7 @@
 package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,5 +85,74 @@ class ScopeGroupTest {
             assertThat(s.cancelledCaught()).isTrue();
             assertThat(hook.join(LONG)).isTrue();
         }
+    }
+
+    /** A region built from a builder is registered while it runs and ends by the scope's own deadline. */
+    @Test
+    void runWithBuilderRegistersTheRegionAndEndsItAtItsDeadline() throws Exception {
+        ScopeGroup group = new ScopeGroup("requests");
+        AtomicInteger activeInside = new AtomicInteger(-1);
+        CancelScope scope = group.run(CancelScope.builder().timeout(Duration.ofMillis(50)), () -> {
+            activeInside.set(group.activeCount());
+            CancelScope.sleep(LONG);
+        });
+        assertThat(activeInside).hasValue(1);
+        assertThat(scope.cancelledCaught()).isTrue();
+        assertThat(scope.timedOut()).isTrue();
+        assertThat(group.activeCount()).isZero();
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    /** A builder with failOnDeadline makes the deadline a DeadlineExceededException, also through call. */
+    @Test
+    void callWithBuilderFailingOnDeadlineThrowsDeadlineExceeded() {
+        ScopeGroup group = new ScopeGroup();
+        CancelScope.Builder failing = CancelScope.builder().timeout(Duration.ofMillis(20)).failOnDeadline();
+        assertThatThrownBy(() -> group.call(failing, () -> {
+            CancelScope.sleep(LONG);
+            return "slept";
+        })).isInstanceOf(DeadlineExceededException.class);
+        assertThat(group.activeCount()).isZero();
+        assertThat(group.call(failing, () -> "quick")).as("the builder builds a fresh scope each time").contains("quick");
+    }
+
+    /**
+     * The group's cancel, latched or not, reaches a region whose scope does not interrupt its thread: a
+     * microio wait inside ends, and no interrupt is left behind.
+     */
+    @Test
+    void cancelReachesNonInterruptingRegionBuiltFromBuilder() throws Exception {
+        ScopeGroup group = new ScopeGroup();
+        CountDownLatch inside = new CountDownLatch(1);
+        AtomicInteger outcome = new AtomicInteger();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                CancelScope s = group.run(CancelScope.builder().interruptOwner(false), () -> {
+                    inside.countDown();
+                    CancelScope.sleep(LONG);
+                });
+                outcome.set(s.cancelledCaught() && !s.timedOut() && !Thread.currentThread().isInterrupted() ? 1 : 2);
+            } catch (InterruptedException e) {
+                throw new AssertionError("a foreign interrupt; none was sent", e);
+            }
+        });
+        inside.await();
+        assertThat(group.cancel("shutdown", true)).isEqualTo(1);
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(outcome).hasValue(1);
+
+        CancelScope latched = group.run(CancelScope.builder().interruptOwner(false), () -> CancelScope.sleep(LONG));
+        assertThat(latched.cancelledCaught()).isTrue();
+        assertThat(latched.reason()).isEqualTo("shutdown");
+    }
+
+    /** Null arguments are refused before anything is registered. */
+    @Test
+    void runAndCallWithBuilderRejectNull() {
+        ScopeGroup group = new ScopeGroup();
+        assertThatThrownBy(() -> group.run((CancelScope.Builder) null, () -> {})).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> group.call(CancelScope.builder(), (CancelScope.Body<String, RuntimeException>) null))
+                .isInstanceOf(NullPointerException.class);
+        assertThat(group.activeCount()).isZero();
     }
 }
