@@ -1,6 +1,7 @@
 package io.microio.spring.boot.autoconfigure;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
@@ -29,6 +30,8 @@ public class MicroioProperties implements Validator {
     private final Restart restart = new Restart();
 
     private final ServiceThreads service = new ServiceThreads();
+
+    private final Web web = new Web();
 
     /**
      * {@return whether {@code type} is validated by {@link #validate(Object, Errors)}}: the settings of
@@ -233,6 +236,11 @@ public class MicroioProperties implements Validator {
         }
     }
 
+    /** {@return the settings for requests handled by Spring MVC controllers} */
+    public Web getWeb() {
+        return this.web;
+    }
+
     /** Settings for the threads of {@code @MicroioService} ServiceThread.Body beans. */
     public static class ServiceThreads {
 
@@ -252,6 +260,101 @@ public class MicroioProperties implements Validator {
 
         public void setDaemon(boolean daemon) {
             this.daemon = daemon;
+        }
+    }
+
+    /** Settings for requests handled by Spring MVC controllers, in a servlet web application. */
+    public static class Web {
+
+        /**
+         * Whether to run each request handled by a Spring MVC controller method in a cancel scope of
+         * the "http-requests" scope group, counted by the "http-requests" work tracker, with the request
+         * timeout, the problem details and the cancellation of the requests still running when the
+         * shutdown drain ends.
+         */
+        private boolean enabled = true;
+
+        /**
+         * Deadline of each request handled by a controller method, counted from when Spring MVC starts
+         * to handle it: then the microio blocking calls of the request are cancelled and it ends with a
+         * DeadlineExceededException, answered 504 Gateway Timeout. A @RequestTimeout on the method or
+         * its controller class takes precedence. None by default: requests have no deadline.
+         */
+        private @Nullable Duration requestTimeout;
+
+        /**
+         * Time that requests in flight get to finish once the web server's graceful shutdown begins;
+         * then the requests still running are cancelled and end with 503 Service Unavailable. Must be
+         * shorter than "spring.lifecycle.timeout-per-shutdown-phase", so that they can answer before
+         * the web server is stopped; by default three quarters of it. With "server.shutdown=immediate"
+         * requests are cancelled as soon as the shutdown begins.
+         */
+        private @Nullable Duration drainTimeout;
+
+        /**
+         * Value of the Retry-After header of the 503 Service Unavailable answers, in whole seconds
+         * (rounded up). Zero leaves the header out.
+         */
+        private Duration retryAfter = Duration.ofSeconds(1);
+
+        private final ProblemDetails problemDetails = new ProblemDetails();
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable Duration getRequestTimeout() {
+            return this.requestTimeout;
+        }
+
+        public void setRequestTimeout(@Nullable Duration requestTimeout) {
+            this.requestTimeout = requestTimeout == null ? null : positive("microio.web.request-timeout", requestTimeout);
+        }
+
+        public @Nullable Duration getDrainTimeout() {
+            return this.drainTimeout;
+        }
+
+        public void setDrainTimeout(@Nullable Duration drainTimeout) {
+            this.drainTimeout = drainTimeout == null ? null : notNegative("microio.web.drain-timeout", drainTimeout);
+        }
+
+        public Duration getRetryAfter() {
+            return this.retryAfter;
+        }
+
+        public void setRetryAfter(Duration retryAfter) {
+            this.retryAfter = notNegative("microio.web.retry-after", retryAfter);
+        }
+
+        /** {@return the settings for the problem details of microio's exceptions} */
+        public ProblemDetails getProblemDetails() {
+            return this.problemDetails;
+        }
+
+        /** Settings for the problem details of microio's exceptions. */
+        public static class ProblemDetails {
+
+            /**
+             * Whether microio's exceptions that reach Spring MVC unhandled are answered with RFC 9457
+             * problem details: DeadlineExceededException with 504 Gateway Timeout,
+             * CancelledException, ClosedResourceException and BrokenResourceException with 503 Service
+             * Unavailable and a Retry-After header. The application's own @ExceptionHandler methods
+             * take precedence.
+             */
+            private boolean enabled = true;
+
+            public boolean isEnabled() {
+                return this.enabled;
+            }
+
+            public void setEnabled(boolean enabled) {
+                this.enabled = enabled;
+            }
         }
     }
 

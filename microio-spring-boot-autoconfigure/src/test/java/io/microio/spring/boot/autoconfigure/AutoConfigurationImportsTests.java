@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microio.spring.boot.autoconfigure.health.MicroioHealthContributorAutoConfiguration;
 import io.microio.spring.boot.autoconfigure.metrics.MicroioMetricsAutoConfiguration;
+import io.microio.spring.boot.autoconfigure.web.MicroioWebMvcAutoConfiguration;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Modifier;
@@ -21,11 +22,12 @@ class AutoConfigurationImportsTests {
     private static final String IMPORTS =
             "META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports";
 
-    /** The imports file lists exactly our three auto-configurations. */
+    /** The imports file lists exactly our four auto-configurations. */
     @Test
     void importsWhenReadShouldListEveryAutoConfiguration() throws IOException {
         assertThat(imports()).containsExactly(MicroioAutoConfiguration.class.getName(),
-                MicroioMetricsAutoConfiguration.class.getName(), MicroioHealthContributorAutoConfiguration.class.getName());
+                MicroioMetricsAutoConfiguration.class.getName(), MicroioHealthContributorAutoConfiguration.class.getName(),
+                MicroioWebMvcAutoConfiguration.class.getName());
     }
 
     /** Each listed class is public, final and annotated {@code @AutoConfiguration}. */
