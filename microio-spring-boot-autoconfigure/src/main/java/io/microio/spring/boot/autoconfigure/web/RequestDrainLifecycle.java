@@ -166,8 +166,9 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
             logger.warn("microio: cancelled " + cancelled + (cancelled == 1 ? " HTTP request" : " HTTP requests")
                     + " still running " + format(drainTimeout) + " after the shutdown began"
                     + " (microio.web.drain-timeout): " + (cancelled == 1 ? "it ends" : "they end")
-                    + " with 503 Service Unavailable instead of being cut off when the web server stops."
-                    + " A request blocked outside microio calls ends only when it next enters one.");
+                    + " now with a CancelledException (503 Service Unavailable with microio's problem details)"
+                    + " instead of being cut off when the web server stops. A request blocked outside microio"
+                    + " calls ends only when it next enters one.");
         }
     }
 

@@ -49,8 +49,10 @@ import org.springframework.web.servlet.support.RequestContextUtils;
  * dispatch that writes the result, each with a deadline of its own; the work in between runs on
  * other threads, outside any scope, under {@code spring.mvc.async.request-timeout}.
  *
- * <p>Requests of a child context with a {@code DispatcherServlet} of its own (Actuator on its own
- * {@code management.server.port}) are left to that context's adapters.
+ * <p>Requests are scoped in the context this adapter belongs to. Actuator on its own
+ * {@code management.server.port} runs in a child context whose {@code DispatcherServlet} uses its own
+ * adapters: its endpoints run in no request scope. Should a child context's {@code DispatcherServlet}
+ * ever offer its requests to this adapter, it declines them, leaving them to that context's adapters.
  *
  * <p>Thread safety: every method may be called from any thread.
  */

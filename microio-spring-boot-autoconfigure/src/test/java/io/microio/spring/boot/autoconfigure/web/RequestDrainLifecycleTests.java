@@ -89,7 +89,8 @@ class RequestDrainLifecycleTests {
         });
         assertThat(scopes.isLatched()).isTrue();
         assertThat(output).contains("WARN").contains("microio: cancelled 2 HTTP requests still running 5s after the"
-                + " shutdown began (microio.web.drain-timeout): they end with 503 Service Unavailable");
+                + " shutdown began (microio.web.drain-timeout): they end now with a CancelledException (503 Service"
+                + " Unavailable with microio's problem details)");
     }
 
     /** Requests that all finish within the drain are not cancelled, nothing is logged, and closing cancels the timer. */

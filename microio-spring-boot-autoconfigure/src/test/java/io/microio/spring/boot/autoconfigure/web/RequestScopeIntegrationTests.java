@@ -29,6 +29,7 @@ import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.webmvc.autoconfigure.WebMvcAutoConfiguration;
 import org.springframework.mock.web.MockHttpServletResponse;
 import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.test.web.servlet.MvcResult;
 import org.springframework.test.web.servlet.request.MockMvcRequestBuilders;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
 
@@ -59,6 +60,28 @@ class RequestScopeIntegrationTests {
             assertThat(response.getContentAsString()).isEqualTo("scope=true,active=1,remaining=none");
             assertThat(scopes.activeCount()).isZero();
             assertThat(scopes.name()).isEqualTo("http-requests");
+        });
+    }
+
+    /**
+     * A Callable handler: the method runs in the request's scope, the Callable on another thread outside
+     * it, and the dispatch that writes its result completes normally.
+     */
+    @Test
+    void requestWhenHandlerReturnsCallableShouldCoverTheMethodOnly() {
+        contextRunner.run(context -> {
+            MockMvc mvc = MockMvcBuilders.webAppContextSetup(context).build();
+            MvcResult started = mvc.perform(MockMvcRequestBuilders.get("/async")).andReturn();
+            assertThat(started.getRequest().isAsyncStarted()).isTrue();
+            started.getAsyncResult(WAIT.toMillis());
+
+            MockHttpServletResponse response = mvc.perform(MockMvcRequestBuilders.asyncDispatch(started)).andReturn()
+                    .getResponse();
+
+            assertThat(response.getStatus()).isEqualTo(200);
+            assertThat(response.getContentAsString()).isEqualTo("method in scope=true,callable in scope=false");
+            assertThat(context.getBean(MicroioWebMvcAutoConfiguration.REQUEST_TRACKER_BEAN_NAME, WorkTracker.class)
+                    .inFlight()).isZero();
         });
     }
 

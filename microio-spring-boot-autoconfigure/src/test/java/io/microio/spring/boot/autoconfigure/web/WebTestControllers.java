@@ -8,6 +8,7 @@ import io.microio.DeadlineExceededException;
 import io.microio.ScopeGroup;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.springframework.beans.factory.ObjectProvider;
@@ -92,6 +93,13 @@ final class WebTestControllers {
         String gate() throws InterruptedException {
             gate.entered.countDown();
             return gate.release.await(FOREVER.toSeconds(), TimeUnit.SECONDS) ? "released" : "not released";
+        }
+
+        /** Asynchronous: the Callable runs on another thread, outside the request's scope. */
+        @GetMapping("/async")
+        Callable<String> async() {
+            boolean methodInScope = CancelScope.current() != null;
+            return () -> "method in scope=" + methodInScope + ",callable in scope=" + (CancelScope.current() != null);
         }
 
         /** No deadline, whatever the property says. */
