@@ -340,8 +340,8 @@ public class MicroioProperties implements Validator {
         public static class ProblemDetails {
 
             /**
-             * Whether microio's exceptions that reach Spring MVC unhandled are answered with RFC 9457
-             * problem details: DeadlineExceededException with 504 Gateway Timeout,
+             * Whether to answer microio's exceptions that leave a controller method unhandled with RFC
+             * 9457 problem details: DeadlineExceededException with 504 Gateway Timeout;
              * CancelledException, ClosedResourceException and BrokenResourceException with 503 Service
              * Unavailable and a Retry-After header. The application's own @ExceptionHandler methods
              * take precedence.
