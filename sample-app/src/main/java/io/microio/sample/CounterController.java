@@ -1,10 +1,7 @@
 package io.microio.sample;
 
-import io.microio.CancelScope;
-import io.microio.ScopeGroup;
+import io.microio.Actor;
 import java.math.BigInteger;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
@@ -18,10 +15,12 @@ import org.springframework.web.bind.annotation.RestController;
  * The counter over HTTP: {@code POST /counter/add?value=N} and {@code GET /counter}, each answering
  * {@code {"value": ...}}.
  *
- * <p>Each request is a region of the {@code httpRequests} {@link ScopeGroup} (which the starter
- * cancels at shutdown) with a {@link CancelScope} deadline ({@code sample.http.deadline}) around the
- * wait for the counter server's reply: the deadline crosses into the gateway's registry wait, so a
- * request never waits longer. Failures are answered by {@link ErrorResponses}.
+ * <p>No glue around the gateway calls: the starter runs each request in a cancel scope of its
+ * {@code http-requests} scope group, with the deadline {@code microio.web.request-timeout}, which crosses
+ * into the gateway's wait for the reply; it counts the requests in flight, cancels the ones still
+ * waiting when the shutdown drain ends, and answers a deadline with 504 and a cancellation with 503.
+ * Each add is written to the {@code audit} actor's log on another thread, with the request's MDC (its
+ * {@code requestId}), which the starter carries over.
  */
 @RestController
 @RequestMapping(path = "/counter", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -33,31 +32,25 @@ class CounterController {
     private static final Pattern INTEGER = Pattern.compile("[-+]?[0-9]+");
 
     private final CounterGateway gateway;
-    private final ScopeGroup httpRequests;
-    private final Duration deadline;
+    private final Actor<String> audit;
 
-    CounterController(CounterGateway gateway, ScopeGroup httpRequests, SampleProperties properties) {
+    CounterController(CounterGateway gateway, Actor<String> audit) {
         this.gateway = gateway;
-        this.httpRequests = httpRequests;
-        this.deadline = properties.getHttp().getDeadline();
+        this.audit = audit;
     }
 
     @PostMapping("/add")
     CounterValue add(@RequestParam(name = "value", required = false) @Nullable String value)
             throws InterruptedException {
         long amount = parseAmount(value);
-        return new CounterValue(withDeadline(() -> gateway.add(amount)));
+        long total = gateway.add(amount);
+        audit.submit("added " + amount + ", the counter is " + total);
+        return new CounterValue(total);
     }
 
     @GetMapping
     CounterValue get() throws InterruptedException {
-        return new CounterValue(withDeadline(gateway::get));
-    }
-
-    private long withDeadline(CancelScope.Body<Long, InterruptedException> call) throws InterruptedException {
-        Optional<Long> result = httpRequests.call(() -> CancelScope.failAfter(deadline, call));
-        return result.orElseThrow(() -> new UpstreamUnavailableException(
-                "the request was cancelled: the application is shutting down"));
+        return new CounterValue(gateway.get());
     }
 
     static long parseAmount(@Nullable String value) {

@@ -1,10 +1,7 @@
 package io.microio.sample;
 
-import io.microio.CancelledException;
-import io.microio.DeadlineExceededException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
-import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -19,19 +16,14 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * <ul>
  *   <li>{@link InvalidParameterException}: {@code 400};
  *   <li>{@link CounterErrorException} (the counter server refused the request): {@code 422};
- *   <li>{@link UpstreamUnavailableException} (not connected, connection lost, overloaded, shutting
- *       down) and {@link CancelledException}: {@code 503}, with {@code Retry-After};
- *   <li>{@link DeadlineExceededException} (no reply within the deadline): {@code 504}.
+ *   <li>{@link UpstreamUnavailableException} (not connected, connection lost, overloaded): {@code 503},
+ *       with {@code Retry-After} and the cause.
  * </ul>
+ * microio's own exceptions (a request deadline: 504; a request cancelled at shutdown, a closed or failed
+ * resource: 503 with {@code Retry-After}) are answered by the starter.
  */
 @RestControllerAdvice
 class ErrorResponses {
-
-    private final Duration deadline;
-
-    ErrorResponses(SampleProperties properties) {
-        this.deadline = properties.getHttp().getDeadline();
-    }
 
     @ExceptionHandler
     ResponseEntity<ProblemDetail> invalidParameter(InvalidParameterException e, HttpServletRequest request) {
@@ -49,16 +41,7 @@ class ErrorResponses {
         return respond(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), rootCause(e), request);
     }
 
-    @ExceptionHandler
-    ResponseEntity<ProblemDetail> cancelled(CancelledException e, HttpServletRequest request) {
-        return respond(HttpStatus.SERVICE_UNAVAILABLE, "the request was cancelled: " + e.getMessage(), null, request);
-    }
 
-    @ExceptionHandler
-    ResponseEntity<ProblemDetail> deadlineExceeded(DeadlineExceededException e, HttpServletRequest request) {
-        return respond(HttpStatus.GATEWAY_TIMEOUT, "no reply from the counter server in time (the request deadline is "
-                + deadline.toMillis() + " ms): " + e.getMessage(), null, request);
-    }
 
     private static ResponseEntity<ProblemDetail> respond(HttpStatus status, @Nullable String detail,
             @Nullable Throwable cause, HttpServletRequest request) {

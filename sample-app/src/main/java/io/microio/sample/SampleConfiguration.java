@@ -3,9 +3,13 @@ package io.microio.sample;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.microio.Actor;
 import io.microio.RequestRegistry;
-import io.microio.ScopeGroup;
 import io.microio.spring.boot.autoconfigure.metrics.MicroioMeters;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -15,7 +19,8 @@ import org.springframework.context.annotation.Configuration;
  * The application's parts. The counter server and the gateway are microio {@link io.microio.Service}
  * beans: the starter runs them in its default service group, starts them before the web server
  * accepts requests and stops them (gateway first) after it has drained its requests. The request
- * registry and the scope group of HTTP requests are beans so that the starter meters them.
+ * registry is a bean so that the starter meters it; the starter brings the scope group and the work tracker
+ * of HTTP requests.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(SampleProperties.class)
@@ -41,10 +46,27 @@ class SampleConfiguration {
                 outbox -> meters.ifAvailable(m -> m.register(outbox)));
     }
 
-    /** The HTTP requests in flight, each a region that shutdown can cancel. */
+    /**
+     * Writes what each add did to the log, one line per add, on a virtual thread: the line carries the
+     * {@code requestId} of the request that sent it (the starter restores the sender's MDC around the
+     * handler). Closed, after the lines already sent, when the context closes.
+     */
+    @Bean(destroyMethod = "close")
+    Actor<String> audit(ExecutorService auditExecutor) {
+        Logger log = LoggerFactory.getLogger("io.microio.sample.audit");
+        return Actor.<String>builder(log::info).name("audit").executor(auditExecutor).build();
+    }
+
+    /** Where the audit actor runs; closed after the actor, once its last lines are written. */
+    @Bean(destroyMethod = "close")
+    ExecutorService auditExecutor() {
+        return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("audit-", 0).factory());
+    }
+
+    /** Gives each HTTP request a {@code requestId} in the MDC, and echoes it in {@code X-Request-Id}. */
     @Bean
-    ScopeGroup httpRequests() {
-        return new ScopeGroup("http-requests");
+    RequestIdFilter requestIdFilter() {
+        return new RequestIdFilter();
     }
 
     @Bean

@@ -15,8 +15,6 @@ public class SampleProperties {
 
     private final Gateway gateway = new Gateway();
 
-    private final Http http = new Http();
-
     private final Admin admin = new Admin();
 
     /** {@return the counter server's settings} */
@@ -27,11 +25,6 @@ public class SampleProperties {
     /** {@return the gateway's settings} */
     public Gateway getGateway() {
         return this.gateway;
-    }
-
-    /** {@return the HTTP endpoints' settings} */
-    public Http getHttp() {
-        return this.http;
     }
 
     /** {@return the admin endpoints' settings} */
@@ -199,24 +192,6 @@ public class SampleProperties {
 
         CounterGateway.Settings toSettings() {
             return new CounterGateway.Settings(connectTimeout, initialBackoff, maxBackoff, replyTimeout, maxQueued);
-        }
-    }
-
-    /** Settings of the HTTP endpoints. */
-    public static class Http {
-
-        /**
-         * Deadline of one HTTP request to the counter: when it passes, the request's wait for the
-         * counter server is cancelled and the client gets a 504.
-         */
-        private Duration deadline = Duration.ofSeconds(2);
-
-        public Duration getDeadline() {
-            return this.deadline;
-        }
-
-        public void setDeadline(Duration deadline) {
-            this.deadline = deadline;
         }
     }
 
