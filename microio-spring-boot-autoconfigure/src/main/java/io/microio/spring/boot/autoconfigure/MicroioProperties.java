@@ -28,6 +28,8 @@ public class MicroioProperties implements Validator {
 
     private final Restart restart = new Restart();
 
+    private final ContextPropagation contextPropagation = new ContextPropagation();
+
     private final ServiceThreads service = new ServiceThreads();
 
     /**
@@ -84,6 +86,10 @@ public class MicroioProperties implements Validator {
     }
 
     /** {@return the settings for the threads of {@code @MicroioService} bodies} */
+    public ContextPropagation getContextPropagation() {
+        return this.contextPropagation;
+    }
+
     public ServiceThreads getService() {
         return this.service;
     }
@@ -252,6 +258,41 @@ public class MicroioProperties implements Validator {
 
         public void setDaemon(boolean daemon) {
             this.daemon = daemon;
+        }
+    }
+
+    /** Settings for carrying a thread's context across microio's hand-offs. */
+    public static class ContextPropagation {
+
+        /**
+         * Whether the context of the thread that hands work to microio (the current observation and trace,
+         * every registered ThreadLocalAccessor, and the MDC unless 'mdc' is false) is restored around the
+         * code that runs it: an actor's handler, a loop task, a task-group child, a service's body. Needs
+         * io.micrometer:context-propagation on the class path (the starter brings it) or a ContextPropagator
+         * bean. One channel, mailbox or actor is left out with propagateContext(false) on its builder.
+         */
+        private boolean enabled = true;
+
+        /**
+         * Whether SLF4J's whole MDC is carried too. Without it, only what the context registry holds
+         * follows the work (a tracing bridge still puts the trace id in the MDC from the observation).
+         */
+        private boolean mdc = true;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public boolean isMdc() {
+            return this.mdc;
+        }
+
+        public void setMdc(boolean mdc) {
+            this.mdc = mdc;
         }
     }
 
