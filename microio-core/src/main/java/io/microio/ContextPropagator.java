@@ -90,8 +90,8 @@ public interface ContextPropagator {
      */
     static Installation install(ContextPropagator propagator) {
         Objects.requireNonNull(propagator, "propagator");
-        InstalledPropagator.set(propagator);
-        return () -> InstalledPropagator.clearIf(propagator);
+        Object token = InstalledPropagator.set(propagator);
+        return () -> InstalledPropagator.clearIf(token);
     }
 
     /** {@return the installed propagator, or {@code null} if none is installed} */

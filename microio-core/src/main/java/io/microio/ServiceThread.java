@@ -91,6 +91,8 @@ public final class ServiceThread implements Service {
 
     private static final System.Logger LOG = Loggers.get(Service.class.getName());
 
+    /** The hand-off, for a propagator's failure. */
+    private static final String HANDOFF = "the body of service thread";
     private static final Set<Phase> NEW = EnumSet.of(Phase.NEW);
     private static final Set<Phase> STARTING = EnumSet.of(Phase.STARTING);
     private static final Set<Phase> STOPPABLE = EnumSet.of(Phase.NEW, Phase.STARTING, Phase.RUNNING);
@@ -106,6 +108,8 @@ public final class ServiceThread implements Service {
     private final Gate stopCallbacksDone = new Gate(); // its callbacks have returned
     private final Gate threadDone = new Gate(); // the service's thread has run its last code, listeners included
     private volatile @Nullable Thread thread; // set once, by start()
+    // the context of the thread that called start(); written before Thread.start, which publishes it
+    private @Nullable ContextHandoff startContext;
 
     private ServiceThread(String name, ThreadFactory threadFactory, Body body) {
         this.name = name;
@@ -163,6 +167,7 @@ public final class ServiceThread implements Service {
                     lifecycle.describe() + " can be started only once, when NEW, but it is " + state());
         }
         lifecycle.dispatch();
+        startContext = ContextHandoff.capture(HANDOFF, name);
         try {
             Thread t = threadFactory.newThread(this::runThread);
             if (t == null) {
@@ -173,6 +178,7 @@ public final class ServiceThread implements Service {
             t.start();
         } catch (Throwable e) {
             thread = null;
+            startContext = null; // no body will run
             finish(e); // for example OutOfMemoryError "unable to create native thread"
         }
         return this;
@@ -266,10 +272,17 @@ public final class ServiceThread implements Service {
             Throwable failure = null;
             if (!state().isStopRequested()) { // stopped between start() and now: do not run the body at all
                 Context ctx = new Context();
+                ContextHandoff c = startContext;
+                startContext = null;
+                ContextPropagator.Restored restored = c == null ? null : c.restore(HANDOFF, name);
                 try {
                     bodyScope.run(() -> body.run(ctx));
                 } catch (Throwable t) {
                     failure = t;
+                } finally {
+                    if (c != null) {
+                        c.close(restored, HANDOFF, name); // before the final transition and its listeners
+                    }
                 }
             }
             finish(failure);

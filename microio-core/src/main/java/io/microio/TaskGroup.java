@@ -461,7 +461,8 @@ public final class TaskGroup {
         String reason;
         // Built before taking the lock, which the children's ends contend for: a name that is never used
         // when the group turns out to be closed only leaves a gap in the numbering.
-        task = new Task<>(this, name + "-" + nextIndex.getAndIncrement(), body, status);
+        String taskName = name + "-" + nextIndex.getAndIncrement();
+        task = new Task<>(this, taskName, body, status, ContextHandoff.capture("the body of task", taskName));
         lock.lock();
         try {
             if (closed) {
