@@ -117,6 +117,11 @@ import org.jspecify.annotations.Nullable;
  * (logged at WARNING); take them with {@link Mailbox#drainNow()}. On an abnormal end they go to the hook
  * with the rest.
  *
+ * <p><b>Context.</b> Each handler call runs with the context (a logging MDC, the current span) that the
+ * thread which submitted its item had when it submitted it, restored around that call only, on whichever
+ * thread runs the handler, if a {@link ContextPropagator} is installed; see
+ * {@link Builder#propagateContext(boolean)}.
+ *
  * <p>Thread safety: {@link #submit(Object)}, {@link #close()}, {@link #fail(Throwable)}, the queries,
  * {@link #termination()} and {@link #awaitTermination(Duration)} may be called from any thread at any
  * time; {@code submit} is lock-free. {@link #run()} is called once, by the thread the actor runs on.
@@ -286,6 +291,8 @@ public final class Actor<T> {
 
     /**
      * Submits an item to the actor's mailbox; {@link Mailbox#submit(Object)}. Never blocks; lock-free.
+     * Captures the calling thread's context for the handler call of this item, as the mailbox's
+     * {@code submit} does (see {@link Builder#propagateContext(boolean)}).
      *
      * @param item the item
      * @return {@code true} if the item is queued, {@code false} if it was dropped (submitted after the

@@ -161,7 +161,20 @@ final class EventLoop implements Loop {
     @Override
     public <T extends @Nullable Object> CompletableFuture<T> submit(Callable<T> task) {
         Objects.requireNonNull(task, "task");
-        LoopTask<T> loopTask = new LoopTask<>(task, ContextHandoff.capture(HANDOFF, name), name);
+        return submit(task, ContextHandoff.capture(HANDOFF, name));
+    }
+
+    /**
+     * LoopServiceThread's first task, queued when the service is built: {@link #submit(Callable)} without
+     * the builder's context, so that the task runs in the context of the service's body (the thread that
+     * called {@code start()}).
+     */
+    <T extends @Nullable Object> CompletableFuture<T> submitInBodyContext(Callable<T> task) {
+        return submit(task, null);
+    }
+
+    private <T extends @Nullable Object> CompletableFuture<T> submit(Callable<T> task, @Nullable ContextHandoff context) {
+        LoopTask<T> loopTask = new LoopTask<>(task, context, name);
         if (!offer(loopTask)) {
             loopTask.completeExceptionally(closed());
         }

@@ -140,7 +140,10 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     /**
      * Queues an item for the receiver. Never blocks; lock-free, except that on a full
      * {@link OverflowPolicy#DROP_OLDEST} mailbox it briefly takes the receiving side's internal lock to
-     * queue the item and evict the oldest one in one step (see {@link SendChannel}).
+     * queue the item and evict the oldest one in one step (see {@link SendChannel}). Unless the mailbox
+     * was built with {@code propagateContext(false)}, the calling thread's context is captured, if a
+     * {@link ContextPropagator} is installed, and the actor restores it around its handler call for
+     * this item; {@code receive}, {@code poll} and {@code drain} return the item without it.
      *
      * @param item the item
      * @return {@code true} if the item is queued; {@code false} if it was dropped at once: submitted after

@@ -55,6 +55,9 @@ import org.jspecify.annotations.Nullable;
  * {@linkplain Builder#daemon(boolean) asked}), a virtual thread on {@linkplain Builder#virtual(boolean)
  * request}, or one from a {@linkplain Builder#threadFactory(ThreadFactory) thread factory}.
  *
+ * <p>The body runs with the context (a logging MDC, the current span) of the thread that called
+ * {@link #start()}, if a {@link ContextPropagator} is installed.
+ *
  * <p>Thread safety: every method may be called from any thread; {@link #state()} is lock-free.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code start} happen-before the body
@@ -154,7 +157,9 @@ public final class ServiceThread implements Service {
      * {@inheritDoc}
      *
      * <p>Creates and starts the service's thread. If the thread cannot be created or started, the
-     * service becomes {@code FAILED} with that error, which {@code awaitStarted} reports.
+     * service becomes {@code FAILED} with that error, which {@code awaitStarted} reports. The calling
+     * thread's context is captured here and restored on the service's thread around the body (see
+     * {@link ContextPropagator}); it is put back before the service's final transition.
      *
      * @return this service
      * @throws IllegalStateException if the service is not {@code NEW}

@@ -146,6 +146,32 @@ class ContextPropagationHandoffTest {
         assertThat(propagator.closes.get()).isOne();
     }
 
+    /** A loop service thread's start and shutdown hooks run with the context of the thread that called start(). */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void loopServiceThreadHooksSeeStartersContext(ThreadKind kind) throws Exception {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        LoopServiceThread service = supplyWith("builder", () -> LoopServiceThread.builder("ctx-hooks")
+                .virtual(kind == ThreadKind.VIRTUAL)
+                .onStart(s -> seen.put("start", String.valueOf(CONTEXT.get())))
+                .onShutdown(s -> seen.put("shutdown", String.valueOf(CONTEXT.get())))
+                .build());
+        with("starter", service::start);
+        service.awaitStarted(LONG_DELAY);
+        service.stop("test over");
+        assertThat(service.join(LONG_DELAY)).isTrue();
+        assertThat(seen).containsEntry("start", "starter").containsEntry("shutdown", "starter");
+    }
+
+    private static <T> T supplyWith(String value, java.util.function.Supplier<T> body) {
+        CONTEXT.set(value);
+        try {
+            return body.get();
+        } finally {
+            CONTEXT.remove();
+        }
+    }
+
     /** A loop service thread's tasks and children run with their caller's context. */
     @ParameterizedTest
     @EnumSource(ThreadKind.class)
