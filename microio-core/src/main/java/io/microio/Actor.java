@@ -117,6 +117,11 @@ import org.jspecify.annotations.Nullable;
  * (logged at WARNING); take them with {@link Mailbox#drainNow()}. On an abnormal end they go to the hook
  * with the rest.
  *
+ * <p><b>Context.</b> Each handler call runs with the context (a logging MDC, the current span) that the
+ * thread which submitted its item had when it submitted it, restored around that call only, on whichever
+ * thread runs the handler, if a {@link ContextPropagator} is installed; see
+ * {@link Builder#propagateContext(boolean)}.
+ *
  * <p>Thread safety: {@link #submit(Object)}, {@link #close()}, {@link #fail(Throwable)}, the queries,
  * {@link #termination()} and {@link #awaitTermination(Duration)} may be called from any thread at any
  * time; {@code submit} is lock-free. {@link #run()} is called once, by the thread the actor runs on.
@@ -193,6 +198,9 @@ public final class Actor<T> {
 
     private static final int RUNNING = 0;
     private static final int ENDING = 1;
+
+    /** The hand-off, for a propagator's failure: "... at the hand-off of an item to the handler of actor x". */
+    private static final String HANDOFF = "an item to the handler of actor";
     private static final int TERMINATED = 2;
 
     private final String name;
@@ -203,6 +211,7 @@ public final class Actor<T> {
     private final ThreadFactory threadFactory;
     private final FailurePolicy failurePolicy;
     private final int batchSize;
+    private final boolean propagateContext;
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     // What termination() hands out and who awaitTermination wakes: fed by one dependent of `termination`,
     // so polling a long-lived actor leaves nothing behind per call.
@@ -253,6 +262,7 @@ public final class Actor<T> {
                 : Thread.ofVirtual().name(name + "-handler-", 0).factory();
         this.failurePolicy = b.failurePolicy;
         this.batchSize = b.batchSize;
+        this.propagateContext = b.propagateContext;
     }
 
     /**
@@ -281,6 +291,8 @@ public final class Actor<T> {
 
     /**
      * Submits an item to the actor's mailbox; {@link Mailbox#submit(Object)}. Never blocks; lock-free.
+     * Captures the calling thread's context for the handler call of this item, as the mailbox's
+     * {@code submit} does (see {@link Builder#propagateContext(boolean)}).
      *
      * @param item the item
      * @return {@code true} if the item is queued, {@code false} if it was dropped (submitted after the
@@ -597,9 +609,9 @@ public final class Actor<T> {
                 end(cancelled(), true);
                 continue;
             }
-            T item;
+            Object carried;
             try {
-                item = mailbox.nextForActor(wakeup);
+                carried = mailbox.nextForActor(wakeup);
             } catch (EndOfStreamException e) {
                 end(null, false);
                 continue;
@@ -613,22 +625,33 @@ public final class Actor<T> {
                 end(e, true); // abandoned
                 continue;
             }
-            if (item == null) {
+            if (carried == null) {
                 return false; // the mailbox signals
             }
             budget--;
+            T item = ContextHandoff.unwrap(carried);
+            ContextHandoff context = propagateContext ? ContextHandoff.of(carried) : null; // the submitter's
             if (concurrentHandler != null) {
-                start(item);
+                start(item, context);
             } else {
-                handle(item);
+                handle(item, context);
             }
         }
     }
 
-    /** Serialized mode: calls the handler here. */
-    private void handle(T item) {
+    /** Serialized mode: calls the handler here, with the submitter's context restored around the call. */
+    private void handle(T item, @Nullable ContextHandoff context) {
         try {
-            Objects.requireNonNull(handler).handle(item);
+            if (context == null) {
+                Objects.requireNonNull(handler).handle(item);
+            } else {
+                ContextPropagator.Restored restored = context.restore(HANDOFF, name);
+                try {
+                    Objects.requireNonNull(handler).handle(item);
+                } finally {
+                    context.close(restored, HANDOFF, name); // before the failure handling below
+                }
+            }
         } catch (Throwable t) {
             if (executor == null && (CancelScope.isCurrentCancelled()
                     ? TaskGroup.isCancellationLike(t)
@@ -649,8 +672,8 @@ public final class Actor<T> {
     }
 
     /** Concurrent mode: starts the item's thread; the next item waits for its release. */
-    private void start(T item) {
-        Baton b = new Baton(item);
+    private void start(T item, @Nullable ContextHandoff context) {
+        Baton b = new Baton(item, context);
         running.incrementAndGet();
         inFlight.add(b);
         current = b;
@@ -814,11 +837,13 @@ public final class Actor<T> {
     /** Concurrent mode: an item's baton and the body of its thread. */
     private final class Baton implements Release, Runnable {
         private @Nullable T item; // dropped once handed to the handler
+        private @Nullable ContextHandoff context; // the submitter's, restored around the handler call
         final CancelScope scope = CancelScope.create();
         volatile boolean released;
 
-        Baton(T item) {
+        Baton(T item, @Nullable ContextHandoff context) {
             this.item = item;
+            this.context = context;
         }
 
         @Override
@@ -831,12 +856,19 @@ public final class Actor<T> {
         @Override
         public void run() {
             T it = Objects.requireNonNull(item);
+            ContextHandoff ctx = context;
             item = null;
+            context = null;
             Throwable failure = null;
+            ContextPropagator.Restored restored = ctx == null ? null : ctx.restore(HANDOFF, name);
             try {
                 scope.run(() -> Objects.requireNonNull(concurrentHandler).handle(it, this));
             } catch (Throwable t) {
                 failure = t;
+            } finally {
+                if (ctx != null) {
+                    ctx.close(restored, HANDOFF, name); // before the count drops: the thread is done with it
+                }
             }
             if (failure != null) {
                 if (isContinuable(failure)) {
@@ -937,6 +969,7 @@ public final class Actor<T> {
         private @Nullable ThreadFactory threadFactory;
         private FailurePolicy failurePolicy = FailurePolicy.STOP;
         private int batchSize = DEFAULT_BATCH_SIZE;
+        private boolean propagateContext = true;
 
         private Builder(@Nullable Handler<? super T> handler, @Nullable ConcurrentHandler<? super T> concurrentHandler) {
             this.handler = handler;
@@ -1031,6 +1064,23 @@ public final class Actor<T> {
         }
 
         /**
+         * Sets whether the handler runs with the submitter's context (see {@link ContextPropagator});
+         * {@code true} by default: each handler call (in concurrent mode, the item's whole thread body)
+         * runs with the context the submitting thread had when it submitted that item, restored just
+         * before the call and put back right after it, on the thread that runs the handler. This needs a
+         * mailbox that captures it, which the default mailbox and any mailbox built with the default
+         * {@code propagateContext(true)} do. With {@code false}, the default mailbox captures nothing, and
+         * an actor given a mailbox that does capture ignores what it captured and restores nothing.
+         *
+         * @param propagateContext whether the handler runs with the submitter's context
+         * @return this builder
+         */
+        public Builder<T> propagateContext(boolean propagateContext) {
+            this.propagateContext = propagateContext;
+            return this;
+        }
+
+        /**
          * Builds the actor. With an executor it starts at once: items already in the mailbox are handled
          * right away. Without one, call {@link Actor#run()}.
          *
@@ -1039,7 +1089,8 @@ public final class Actor<T> {
          */
         public Actor<T> build() {
             String n = name != null ? name : "actor-" + NAMES.incrementAndGet();
-            Mailbox<T> m = mailbox != null ? mailbox : Mailbox.builder().name(n).<T>build();
+            Mailbox<T> m = mailbox != null ? mailbox
+                    : Mailbox.builder().name(n).propagateContext(propagateContext).<T>build();
             Actor<T> actor = new Actor<>(this, m, n);
             m.attach(n, actor.wakeup);
             if (actor.executor != null) {

@@ -78,6 +78,7 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
         private LateSend lateSend = LateSend.RAISE;
         private @Nullable Consumer<? super T> onUndelivered;
         private @Nullable String name;
+        private boolean propagateContext = true;
 
         Builder() {}
 
@@ -179,13 +180,32 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
         }
 
         /**
+         * Sets whether a send captures the sending thread's context for an {@link Actor} that handles the
+         * item (see {@link ContextPropagator}); {@code true} by default. With {@code true}, and a propagator
+         * installed at the time of the send, {@code send} and {@code trySend} call its
+         * {@link ContextPropagator#capture() capture()} once per item; without an installed propagator a send
+         * costs one volatile read more. With {@code false} nothing is captured: for a channel whose messages
+         * are too many to pay one capture each. The receiving side never sees the context: {@code receive},
+         * {@code poll}, {@code drain}, {@code receiveAsync}, the iterator and the {@code onUndelivered} hook
+         * all get the bare item; only an actor's handler, and the handler given to
+         * {@link ReceiveChannel#bind bind}, run with the sender's context restored.
+         *
+         * @param propagateContext whether sends capture the sender's context
+         * @return this builder
+         */
+        public Builder<T> propagateContext(boolean propagateContext) {
+            this.propagateContext = propagateContext;
+            return this;
+        }
+
+        /**
          * {@return a new, open channel with this configuration}
          *
          * @param <U> the type of the items
          */
         public <U extends T> Channel<U> build() {
             String n = name != null ? name : "channel-" + NAMES.incrementAndGet();
-            return new MpscChannel<>(n, capacity, overflow, lateSend, onUndelivered);
+            return new MpscChannel<>(n, capacity, overflow, lateSend, onUndelivered, propagateContext);
         }
     }
 }

@@ -10,26 +10,39 @@ import org.jspecify.annotations.Nullable;
  * <p>microio depends on no context library; an application (or the Spring Boot starter, with Micrometer's
  * context-propagation) {@linkplain #install installs} one propagator for the JVM. Where work is handed
  * over, microio {@linkplain #capture() captures} the handing thread's context, and around the code that
- * runs that work on the other side it {@linkplain Snapshot#restore() restores} it, then puts back what that
- * thread had before. The hand-offs are:
+ * runs that work on the other side it {@linkplain Snapshot#restore() restores} it, then
+ * {@linkplain Restored#close() puts back} what that thread had before, in a {@code finally}, on the same
+ * thread: a pooled thread is never left with a context after the work. The hand-offs are:
  * <ul>
- *   <li>an item sent to a channel or mailbox and handled by an {@link Actor}'s handler (captured by the
- *       sender, restored around the handler call for that item; a receiver that takes items itself with
- *       {@code receive} gets the item without its context);</li>
- *   <li>a task given to a loop with {@code execute}, {@code submit}, {@code callSync} or
- *       {@code schedule} (captured by the caller, restored around the task on the loop thread);</li>
- *   <li>a child started with {@link TaskGroup#startSoon} or {@link TaskGroup#start} (captured by the
- *       starting thread, restored on the child's thread for its whole body);</li>
+ *   <li>an item sent to a channel or mailbox ({@code send}, {@code trySend}, {@code submit}) and handled
+ *       by an {@link Actor}'s handler, in every mode (captured by the sender, restored around the handler
+ *       call for that item; in concurrent mode around the item's whole thread body), or by the handler given
+ *       to {@link ReceiveChannel#bind bind}; the context travels with the item through a
+ *       {@link PriorityMailbox}'s reordering. A receiver that takes items itself ({@code receive},
+ *       {@code poll}, {@code drain}, {@code receiveAsync}, iteration) gets the item without its context,
+ *       and so does an {@code onUndelivered} hook;</li>
+ *   <li>a task given to a {@link Loop} (or a {@link LoopServiceThread}) with {@code execute},
+ *       {@code submit}, {@code callSync} or {@code schedule} (captured by the caller, restored around the
+ *       task on the loop thread; a {@code callSync} from the loop thread runs inline, with no hand-off);</li>
+ *   <li>a child started with {@link TaskGroup#startSoon}, {@link TaskGroup#start} or {@link TaskGroup#map}
+ *       (captured by the starting thread, restored on the child's thread for its whole body, also when
+ *       the child first waits for a concurrency slot);</li>
  *   <li>a {@link ServiceThread}'s body (captured by the thread that calls {@code start()}, restored on
- *       the service's thread for the body).</li>
+ *       the service's thread for the body; for a {@link LoopServiceThread}, also its start and shutdown
+ *       hooks).</li>
  * </ul>
  * Channels, mailboxes and actors built with {@code propagateContext(false)} capture nothing, for where one
  * capture per message would cost too much.
  *
- * <p>Without an installed propagator a hand-off costs one read of a volatile field.
+ * <p>Without an installed propagator a hand-off costs one read of a volatile field, and allocates
+ * nothing. With one, a hand-off costs what the propagator's methods cost, plus one small object per
+ * item or task.
  *
- * <p>A propagator must not block. What its methods throw, an {@link Error} included, is logged at ERROR,
- * and the work still runs, without that context: a broken context library never loses an item or a task.
+ * <p>A propagator must not block. What its methods throw, an {@link Error} included, or a {@code null}
+ * they return, is logged at ERROR (naming the propagator and the hand-off), and the work still runs:
+ * without that context if {@code capture()} or {@code restore()} failed; a failed {@code close()} is
+ * logged after the work ran, and the thread may then keep the context. A broken context library never
+ * loses an item or a task.
  *
  * <p>Thread safety: {@link #capture()} is called on the handing thread, {@link Snapshot#restore()} and
  * {@link Restored#close()} on the running thread, concurrently for different hand-offs; implementations
@@ -90,8 +103,8 @@ public interface ContextPropagator {
      */
     static Installation install(ContextPropagator propagator) {
         Objects.requireNonNull(propagator, "propagator");
-        InstalledPropagator.set(propagator);
-        return () -> InstalledPropagator.clearIf(propagator);
+        Object token = InstalledPropagator.set(propagator);
+        return () -> InstalledPropagator.clearIf(token);
     }
 
     /** {@return the installed propagator, or {@code null} if none is installed} */

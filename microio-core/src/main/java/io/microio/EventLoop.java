@@ -84,6 +84,9 @@ final class EventLoop implements Loop {
     private final @Nullable Duration stallThreshold;
     private final @Nullable Executor host;
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+
+    /** The hand-off, for a propagator's failure. */
+    private static final String HANDOFF = "a task given to loop";
     private final CompletableFuture<Void> termination = new CompletableFuture<>();
     private final ReadOnlyFuture<Void> terminationView = new ReadOnlyFuture<>("a loop's termination future is completed by the loop only");
     private final AtomicBoolean ran = new AtomicBoolean();
@@ -118,7 +121,8 @@ final class EventLoop implements Loop {
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        if (!offer(task)) {
+        ContextHandoff context = ContextHandoff.capture(HANDOFF, name);
+        if (!offer(context == null ? task : new ContextTask(task, context, name))) {
             throw closed();
         }
     }
@@ -157,7 +161,20 @@ final class EventLoop implements Loop {
     @Override
     public <T extends @Nullable Object> CompletableFuture<T> submit(Callable<T> task) {
         Objects.requireNonNull(task, "task");
-        LoopTask<T> loopTask = new LoopTask<>(task);
+        return submit(task, ContextHandoff.capture(HANDOFF, name));
+    }
+
+    /**
+     * LoopServiceThread's first task, queued when the service is built: {@link #submit(Callable)} without
+     * the builder's context, so that the task runs in the context of the service's body (the thread that
+     * called {@code start()}).
+     */
+    <T extends @Nullable Object> CompletableFuture<T> submitInBodyContext(Callable<T> task) {
+        return submit(task, null);
+    }
+
+    private <T extends @Nullable Object> CompletableFuture<T> submit(Callable<T> task, @Nullable ContextHandoff context) {
+        LoopTask<T> loopTask = new LoopTask<>(task, context, name);
         if (!offer(loopTask)) {
             loopTask.completeExceptionally(closed());
         }
@@ -179,7 +196,7 @@ final class EventLoop implements Loop {
                     + " Use submit() or execute() from host code, or call callSync from within a loop task.");
         }
         CancelScope.checkpoint();
-        LoopTask<T> loopTask = new LoopTask<>(task::call);
+        LoopTask<T> loopTask = new LoopTask<>(task::call, ContextHandoff.capture(HANDOFF, name), name);
         if (!offer(loopTask)) {
             throw closed();
         }
@@ -210,7 +227,7 @@ final class EventLoop implements Loop {
             throw closed();
         }
         long deadline = Durations.deadlineAfter(time.nanoTime(), delay); // saturated: never wraps into the past
-        TimerTask timerTask = new TimerTask(task, timers);
+        TimerTask timerTask = new TimerTask(task, timers, ContextHandoff.capture(HANDOFF, name), name);
         timers.add(timerTask);
         if (state != OPEN) { // stop() may have cancelled the timers before we added ours: see the design comment
             timers.remove(timerTask);
@@ -504,9 +521,13 @@ final class EventLoop implements Loop {
     /** A submitted task with its future; does not run once the future is done (cancelled). */
     private static final class LoopTask<T extends @Nullable Object> extends CompletableFuture<T> implements Runnable {
         private final Callable<T> callable;
+        private final @Nullable ContextHandoff context; // the caller's, restored around the call
+        private final String loop;
 
-        LoopTask(Callable<T> callable) {
+        LoopTask(Callable<T> callable, @Nullable ContextHandoff context, String loop) {
             this.callable = callable;
+            this.context = context;
+            this.loop = loop;
         }
 
         @Override
@@ -515,7 +536,7 @@ final class EventLoop implements Loop {
                 return;
             }
             try {
-                complete(callable.call());
+                complete(call());
             } catch (Throwable e) {
                 completeExceptionally(e); // a VirtualMachineError too: its caller must not wait for ever
                 if (e instanceof VirtualMachineError vme) {
@@ -523,24 +544,59 @@ final class EventLoop implements Loop {
                 }
             }
         }
+
+        private T call() throws Exception {
+            ContextHandoff c = context;
+            if (c == null) {
+                return callable.call();
+            }
+            ContextPropagator.Restored restored = c.restore(HANDOFF, loop);
+            try {
+                return callable.call();
+            } finally {
+                c.close(restored, HANDOFF, loop); // before the future completes and its dependents run
+            }
+        }
+    }
+
+    /** A task given to {@link #execute} together with its caller's context, restored around it. */
+    private record ContextTask(Runnable task, ContextHandoff context, String loop) implements Runnable {
+        @Override
+        public void run() {
+            context.run(task, HANDOFF, loop);
+        }
+
+        @Override
+        public String toString() {
+            return task.toString(); // what the log line about a task not run names
+        }
     }
 
     /** A scheduled task: posted to the queue by the time source when due. */
     private static final class TimerTask implements Runnable, TimeSource.Timer {
         private final Runnable task;
         private final Set<TimerTask> pending; // the loop's pending timers; this one leaves it when cancelled
+        private final @Nullable ContextHandoff context; // the caller's, restored around the task
+        private final String loop;
         volatile boolean cancelled;
         volatile TimeSource.@Nullable Timer timer;
 
-        TimerTask(Runnable task, Set<TimerTask> pending) {
+        TimerTask(Runnable task, Set<TimerTask> pending, @Nullable ContextHandoff context, String loop) {
             this.task = task;
             this.pending = pending;
+            this.context = context;
+            this.loop = loop;
         }
 
         @Override
         public void run() {
             if (!cancelled) {
-                task.run();
+                ContextHandoff c = context;
+                if (c == null) {
+                    task.run();
+                } else {
+                    c.run(task, HANDOFF, loop);
+                }
             }
         }
 

@@ -22,6 +22,10 @@ import org.jspecify.annotations.Nullable;
  *       back to the host. {@link #termination()} completes when it stops.
  * </ul>
  *
+ * <p>A task handed to the loop by another thread runs with that thread's context (a logging MDC, the
+ * current span), captured when it is handed over and restored on the loop's thread around the task
+ * only, if a {@link ContextPropagator} is installed.
+ *
  * <p>Tasks submitted after {@link #stop(String)} fail with {@link ClosedResourceException}: {@code execute}
  * and {@code schedule} throw it, {@code submit} returns a future failed with it. A task accepted before
  * the stop runs before the loop ends; none vanishes. A task that throws does not kill the loop: a
@@ -51,7 +55,8 @@ public sealed interface Loop extends Executor permits EventLoop {
     }
 
     /**
-     * Runs a task on the loop, after the tasks already queued. Does not block.
+     * Runs a task on the loop, after the tasks already queued. Does not block. The caller's context is
+     * captured here and restored around the task (see {@link ContextPropagator}).
      *
      * @param task the task
      * @throws ClosedResourceException if the loop is stopping or stopped
@@ -61,7 +66,8 @@ public sealed interface Loop extends Executor permits EventLoop {
 
     /**
      * Runs a task on the loop and returns its result through a future. Does not block. Cancelling the
-     * future before the task starts keeps it from running.
+     * future before the task starts keeps it from running. The caller's context is captured here and
+     * restored around the task, and put back before the future completes (see {@link ContextPropagator}).
      *
      * @param task the task
      * @param <T> its result
@@ -72,7 +78,8 @@ public sealed interface Loop extends Executor permits EventLoop {
 
     /**
      * Runs a task on the loop and waits for its result. Inside a loop task ({@link #inLoop()}) the task
-     * runs inline, at once. Blocks otherwise; the caller's enclosing {@link CancelScope}s bound the wait
+     * runs inline, at once, with no hand-off; from any other thread the caller's context is captured and
+     * restored around the task on the loop's thread (see {@link ContextPropagator}). Blocks otherwise; the caller's enclosing {@link CancelScope}s bound the wait
      * (their deadline and cancellation cross to this wait), as does {@code timeout}. A task that has not
      * started when the wait ends is not run.
      *
@@ -104,7 +111,8 @@ public sealed interface Loop extends Executor permits EventLoop {
             throws X, InterruptedException;
 
     /**
-     * Runs a task on the loop after {@code delay}. Does not block.
+     * Runs a task on the loop after {@code delay}. Does not block. The caller's context is captured here,
+     * when the task is scheduled, and restored around the task when it runs (see {@link ContextPropagator}).
      *
      * @param delay how long from now; zero or negative runs it as soon as possible; a delay too long for
      *     the clock (such as {@code ChronoUnit.FOREVER.getDuration()}) saturates: the task never runs

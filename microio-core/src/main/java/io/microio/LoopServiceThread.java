@@ -71,6 +71,10 @@ import org.jspecify.annotations.Nullable;
  * as an ERROR, not silently dropped. {@link #joinOrLog(Duration)} logs a service that does not end in
  * time with the stacks of its loop thread and of every owned task still running.
  *
+ * <p>Tasks and owned tasks run with the context of the thread that handed them over, as on a
+ * {@link Loop} and in a {@link TaskGroup}; the start and shutdown hooks run with the context of the
+ * thread that called {@link #start()} (see {@link ContextPropagator}).
+ *
  * <p>Thread safety: every method may be called from any thread; {@link #state()} and
  * {@link #inLoop()} are lock-free.
  *
@@ -684,10 +688,10 @@ public final class LoopServiceThread implements Service, Executor {
          */
         public LoopServiceThread build() {
             LoopServiceThread service = new LoopServiceThread(this);
-            service.loop.submit(() -> {
+            service.loop.submitInBodyContext(() -> {
                 service.boot();
                 return null;
-            }); // first in the queue: nothing else can reach the loop yet
+            }); // first in the queue: nothing else can reach the loop yet; runs in the start() caller's context
             return service;
         }
     }

@@ -106,7 +106,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     private volatile @Nullable String actor;
 
     /** PriorityMailbox: the receiveAsync future armed by the actor's dispatcher; see the design comment. */
-    volatile @Nullable CompletableFuture<T> pending;
+    volatile @Nullable CompletableFuture<Object> pending; // completed with the item as the channel held it
 
     /** Mailbox: the wake-up the actor's dispatcher arms in the channel when it finds it empty. */
     private volatile MpscChannel.@Nullable Armed armed;
@@ -140,7 +140,10 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     /**
      * Queues an item for the receiver. Never blocks; lock-free, except that on a full
      * {@link OverflowPolicy#DROP_OLDEST} mailbox it briefly takes the receiving side's internal lock to
-     * queue the item and evict the oldest one in one step (see {@link SendChannel}).
+     * queue the item and evict the oldest one in one step (see {@link SendChannel}). Unless the mailbox
+     * was built with {@code propagateContext(false)}, the calling thread's context is captured, if a
+     * {@link ContextPropagator} is installed, and the actor restores it around its handler call for
+     * this item; {@code receive}, {@code poll} and {@code drain} return the item without it.
      *
      * @param item the item
      * @return {@code true} if the item is queued; {@code false} if it was dropped at once: submitted after
@@ -316,12 +319,14 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     }
 
     /**
-     * The actor's dispatcher: the next item to hand out, or {@code null} after arranging that
-     * {@code wakeup} runs once something may have changed. Not thread-safe: one dispatcher at a time.
+     * The actor's dispatcher: the next item to hand out, as the channel held it (a
+     * {@link ContextHandoff} carrier with the sender's context, or the bare item), or {@code null} after
+     * arranging that {@code wakeup} runs once something may have changed. Not thread-safe: one dispatcher
+     * at a time.
      *
      * @throws EndOfStreamException, BrokenResourceException, ClosedResourceException at the end of the stream
      */
-    @Nullable T nextForActor(Runnable wakeup) {
+    @Nullable Object nextForActor(Runnable wakeup) {
         MpscChannel<T> queue = (MpscChannel<T>) channel;
         MpscChannel.Armed a = armed;
         if (a == null || a.wakeup != wakeup) {
@@ -329,9 +334,9 @@ public sealed class Mailbox<T> permits PriorityMailbox {
         }
         for (;;) {
             if (queue.hasAvailable()) { // spares the consumer lock when an idle actor goes back to waiting
-                Optional<T> polled = queue.poll(); // throws at the end of the stream
-                if (polled.isPresent()) {
-                    return polled.get();
+                Object polled = queue.pollCarried(); // throws at the end of the stream
+                if (polled != null) {
+                    return polled;
                 }
             }
             if (queue.armWakeup(a)) {
@@ -345,7 +350,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
      * it is done), except when the receiver withdraws it itself, which it does after clearing
      * {@code pending}; a wake-up then would only make the dispatcher arm and withdraw again, forever.
      */
-    final void arm(CompletableFuture<T> p, Runnable wakeup) {
+    final void arm(CompletableFuture<Object> p, Runnable wakeup) {
         pending = p;
         futureArms++; // the dispatcher is the only writer
         p.whenComplete((x, e) -> {
@@ -361,9 +366,9 @@ public sealed class Mailbox<T> permits PriorityMailbox {
      * the armed future counts as received, but goes to the hook all the same.
      */
     void abandon() {
-        T taken = takePending();
+        Object taken = takePending();
         if (taken != null) {
-            undelivered(taken); // the oldest: before the ones still in the channel
+            undelivered(ContextHandoff.unwrap(taken)); // the oldest: before the ones still in the channel
         }
         channel.cancel();
     }
@@ -397,7 +402,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     /** Tests: whether the actor's dispatcher waits for the next item, armed in the channel. */
     final boolean dispatcherWaits() {
         MpscChannel.Armed a = armed;
-        CompletableFuture<T> p = pending;
+        CompletableFuture<Object> p = pending;
         return (a != null && ((MpscChannel<T>) channel).isArmed(a)) || (p != null && !p.isDone());
     }
 
@@ -409,10 +414,11 @@ public sealed class Mailbox<T> permits PriorityMailbox {
 
     /**
      * Settles the armed future: withdraws it, or takes the item the channel already handed it. Returns
-     * that item, or null (nothing in it; if it held the end of the stream, the channel repeats it).
+     * that item as the channel held it (possibly a carrier), or null (nothing in it; if it held the end of
+     * the stream, the channel repeats it).
      */
-    final @Nullable T takePending() {
-        CompletableFuture<T> p = pending;
+    final @Nullable Object takePending() {
+        CompletableFuture<Object> p = pending;
         if (p == null) {
             return null;
         }
@@ -435,6 +441,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
         private int capacity; // 0: unbounded
         private OverflowPolicy overflow = OverflowPolicy.DROP_NEWEST;
         private LateSend lateSend = LateSend.DROP;
+        private boolean propagateContext = true;
         @Nullable Consumer<?> onUndelivered;
 
         void name(String name) {
@@ -462,6 +469,10 @@ public sealed class Mailbox<T> permits PriorityMailbox {
             this.lateSend = Objects.requireNonNull(lateSend, "lateSend");
         }
 
+        void propagateContext(boolean propagateContext) {
+            this.propagateContext = propagateContext;
+        }
+
         @Nullable String name() {
             return name;
         }
@@ -470,7 +481,8 @@ public sealed class Mailbox<T> permits PriorityMailbox {
         <T> Channel<T> channel(String defaultName) {
             Channel.Builder<Object> b = Channel.builder()
                     .name(name != null ? name : defaultName)
-                    .lateSend(lateSend);
+                    .lateSend(lateSend)
+                    .propagateContext(propagateContext);
             if (capacity > 0) {
                 b.capacity(capacity, overflow);
             }
@@ -546,6 +558,21 @@ public sealed class Mailbox<T> permits PriorityMailbox {
         public <U extends T> Builder<U> onUndelivered(Consumer<? super U> hook) {
             options.onUndelivered = Objects.requireNonNull(hook, "hook");
             return (Builder<U>) this; // only the hook depends on the type parameter
+        }
+
+        /**
+         * Sets whether {@link Mailbox#submit(Object) submit} captures the submitting thread's context, which
+         * the actor restores around its handler call for that item (see {@link ContextPropagator});
+         * {@code true} by default. With {@code false} nothing is captured, for a mailbox whose messages are
+         * too many to pay one capture each. {@code receive}, {@code poll}, {@code drain} and the
+         * {@code onUndelivered} hook always get the bare item.
+         *
+         * @param propagateContext whether submits capture the submitter's context
+         * @return this builder
+         */
+        public Builder<T> propagateContext(boolean propagateContext) {
+            options.propagateContext(propagateContext);
+            return this;
         }
 
         /**

@@ -118,6 +118,15 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * that leaves without retrying (cancelled, interrupted) passes the wake-up on. close and cancel wake
      * all.
      *
+     * Context. A send on a channel built with propagateContext (the default) reads the installed
+     * ContextPropagator (one volatile read) and, if there is one, stores a ContextHandoff carrying the item
+     * and the sender's snapshot in the slot instead of the item: the queue itself does not know the
+     * difference, so the orderings above are unchanged. Every way an item leaves the channel unwraps it
+     * (itemOrThrow, drain, receiveAsync, the hook in undelivered, the bound handler); only
+     * pollCarried, drainCarried and receiveAsyncCarried, for the actor's dispatcher and a priority
+     * mailbox, hand the carrier on, and the actor unwraps it. A user type can never be a carrier: it is
+     * package-private.
+     *
      * Counters and the snapshot. With q = producerIndex >>> 1: sent = q + droppedAtEntry; dropped =
      * droppedAtEntry + droppedFromQueue; received = consumerIndex - droppedFromQueue; queued = q -
      * consumerIndex; closed = CLOSED_BIT. So there are no per-message counters at all: the indexes are
@@ -215,6 +224,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private final LateSend lateSend;
     private final @Nullable Consumer<? super T> onUndelivered;
     private final @Nullable ConcurrentLinkedQueue<Thread> sendWaiters; // bounded BLOCK channels only
+    private final boolean propagateContext;
 
     /** The parked receiver Thread, a pending AsyncReceive, a Binding, an Armed wake-up, or null. Read by every send. */
     private volatile @Nullable Object waiter;
@@ -222,8 +232,9 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private volatile boolean cancelled; // the receiver's cancel ran; set once by CAS
 
     MpscChannel(String name, int capacity, OverflowPolicy overflow, LateSend lateSend,
-            @Nullable Consumer<? super T> onUndelivered) {
+            @Nullable Consumer<? super T> onUndelivered, boolean propagateContext) {
         super(new Chunk(0));
+        this.propagateContext = propagateContext;
         this.name = name;
         this.bounded = capacity > 0;
         this.capacity = bounded ? capacity : Long.MAX_VALUE;
@@ -242,8 +253,9 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         if (sendWaiters != null) {
             CancelScope.checkpoint(); // a blocking call on a BLOCK channel: level-triggered
         }
+        Object stored = stored(item);
         for (;;) {
-            int outcome = offer(item);
+            int outcome = offer(stored);
             if (outcome != MUST_WAIT) {
                 return outcome == SENT;
             }
@@ -254,14 +266,24 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     @Override
     public boolean trySend(T item) {
         Objects.requireNonNull(item, "item");
-        int outcome = offer(item);
+        int outcome = offer(stored(item));
         if (outcome == MUST_WAIT) {
             throw full();
         }
         return outcome == SENT;
     }
 
-    /** Queues the item, or applies the overflow or late-send policy. */
+    /**
+     * What the slot holds for {@code item}: the item, or, if this channel propagates context and a
+     * propagator is installed, a {@link ContextHandoff} carrying it with the sender's context. Every way
+     * out of the channel unwraps it ({@link ContextHandoff#unwrap}); only an actor's dispatcher and a
+     * binding look at the context.
+     */
+    private Object stored(Object item) {
+        return propagateContext ? ContextHandoff.carry(item, "an item sent to channel", name) : item;
+    }
+
+    /** Queues the item (or its carrier), or applies the overflow or late-send policy. */
     private int offer(Object item) {
         int r = tryEnqueue(item);
         if (r == FULL) {
@@ -543,13 +565,22 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public List<T> drain(int max) {
+        return drain(max, false);
+    }
+
+    /** PriorityMailbox: {@link #drain(int)}, the items as the slots hold them (possibly carriers). */
+    List<Object> drainCarried(int max) {
+        return drain(max, true);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <E> List<E> drain(int max, boolean carried) {
         if (max <= 0) {
             throw new IllegalArgumentException("max must be positive but was " + max);
         }
         requireNotBound();
-        List<T> out = new ArrayList<>(Math.min(max, 16));
+        List<E> out = new ArrayList<>(Math.min(max, 16));
         End end = null;
         lockConsumer();
         try {
@@ -562,7 +593,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                     end = e;
                     break;
                 }
-                out.add((T) x);
+                out.add(carried ? (E) x : ContextHandoff.unwrap(x));
             }
         } finally {
             unlockConsumer();
@@ -620,8 +651,20 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public CompletableFuture<T> receiveAsync() {
+        return receiveAsync(false);
+    }
+
+    /**
+     * PriorityMailbox: {@link #receiveAsync()}, completed with the item as the slot holds it (possibly a
+     * carrier, which the caller unwraps).
+     */
+    @SuppressWarnings("unchecked")
+    CompletableFuture<Object> receiveAsyncCarried() {
+        return (CompletableFuture<Object>) (CompletableFuture<?>) receiveAsync(true);
+    }
+
+    private CompletableFuture<T> receiveAsync(boolean carried) {
         Object w = waiter;
         if (w != null) {
             throw busy(w);
@@ -631,9 +674,9 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             return CompletableFuture.failedFuture(endOfStream(e));
         }
         if (x != EMPTY) {
-            return CompletableFuture.completedFuture((T) x);
+            return CompletableFuture.completedFuture(carried ? carried(x) : ContextHandoff.unwrap(x));
         }
-        AsyncReceive future = new AsyncReceive();
+        AsyncReceive future = new AsyncReceive(carried);
         if (!WAITER.compareAndSet(this, null, future)) {
             throw busy(Objects.requireNonNullElse(waiter, "?"));
         }
@@ -938,12 +981,29 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         return x;
     }
 
-    @SuppressWarnings("unchecked")
     private T itemOrThrow(Object x) {
         if (x instanceof End e) {
             throw endOfStream(e);
         }
-        return (T) x;
+        return ContextHandoff.unwrap(x); // a receiver that takes items itself gets them without their context
+    }
+
+    /**
+     * Mailbox, for its actor's dispatcher: the next item as the slot holds it (possibly a
+     * {@link ContextHandoff} carrier), or {@code null} if none is queued. Never blocks.
+     *
+     * @throws EndOfStreamException, BrokenResourceException, ClosedResourceException at the end of the stream
+     */
+    @Nullable Object pollCarried() {
+        requireNotBound();
+        Object x = pollOnce();
+        if (x == EMPTY) {
+            return null;
+        }
+        if (x instanceof End e) {
+            throw endOfStream(e);
+        }
+        return x;
     }
 
     /** What a receive throws at the end {@code e}. */
@@ -998,14 +1058,18 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         }
     }
 
+    @SuppressWarnings("unchecked")
+    private static <T> T carried(Object x) {
+        return (T) x; // a carrier where an item is expected: only for the *Carried callers, which unwrap
+    }
+
     private void undelivered(Object item) {
         Consumer<? super T> hook = onUndelivered;
         if (hook == null) {
             return;
         }
         try {
-            @SuppressWarnings("unchecked")
-            T t = (T) item;
+            T t = ContextHandoff.unwrap(item); // the hook gets the bare item; the sender's context is dropped
             hook.accept(t);
         } catch (Throwable e) { // an Error too: the other items must still reach the hook
             LOG.log(System.Logger.Level.ERROR, "The onUndelivered hook of channel " + name
@@ -1091,14 +1155,18 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         static final int RELEASED = 2;
 
         volatile int state;
+        final boolean carried; // hands over the carrier, not the item: receiveAsyncCarried
+
+        AsyncReceive(boolean carried) {
+            this.carried = carried;
+        }
 
         boolean claim() {
             return ASYNC_STATE.compareAndSet(this, PENDING, CLAIMED);
         }
 
-        @SuppressWarnings("unchecked")
         void handOver(Object item) {
-            super.complete((T) item);
+            super.complete(carried ? carried(item) : ContextHandoff.unwrap(item));
         }
 
         void handOverFailure(Throwable failure) {
@@ -1180,6 +1248,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         static final int IDLE = 0;
         static final int SCHEDULED = 1;
         static final int ENDED = 2;
+        static final String HANDLER = "an item to the bound handler of channel";
 
         final Executor executor;
         final Consumer<? super T> handler;
@@ -1252,7 +1321,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                     return;
                 }
                 try {
-                    handler.accept((T) x);
+                    accept(x);
                 } catch (Throwable t) {
                     fail("its handler threw", t);
                     if (t instanceof VirtualMachineError vme) {
@@ -1268,6 +1337,21 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                     }
                     budget = BATCH;
                 }
+            }
+        }
+
+        /** Calls the handler with the item, the sender's context restored around the call if it carries one. */
+        private void accept(Object x) {
+            ContextHandoff h = ContextHandoff.of(x);
+            if (h == null) {
+                handler.accept(ContextHandoff.unwrap(x));
+                return;
+            }
+            ContextPropagator.Restored r = h.restore(HANDLER, name);
+            try {
+                handler.accept(ContextHandoff.unwrap(x));
+            } finally {
+                h.close(r, HANDLER, name);
             }
         }
 

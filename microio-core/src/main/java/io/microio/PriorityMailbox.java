@@ -108,7 +108,12 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
 
     private static final Runnable NO_WAKEUP = () -> {};
 
-    private record Entry<T>(int priority, long seq, T item) {}
+    /** {@code carried}: the item as the channel held it, a {@link ContextHandoff} carrier or the bare item. */
+    private record Entry<T>(int priority, long seq, Object carried) {
+        T item() {
+            return ContextHandoff.unwrap(carried);
+        }
+    }
 
     /** A floor setting; {@code set == false}: no floor. Immutable; a new one per change. */
     private record Floor(boolean set, int value) {
@@ -191,7 +196,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
 
     private void changeFloor(Floor f) {
         floor = f;
-        CompletableFuture<T> p = pending; // after the write: see the design comment
+        CompletableFuture<Object> p = pending; // after the write: see the design comment
         if (p != null) {
             p.cancel(false); // wakes the receiver, unless an item is arriving anyway
         }
@@ -216,12 +221,12 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
         requireNoActor();
         for (;;) {
             CancelScope.checkpoint();
-            CompletableFuture<T> armed;
+            CompletableFuture<Object> armed;
             enter();
             try {
-                T item = next();
-                if (item != null) {
-                    return item;
+                Entry<T> e = next();
+                if (e != null) {
+                    return e.item();
                 }
                 armed = arm(NO_WAKEUP);
             } finally {
@@ -251,12 +256,12 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
         long deadline = System.nanoTime() + Durations.saturatedNanos(timeout);
         for (;;) {
             CancelScope.checkpoint();
-            CompletableFuture<T> armed;
+            CompletableFuture<Object> armed;
             enter();
             try {
-                T item = next();
-                if (item != null) {
-                    return Optional.of(item);
+                Entry<T> e = next();
+                if (e != null) {
+                    return Optional.of(e.item());
                 }
                 if (deadline - System.nanoTime() <= 0) {
                     return Optional.empty();
@@ -286,7 +291,8 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
         requireNoActor();
         enter();
         try {
-            return Optional.ofNullable(next());
+            Entry<T> e = next();
+            return e == null ? Optional.empty() : Optional.of(e.item());
         } finally {
             exit();
         }
@@ -363,7 +369,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
     }
 
     @Override
-    @Nullable T nextForActor(Runnable wakeup) {
+    @Nullable Object nextForActor(Runnable wakeup) {
         if (!tryEnter()) {
             wakeRequested = true;
             if (!tryEnter()) {
@@ -372,11 +378,12 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
             wakeRequested = false;
         }
         try {
-            T item = next();
-            if (item == null) {
+            Entry<T> e = next();
+            if (e == null) {
                 arm(wakeup);
+                return null;
             }
-            return item;
+            return e.carried(); // the actor restores the submitter's context around its handler call
         } finally {
             exit();
         }
@@ -385,7 +392,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
     // ----------------------------------------------------------------------- under the receiver guard
 
     /** The next item above the floor, or null; throws the end of the stream if nothing above it is left. */
-    private @Nullable T next() {
+    private @Nullable Entry<T> next() {
         foldPending();
         RuntimeException end = pull();
         Floor f = floor;
@@ -394,7 +401,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
         if (top != null && f.admits(top.priority())) {
             heap.poll();
             held = heap.size();
-            return top.item();
+            return top;
         }
         if (end != null) {
             throw end;
@@ -403,32 +410,33 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
     }
 
     private void foldPending() {
-        T item = takePending();
-        if (item != null) {
-            admit(item);
+        Object carried = takePending();
+        if (carried != null) {
+            admit(carried);
         }
     }
 
     /** Moves every item queued in the channel into the heap; returns the end of the stream if it came. */
     private @Nullable RuntimeException pull() {
         for (;;) {
-            List<T> batch;
+            List<Object> batch;
             try {
-                batch = channel.drain(PULL_BATCH);
+                batch = ((MpscChannel<T>) channel).drainCarried(PULL_BATCH);
             } catch (EndOfStreamException | ClosedResourceException e) {
                 return e;
             }
             if (batch.isEmpty()) {
                 return null;
             }
-            for (T item : batch) {
-                admit(item);
+            for (Object carried : batch) {
+                admit(carried);
             }
         }
     }
 
     /** Passes an item through the gate and into the heap. */
-    private void admit(T item) {
+    private void admit(Object carried) {
+        T item = ContextHandoff.unwrap(carried); // the gate and the priority function see the bare item
         int p;
         try {
             if (gate != null && !gate.test(item)) {
@@ -441,13 +449,13 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
             undelivered(item);
             return;
         }
-        heap.add(new Entry<>(p, seq++, item));
+        heap.add(new Entry<>(p, seq++, carried));
         held = heap.size();
     }
 
     /** Arms the channel future so that {@code wakeup} runs when an item, the end or a floor change comes. */
-    private CompletableFuture<T> arm(Runnable wakeup) {
-        CompletableFuture<T> p = channel.receiveAsync();
+    private CompletableFuture<Object> arm(Runnable wakeup) {
+        CompletableFuture<Object> p = ((MpscChannel<T>) channel).receiveAsyncCarried();
         arm(p, wakeup);
         if (floor != judgedFloor) { // the floor moved since next() judged: see the design comment
             p.cancel(false);
@@ -568,6 +576,20 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
          */
         public Builder<T> onUndelivered(Consumer<? super T> hook) {
             options.onUndelivered = Objects.requireNonNull(hook, "hook");
+            return this;
+        }
+
+        /**
+         * Sets whether {@code submit} captures the submitting thread's context, which the actor restores
+         * around its handler call for that item (see {@link ContextPropagator}); {@code true} by default.
+         * The context travels with the item through the priority queue. The gate, the priority function,
+         * {@code receive}, {@code poll}, {@code drain} and the {@code onUndelivered} hook get the bare item.
+         *
+         * @param propagateContext whether submits capture the submitter's context
+         * @return this builder
+         */
+        public Builder<T> propagateContext(boolean propagateContext) {
+            options.propagateContext(propagateContext);
             return this;
         }
 

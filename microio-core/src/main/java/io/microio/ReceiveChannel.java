@@ -34,6 +34,11 @@ import java.util.stream.Stream;
  * otherwise, they throw {@link InterruptedException} and clear the interrupt status, like the JDK's
  * blocking calls.
  *
+ * <p><b>Context.</b> The receive operations, {@link #drain(int)}, the iterator, {@link #receiveAsync()}
+ * and the {@code onUndelivered} hook get the item the sender sent, without the sender's context: only an
+ * {@link Actor}'s handler and the handler given to {@link #bind} run with it restored (see
+ * {@link ContextPropagator}).
+ *
  * <p>Thread safety: see above; {@link #cancel()}, {@link #isClosed()}, {@link #stats()} and
  * {@link #name()} may be called from any thread.
  *
@@ -172,6 +177,10 @@ public interface ReceiveChannel<T> extends Iterable<T> {
      * the handler to keep going. If the executor rejects a task, or its {@code execute} throws anything
      * else, the binding ends the same way; a {@link VirtualMachineError} is then also rethrown to the
      * thread that handed the task over (a sender, or the caller of {@code bind}).
+     *
+     * <p>Each handler call runs with the context its item's sender had when it sent it, restored around
+     * that call only, if the sender captured one (see {@link ContextPropagator} and
+     * {@link Channel.Builder#propagateContext(boolean)}).
      *
      * <p>After binding, the channel is consumed only by the handler: the other receive operations throw
      * {@link IllegalStateException}.

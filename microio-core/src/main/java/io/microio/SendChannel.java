@@ -40,6 +40,12 @@ public interface SendChannel<T> {
      * this is a blocking call and, like every microio blocking call, fails at once inside a cancelled
      * {@link CancelScope}. On every other channel it never blocks.
      *
+     * <p>If a {@link ContextPropagator} is installed and the channel was built with
+     * {@linkplain Channel.Builder#propagateContext(boolean) propagateContext} on (the default), the calling
+     * thread's context is captured, once, before the item is offered, and travels with it: an
+     * {@link Actor} (or a {@linkplain ReceiveChannel#bind bound} handler) handles it with that context
+     * restored. A receiver that takes the item itself gets it without the context.
+     *
      * @param item the item
      * @return {@code true} if the item is queued; {@code false} if it was dropped at once (counted and
      *     handed to the {@code onUndelivered} hook)
@@ -59,7 +65,8 @@ public interface SendChannel<T> {
     /**
      * Sends an item without ever blocking: like {@link #send(Object)}, except that a full
      * {@link OverflowPolicy#BLOCK} channel throws {@link ChannelFullException} instead of waiting. On an
-     * unbounded channel this is the same as {@code send}, minus the checked exception.
+     * unbounded channel this is the same as {@code send}, minus the checked exception. Captures the
+     * caller's context as {@code send} does.
      *
      * @param item the item
      * @return {@code true} if the item is queued; {@code false} if it was dropped at once (counted and

@@ -55,6 +55,9 @@ import org.jspecify.annotations.Nullable;
  * {@linkplain Builder#daemon(boolean) asked}), a virtual thread on {@linkplain Builder#virtual(boolean)
  * request}, or one from a {@linkplain Builder#threadFactory(ThreadFactory) thread factory}.
  *
+ * <p>The body runs with the context (a logging MDC, the current span) of the thread that called
+ * {@link #start()}, if a {@link ContextPropagator} is installed.
+ *
  * <p>Thread safety: every method may be called from any thread; {@link #state()} is lock-free.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@code start} happen-before the body
@@ -91,6 +94,8 @@ public final class ServiceThread implements Service {
 
     private static final System.Logger LOG = Loggers.get(Service.class.getName());
 
+    /** The hand-off, for a propagator's failure. */
+    private static final String HANDOFF = "the body of service thread";
     private static final Set<Phase> NEW = EnumSet.of(Phase.NEW);
     private static final Set<Phase> STARTING = EnumSet.of(Phase.STARTING);
     private static final Set<Phase> STOPPABLE = EnumSet.of(Phase.NEW, Phase.STARTING, Phase.RUNNING);
@@ -106,6 +111,8 @@ public final class ServiceThread implements Service {
     private final Gate stopCallbacksDone = new Gate(); // its callbacks have returned
     private final Gate threadDone = new Gate(); // the service's thread has run its last code, listeners included
     private volatile @Nullable Thread thread; // set once, by start()
+    // the context of the thread that called start(); written before Thread.start, which publishes it
+    private @Nullable ContextHandoff startContext;
 
     private ServiceThread(String name, ThreadFactory threadFactory, Body body) {
         this.name = name;
@@ -150,7 +157,9 @@ public final class ServiceThread implements Service {
      * {@inheritDoc}
      *
      * <p>Creates and starts the service's thread. If the thread cannot be created or started, the
-     * service becomes {@code FAILED} with that error, which {@code awaitStarted} reports.
+     * service becomes {@code FAILED} with that error, which {@code awaitStarted} reports. The calling
+     * thread's context is captured here and restored on the service's thread around the body (see
+     * {@link ContextPropagator}); it is put back before the service's final transition.
      *
      * @return this service
      * @throws IllegalStateException if the service is not {@code NEW}
@@ -163,6 +172,7 @@ public final class ServiceThread implements Service {
                     lifecycle.describe() + " can be started only once, when NEW, but it is " + state());
         }
         lifecycle.dispatch();
+        startContext = ContextHandoff.capture(HANDOFF, name);
         try {
             Thread t = threadFactory.newThread(this::runThread);
             if (t == null) {
@@ -173,6 +183,7 @@ public final class ServiceThread implements Service {
             t.start();
         } catch (Throwable e) {
             thread = null;
+            startContext = null; // no body will run
             finish(e); // for example OutOfMemoryError "unable to create native thread"
         }
         return this;
@@ -266,10 +277,17 @@ public final class ServiceThread implements Service {
             Throwable failure = null;
             if (!state().isStopRequested()) { // stopped between start() and now: do not run the body at all
                 Context ctx = new Context();
+                ContextHandoff c = startContext;
+                startContext = null;
+                ContextPropagator.Restored restored = c == null ? null : c.restore(HANDOFF, name);
                 try {
                     bodyScope.run(() -> body.run(ctx));
                 } catch (Throwable t) {
                     failure = t;
+                } finally {
+                    if (c != null) {
+                        c.close(restored, HANDOFF, name); // before the final transition and its listeners
+                    }
                 }
             }
             finish(failure);

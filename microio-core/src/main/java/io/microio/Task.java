@@ -59,12 +59,16 @@ public final class Task<T extends @Nullable Object> {
         CANCELLED
     }
 
+    /** The hand-off, for a propagator's failure. */
+    private static final String HANDOFF = "the body of task";
+
     private record Outcome(State state, @Nullable Object value, @Nullable Throwable failure, @Nullable String reason) {}
 
     private final TaskGroup group;
     private final String name;
     private @Nullable Callable<? extends T> body; // dropped once run, so a kept Task does not keep it
     private final @Nullable TaskStatus<?> status;
+    private @Nullable ContextHandoff context; // the starting thread's; restored around the body, then dropped
     private final CancelScope scope = CancelScope.create();
     private final Gate done = new Gate();
 
@@ -78,11 +82,13 @@ public final class Task<T extends @Nullable Object> {
     @Nullable Task<?> prevRunning;
     @Nullable Task<?> nextRunning;
 
-    Task(TaskGroup group, String name, Callable<? extends T> body, @Nullable TaskStatus<?> status) {
+    Task(TaskGroup group, String name, Callable<? extends T> body, @Nullable TaskStatus<?> status,
+            @Nullable ContextHandoff context) {
         this.group = group;
         this.name = name;
         this.body = body;
         this.status = status;
+        this.context = context;
     }
 
     // ---------------------------------------------------------------- public API
@@ -244,12 +250,19 @@ public final class Task<T extends @Nullable Object> {
     void run() {
         Callable<? extends T> b = Objects.requireNonNull(body);
         body = null;
+        ContextHandoff c = context;
+        context = null;
         @Nullable Object value = null;
         Throwable failure = null;
+        ContextPropagator.Restored restored = c == null ? null : c.restore(HANDOFF, name);
         try {
             value = scope.call(b::call).orElse(null);
         } catch (Throwable e) {
             failure = e;
+        } finally {
+            if (c != null) {
+                c.close(restored, HANDOFF, name); // before the group hears of the end: the body is over
+            }
         }
         group.taskEnded(this, value, failure, scope.cancelledCaught());
     }

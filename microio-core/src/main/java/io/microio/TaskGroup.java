@@ -72,6 +72,10 @@ import org.jspecify.annotations.Nullable;
  *       open: cancellation is cooperative.
  * </ul>
  *
+ * <p>A child runs its whole body with the context (a logging MDC, the current span) of the thread that
+ * started it, captured by {@code startSoon}, {@code start} or {@code map} and restored on the child's
+ * thread, if a {@link ContextPropagator} is installed.
+ *
  * <p>Thread safety: the static methods run the group on the calling thread (the owner). Every instance
  * method may be called from any thread while the group is open: the owner, a child, or any thread the
  * group object was handed to. {@link #cancel(String)} may also be called after it ended (it does
@@ -242,6 +246,9 @@ public final class TaskGroup {
      * <p>When the body throws an exception that is not a cancellation, the task fails and so does the
      * group: every other task and the owner are cancelled.
      *
+     * <p>The calling thread's context is captured here and restored on the child's thread around its
+     * whole body, also when the task first waits for a slot (see {@link ContextPropagator}).
+     *
      * <p>Which form a lambda takes, with no cast: one that returns a value, and one that never completes
      * normally (it only throws, or loops until cancelled: {@code () -> { throw new IOException(); }},
      * {@code () -> { while (true) { CancelScope.checkpoint(); } }}), take this form; one whose body can
@@ -261,8 +268,8 @@ public final class TaskGroup {
 
     /**
      * Starts {@code body}, which has no result, as a child task; otherwise the same as
-     * {@link #startSoon(Callable)}. A lambda that returns a value, or never completes normally, picks the
-     * {@code Callable} form; see there.
+     * {@link #startSoon(Callable)}, the capture of the caller's context included. A lambda that returns a
+     * value, or never completes normally, picks the {@code Callable} form; see there.
      *
      * @param body the child's body
      * @return the task; its result is {@code null}
@@ -282,7 +289,7 @@ public final class TaskGroup {
      * group after that. Blocks; answers the interrupt and an enclosing cancelled {@link CancelScope}.
      *
      * <p>Use it for a child that must be ready (a socket bound, a subscription made) before the caller
-     * goes on.
+     * goes on. The child runs with the caller's context, as with {@link #startSoon(Callable)}.
      *
      * @param body the child's body; it must call {@code status.started(value)} exactly once
      * @param <T> the value the child hands over
@@ -313,7 +320,8 @@ public final class TaskGroup {
      * Applies {@code fn} to every item, each in a child task (so at most
      * {@link Builder#maxConcurrency(int) maxConcurrency} at once), and returns the results in the order of
      * the items. Blocks until all have ended; answers the interrupt and an enclosing cancelled
-     * {@link CancelScope}. If this call ends by an exception, the tasks it started are cancelled.
+     * {@link CancelScope}. If this call ends by an exception, the tasks it started are cancelled. Each
+     * child runs with the caller's context, as with {@link #startSoon(Callable)}.
      *
      * @param items the inputs
      * @param fn what to compute for each item
@@ -461,7 +469,8 @@ public final class TaskGroup {
         String reason;
         // Built before taking the lock, which the children's ends contend for: a name that is never used
         // when the group turns out to be closed only leaves a gap in the numbering.
-        task = new Task<>(this, name + "-" + nextIndex.getAndIncrement(), body, status);
+        String taskName = name + "-" + nextIndex.getAndIncrement();
+        task = new Task<>(this, taskName, body, status, ContextHandoff.capture("the body of task", taskName));
         lock.lock();
         try {
             if (closed) {

@@ -29,6 +29,11 @@
  * or as a guest on a host's executor. A {@link io.microio.TaskGroup} runs child tasks on virtual threads
  * and does not return before all of them have ended.
  *
+ * <h2>Context</h2>
+ * Where microio hands work from one thread to another (an item to an actor, a task to a loop, a child
+ * to a task group, a body to a service thread), an installed {@link io.microio.ContextPropagator}
+ * carries the handing thread's context (a logging MDC, the current span) to the code that runs the work.
+ *
  * <h2>Time</h2>
  * Deadlines read and schedule time through a {@link io.microio.TimeSource}: the system clock with one
  * shared daemon timer thread, {@code microio-timer}, by default, or a {@link io.microio.ManualTimeSource}

@@ -27,6 +27,7 @@ final class StressSuite {
             new Lane(RequestRegistryResolveVsParkedWaiter.class, RequestRegistryResolveVsParkedWaiterCanary.class),
             new Lane(ChannelSendVsClose.class, ChannelSendVsCloseCanary.class),
             new Lane(ChannelFullSendVsClose.class, ChannelFullSendVsCloseCanary.class),
+            new Lane(ChannelCarriedSendVsClose.class, ChannelCarriedSendVsCloseCanary.class),
             new Lane(MicroioMetersRegisterSameName.class, MicroioMetersRegisterSameNameCanary.class));
 
     /** {@return how many jcstress tests a run must report: each lane's test and canary} */

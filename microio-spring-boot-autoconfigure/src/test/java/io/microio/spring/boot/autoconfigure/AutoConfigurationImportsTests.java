@@ -2,6 +2,7 @@ package io.microio.spring.boot.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.microio.spring.boot.autoconfigure.context.MicroioContextPropagationAutoConfiguration;
 import io.microio.spring.boot.autoconfigure.health.MicroioHealthContributorAutoConfiguration;
 import io.microio.spring.boot.autoconfigure.metrics.MicroioMetricsAutoConfiguration;
 import io.microio.spring.boot.autoconfigure.web.MicroioWebMvcAutoConfiguration;
@@ -22,12 +23,13 @@ class AutoConfigurationImportsTests {
     private static final String IMPORTS =
             "META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports";
 
-    /** The imports file lists exactly our four auto-configurations. */
+    /** The imports file lists exactly our five auto-configurations. */
     @Test
     void importsWhenReadShouldListEveryAutoConfiguration() throws IOException {
         assertThat(imports()).containsExactly(MicroioAutoConfiguration.class.getName(),
                 MicroioMetricsAutoConfiguration.class.getName(), MicroioHealthContributorAutoConfiguration.class.getName(),
-                MicroioWebMvcAutoConfiguration.class.getName());
+                MicroioWebMvcAutoConfiguration.class.getName(),
+                MicroioContextPropagationAutoConfiguration.class.getName());
     }
 
     /** Each listed class is public, final and annotated {@code @AutoConfiguration}. */

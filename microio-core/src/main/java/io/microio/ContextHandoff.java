@@ -1,0 +1,141 @@
+package io.microio;
+
+import io.microio.internal.Loggers;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One hand-off's captured context: the {@link ContextPropagator} that captured it and its snapshot, and,
+ * for an item sent to a channel that propagates context, the item itself (then this object takes the
+ * item's place in the channel's slot, and every way out of the channel unwraps it).
+ *
+ * <p>Every call into the propagator is guarded: whatever it throws, an {@link Error} included, is logged at
+ * ERROR with the propagator and the hand-off, and the work runs without the context. A
+ * {@link VirtualMachineError} is logged the same way: the hand-off must not lose the item or the task, and
+ * the error will recur where it can be handled.
+ */
+final class ContextHandoff {
+
+    static final System.Logger LOG = Loggers.get(ContextPropagator.class.getName());
+
+    final ContextPropagator propagator;
+    final ContextPropagator.Snapshot snapshot;
+    /** The item, for a channel's carrier; {@code null} for a task. */
+    final @Nullable Object item;
+
+    private ContextHandoff(ContextPropagator propagator, ContextPropagator.Snapshot snapshot, @Nullable Object item) {
+        this.propagator = propagator;
+        this.snapshot = snapshot;
+        this.item = item;
+    }
+
+    /**
+     * Captures the calling thread's context, if a propagator is installed: one volatile read and nothing
+     * else when none is.
+     *
+     * @param what the hand-off, for the log line, as "{@code what} {@code name}"
+     * @return the capture, or {@code null} if none is installed or its capture failed (logged)
+     */
+    static @Nullable ContextHandoff capture(String what, String name) {
+        ContextPropagator p = InstalledPropagator.get();
+        return p == null ? null : capture(p, null, what, name);
+    }
+
+    /**
+     * What a channel stores for {@code item}: the item itself, or, if a propagator is installed and its
+     * capture works, a carrier of the item and the sender's context.
+     */
+    static Object carry(Object item, String what, String name) {
+        ContextPropagator p = InstalledPropagator.get();
+        if (p == null) {
+            return item;
+        }
+        ContextHandoff h = capture(p, item, what, name);
+        return h == null ? item : h;
+    }
+
+    private static @Nullable ContextHandoff capture(ContextPropagator p, @Nullable Object item, String what, String name) {
+        try {
+            ContextPropagator.Snapshot s = p.capture();
+            if (s != null) {
+                return new ContextHandoff(p, s, item);
+            }
+            failed(p, "capture() returned null", what, name, null);
+        } catch (Throwable t) { // an Error too: the item or task must still be handed over
+            failed(p, "capture() threw", what, name, t);
+        }
+        return null;
+    }
+
+    /** The item a channel slot holds: {@code x} itself unless it is a carrier. */
+    @SuppressWarnings("unchecked")
+    static <T> T unwrap(Object x) {
+        return x instanceof ContextHandoff h ? (T) Objects.requireNonNull(h.item) : (T) x;
+    }
+
+    /** The carrier's capture, or {@code null} if {@code x} is a bare item. */
+    static @Nullable ContextHandoff of(@Nullable Object x) {
+        return x instanceof ContextHandoff h ? h : null;
+    }
+
+    /**
+     * Restores the captured context on the calling thread.
+     *
+     * @return what to {@link #close} after the work, or {@code null} if the restore failed (logged)
+     */
+    ContextPropagator.@Nullable Restored restore(String what, String name) {
+        try {
+            ContextPropagator.Restored r = snapshot.restore();
+            if (r == null) {
+                failed(propagator, "restore() returned null", what, name, null);
+            }
+            return r;
+        } catch (Throwable t) {
+            failed(propagator, "restore() threw", what, name, t);
+            return null;
+        }
+    }
+
+    /** Puts back the calling thread's previous context; {@code r} may be {@code null} (nothing restored). */
+    void close(ContextPropagator.@Nullable Restored r, String what, String name) {
+        if (r == null) {
+            return;
+        }
+        try {
+            r.close();
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "Context propagator " + describe(propagator) + " failed at the hand-off"
+                    + " of " + what + " " + name + ": close() of the restored context threw after the work ran;"
+                    + " the thread may keep that context. A propagator must not throw.", t);
+        }
+    }
+
+    /** Runs {@code work} with the captured context restored, and puts back the previous one after it. */
+    void run(Runnable work, String what, String name) {
+        ContextPropagator.Restored r = restore(what, name);
+        try {
+            work.run();
+        } finally {
+            close(r, what, name);
+        }
+    }
+
+    private static void failed(ContextPropagator p, String how, String what, String name, @Nullable Throwable t) {
+        LOG.log(System.Logger.Level.ERROR, "Context propagator " + describe(p) + " failed at the hand-off of "
+                + what + " " + name + ": " + how + "; the work runs without the context. A propagator must not"
+                + " throw.", t);
+    }
+
+    private static String describe(ContextPropagator p) {
+        try {
+            return p.getClass().getName() + " (" + p + ")";
+        } catch (Throwable t) { // its toString() is user code too
+            return p.getClass().getName();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ContextHandoff[" + describe(propagator) + "]"; // never the item: it is the user's
+    }
+}
