@@ -29,7 +29,7 @@ class SampleAppLoadIT {
     @Timeout(180)
     void loadShouldLoseNoAddAndReportThroughputAndLatency() throws Exception {
         Duration run = Duration.ofSeconds(Long.getLong("sample.load.seconds", 10));
-        try (AppProcess app = AppProcess.start("load", "--sample.counter.add-delay=1ms", "--sample.http.deadline=20s")) {
+        try (AppProcess app = AppProcess.start("load", "--sample.counter.add-delay=1ms", "--microio.web.request-timeout=20s")) {
             app.port(STARTUP);
             await("readiness").atMost(STARTUP).pollInSameThread().pollInterval(Duration.ofMillis(100))
                     .until(() -> app.get("/actuator/health/readiness", REQUEST_TIMEOUT).statusCode() == 200);

@@ -44,7 +44,7 @@ class SampleAppProcessIT {
     void applicationShouldServeFailFastRecoverAndShutDownWithoutLosingAcknowledgedAdds() throws Exception {
         // Adds take 200 ms, so that the burst always has requests waiting at the gateway when the drop comes.
         try (AppProcess app = AppProcess.start("lifecycle", "--sample.admin.enabled=true",
-                "--sample.counter.add-delay=200ms", "--sample.http.deadline=" + HTTP_DEADLINE.toSeconds() + "s",
+                "--sample.counter.add-delay=200ms", "--microio.web.request-timeout=" + HTTP_DEADLINE.toSeconds() + "s",
                 "--spring.lifecycle.timeout-per-shutdown-phase=20s", "--microio.shutdown.timeout=10s")) {
             awaitReady(app);
             addsAndGets(app);

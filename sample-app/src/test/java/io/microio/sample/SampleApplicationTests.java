@@ -12,6 +12,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -21,6 +24,7 @@ import org.springframework.test.annotation.DirtiesContext;
 /** The application in this JVM with a real web server: endpoints, errors, exposure, health and readiness. */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = { "sample.counter.port=0",
         "sample.counter.add-delay=1ms" })
+@ExtendWith(OutputCaptureExtension.class)
 @DirtiesContext // the leak checker wants the web server's and the services' threads gone after the class
 class SampleApplicationTests {
 
@@ -50,6 +54,25 @@ class SampleApplicationTests {
         assertThat(value(send("GET", "/counter"))).isEqualTo(before + 4);
     }
 
+    /**
+     * The audit actor writes each add on its own thread with the request's id from the MDC, which the
+     * starter carried over from the request's thread.
+     */
+    @Test
+    void addWhenAuditedShouldLogOnTheActorsThreadWithTheRequestId(CapturedOutput output) throws Exception {
+        awaitReady();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/counter/add?value=5"))
+                .timeout(TIMEOUT).header("X-Request-Id", "audit-check-1")
+                .POST(HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        long total = value(response);
+        assertThat(response.headers().firstValue("X-Request-Id")).contains("audit-check-1");
+
+        Awaits.await().until(() -> output.getOut().contains("added 5, the counter is " + total));
+        assertThat(output.getOut()).containsPattern(
+                "\\[audit-\\d+\\].*\\[audit-check-1\\].*io\\.microio\\.sample\\.audit\\s*: added 5, the counter is " + total);
+    }
+
     /** Missing, malformed and out-of-range values get a 400 problem detail that says what is wrong. */
     @Test
     void addWhenTheValueIsBadShouldAnswer400WithAMessage() throws Exception {
@@ -75,6 +98,7 @@ class SampleApplicationTests {
         assertThat(scrape.body()).contains("microio_service_state_services{group=\"default\",name=\"counter-gateway\"")
                 .contains("microio_requests_pending_requests{name=\"counter-server-requests\"}")
                 .contains("microio_channel_sent_messages_total{name=\"counter-gateway-outbox\"}")
+                .contains("microio_work_in_flight_tasks{name=\"http-requests\"}")
                 .contains("sample_counter_connections");
         assertThat(JsonPath.<java.util.Map<String, Object>>read(send("GET", "/actuator").body(), "$._links"))
                 .containsOnlyKeys("self", "health", "health-path", "prometheus");

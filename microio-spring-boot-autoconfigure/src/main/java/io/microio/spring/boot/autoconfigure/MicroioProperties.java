@@ -269,7 +269,6 @@ public class MicroioProperties implements Validator {
         }
     }
 
-<<<<<<< HEAD
     /** Settings for requests handled by Spring MVC controllers, in a servlet web application. */
     public static class Web {
 
@@ -278,22 +277,10 @@ public class MicroioProperties implements Validator {
          * the "http-requests" scope group, counted by the "http-requests" work tracker, with the request
          * timeout, the problem details and the cancellation of the requests still running when the
          * shutdown drain ends.
-=======
-    /** Settings for carrying a thread's context across microio's hand-offs. */
-    public static class ContextPropagation {
-
-        /**
-         * Whether the context of the thread that hands work to microio (the current observation and trace,
-         * every registered ThreadLocalAccessor, and the MDC unless 'mdc' is false) is restored around the
-         * code that runs it: an actor's handler, a loop task, a task-group child, a service's body. Needs
-         * io.micrometer:context-propagation on the class path (the starter brings it) or a ContextPropagator
-         * bean. One channel, mailbox or actor is left out with propagateContext(false) on its builder.
->>>>>>> work/ctxspring
          */
         private boolean enabled = true;
 
         /**
-<<<<<<< HEAD
          * Deadline of each request handled by a controller method, counted from when Spring MVC starts
          * to handle it: then the microio blocking calls of the request are cancelled and it ends with a
          * DeadlineExceededException, answered 504 Gateway Timeout. A @RequestTimeout on the method or
@@ -317,12 +304,6 @@ public class MicroioProperties implements Validator {
         private Duration retryAfter = Duration.ofSeconds(1);
 
         private final ProblemDetails problemDetails = new ProblemDetails();
-=======
-         * Whether SLF4J's whole MDC is carried too. Without it, only what the context registry holds
-         * follows the work (a tracing bridge still puts the trace id in the MDC from the observation).
-         */
-        private boolean mdc = true;
->>>>>>> work/ctxspring
 
         public boolean isEnabled() {
             return this.enabled;
@@ -332,7 +313,6 @@ public class MicroioProperties implements Validator {
             this.enabled = enabled;
         }
 
-<<<<<<< HEAD
         public @Nullable Duration getRequestTimeout() {
             return this.requestTimeout;
         }
@@ -381,14 +361,41 @@ public class MicroioProperties implements Validator {
             public void setEnabled(boolean enabled) {
                 this.enabled = enabled;
             }
-=======
+        }
+    }
+
+    /** Settings for carrying a thread's context across microio's hand-offs. */
+    public static class ContextPropagation {
+
+        /**
+         * Whether the context of the thread that hands work to microio (the current observation and trace,
+         * every registered ThreadLocalAccessor, and the MDC unless 'mdc' is false) is restored around the
+         * code that runs it: an actor's handler, a loop task, a task-group child, a service's body. Needs
+         * io.micrometer:context-propagation on the class path (the starter brings it) or a ContextPropagator
+         * bean. One channel, mailbox or actor is left out with propagateContext(false) on its builder.
+         */
+        private boolean enabled = true;
+
+        /**
+         * Whether SLF4J's whole MDC is carried too. Without it, only what the context registry holds
+         * follows the work (a tracing bridge still puts the trace id in the MDC from the observation).
+         */
+        private boolean mdc = true;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
         public boolean isMdc() {
             return this.mdc;
         }
 
         public void setMdc(boolean mdc) {
             this.mdc = mdc;
->>>>>>> work/ctxspring
         }
     }
 
