@@ -70,7 +70,7 @@ class SampleApplicationTests {
 
         Awaits.await().until(() -> output.getOut().contains("added 5, the counter is " + total));
         assertThat(output.getOut()).containsPattern(
-                "\\[audit-\\d+\\].*\\[audit-check-1\\].*io\\.microio\\.sample\\.audit\\s*: added 5, the counter is " + total);
+                "\\[\\s*audit-\\d+\\].*\\[audit-check-1\\].*io\\.microio\\.sample\\.audit\\s*: added 5, the counter is " + total);
     }
 
     /** Missing, malformed and out-of-range values get a 400 problem detail that says what is wrong. */
