@@ -121,7 +121,7 @@ final class EventLoop implements Loop {
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        ContextHandoff context = ContextHandoff.capture(HANDOFF, name);
+        ContextHandoff context = task instanceof ContextHandoff.Dispatch ? null : ContextHandoff.capture(HANDOFF, name);
         if (!offer(context == null ? task : new ContextTask(task, context, name))) {
             throw closed();
         }
