@@ -517,7 +517,7 @@ public final class Actor<T> {
      * it queued while it is still returning from its previous run; wip makes that harmless, as for a
      * Runnable. Handlers' exceptions never reach the pool: work() catches them.
      */
-    private final class DrainTask extends ForkJoinTask<Void> implements Runnable {
+    private final class DrainTask extends ForkJoinTask<Void> implements ContextHandoff.Dispatch {
         private static final long serialVersionUID = 1L;
 
         @Override

@@ -18,6 +18,13 @@ final class ContextHandoff {
 
     static final System.Logger LOG = Loggers.get(ContextPropagator.class.getName());
 
+    /**
+     * A task microio gives an executor to dispatch items that carry their own context (an actor's drain
+     * task, a channel's binding). A {@link Loop} captures no context for it: the context of whichever
+     * thread happened to schedule it must not reach the handling of other senders' items.
+     */
+    interface Dispatch extends Runnable {}
+
     final ContextPropagator propagator;
     final ContextPropagator.Snapshot snapshot;
     /** The item, for a channel's carrier; {@code null} for a task. */

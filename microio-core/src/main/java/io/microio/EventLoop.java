@@ -121,7 +121,7 @@ final class EventLoop implements Loop {
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        ContextHandoff context = ContextHandoff.capture(HANDOFF, name);
+        ContextHandoff context = task instanceof ContextHandoff.Dispatch ? null : ContextHandoff.capture(HANDOFF, name);
         if (!offer(context == null ? task : new ContextTask(task, context, name))) {
             throw closed();
         }
@@ -297,7 +297,9 @@ final class EventLoop implements Loop {
 
     private void postBatch() {
         try {
-            Objects.requireNonNull(host).execute(this::runBatch);
+            // a Dispatch: a host that is itself a Loop must not wrap the batch in the poster's context;
+            // each task in it restores its own caller's
+            Objects.requireNonNull(host).execute((ContextHandoff.Dispatch) this::runBatch);
         } catch (RuntimeException | Error e) {
             // not only RejectedExecutionException: whatever execute throws, the batch was not posted and
             // `scheduled` stays set, so the host would never run this loop again; fail loudly instead

@@ -56,7 +56,9 @@ public sealed interface Loop extends Executor permits EventLoop {
 
     /**
      * Runs a task on the loop, after the tasks already queued. Does not block. The caller's context is
-     * captured here and restored around the task (see {@link ContextPropagator}).
+     * captured here and restored around the task (see {@link ContextPropagator}); not for the task by
+     * which an {@link Actor} or a {@linkplain ReceiveChannel#bind bound channel} on this loop handles its
+     * items, whose handler calls each restore the context of their own item's sender.
      *
      * @param task the task
      * @throws ClosedResourceException if the loop is stopping or stopped

@@ -1244,7 +1244,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * and then re-reads the producer index; a sender CASes it and then tries IDLE -> SCHEDULED: one of them
      * sees the other, so an item never waits without a task, and there is never more than one task.
      */
-    private final class Binding implements Runnable {
+    private final class Binding implements ContextHandoff.Dispatch {
         static final int IDLE = 0;
         static final int SCHEDULED = 1;
         static final int ENDED = 2;

@@ -2,6 +2,7 @@ package io.microio;
 
 import static io.microio.ThreadLocalPropagator.CONTEXT;
 import static io.microio.ThreadLocalPropagator.with;
+import static io.microio.testing.Awaits.await;
 import static io.microio.testing.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -304,6 +305,50 @@ class ContextPropagationActorTest {
             assertThat(pool.submit(CONTEXT::get).get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isNull();
         } finally {
             pool.close();
+        }
+    }
+
+    /**
+     * An actor on a loop: its drain task, scheduled on the loop by whichever submit woke it, does not carry
+     * that submitter's context to the other items: without propagation the handler sees none.
+     */
+    @Test
+    void actorOnLoopDoesNotLeakWakingSubmittersContext() throws Exception {
+        Loop loop = Loop.builder().name("ctx-actor-loop").build();
+        try (JoinedThreads threads = new JoinedThreads()) {
+            threads.start(loop::run);
+            try {
+                List<@Nullable String> seen = Collections.synchronizedList(new ArrayList<>());
+                Actor<Integer> quiet = Actor.<Integer>builder(i -> seen.add(i + ":" + CONTEXT.get()))
+                        .propagateContext(false).executor(loop).build();
+                await().until(quiet.mailbox()::dispatcherWaits); // idle: the next submit schedules the drain
+                with("waker", () -> quiet.submit(1));
+                quiet.close();
+                assertThat(quiet.awaitTermination(LONG_DELAY)).isTrue();
+                assertThat(seen).containsExactly("1:null");
+            } finally {
+                loop.stop("test over");
+            }
+        }
+    }
+
+    /** A channel bound to a loop: a handler of an item sent without context sees none, not the waker's. */
+    @Test
+    void bindingOnLoopDoesNotLeakWakingSendersContext() throws Exception {
+        Loop loop = Loop.builder().name("ctx-bind-loop").build();
+        try (JoinedThreads threads = new JoinedThreads()) {
+            threads.start(loop::run);
+            try {
+                Channel<Integer> channel = Channel.builder().propagateContext(false).build();
+                List<@Nullable String> seen = Collections.synchronizedList(new ArrayList<>());
+                var done = channel.bind(loop, i -> seen.add(i + ":" + CONTEXT.get()));
+                with("waker", () -> channel.send(1));
+                channel.close();
+                done.toCompletableFuture().get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+                assertThat(seen).containsExactly("1:null");
+            } finally {
+                loop.stop("test over");
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.microio;
 
 import static io.microio.ThreadLocalPropagator.CONTEXT;
 import static io.microio.ThreadLocalPropagator.with;
+import static io.microio.testing.Awaits.await;
 import static io.microio.testing.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,9 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -85,6 +88,34 @@ class ContextPropagationHandoffTest {
             assertThat(pool.submit(CONTEXT::get).get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isNull();
         } finally {
             pool.close();
+        }
+    }
+
+    /**
+     * A guest loop hosted by another loop: the host runs the guest's batch without the context of the
+     * thread that posted it, so an actor on the guest, without propagation, sees no context.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void guestBatchOnLoopHostCarriesNoPostersContext(ThreadKind kind) throws Exception {
+        Loop host = Loop.builder().name("ctx-host-loop").build();
+        try (JoinedThreads threads = new JoinedThreads(kind, "ctx-host-loop-")) {
+            threads.start(host::run);
+            try {
+                Loop guest = Loop.builder().name("ctx-guest-on-loop").buildGuest(host);
+                List<String> seen = new CopyOnWriteArrayList<>();
+                Actor<Integer> actor = Actor.<Integer>builder(i -> seen.add(i + ":" + CONTEXT.get()))
+                        .propagateContext(false).executor(guest).build();
+                await().until(actor.mailbox()::dispatcherWaits);
+                with("poster", () -> actor.submit(1));
+                actor.close();
+                assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+                assertThat(seen).containsExactly("1:null");
+                guest.stop("test over");
+                get(guest.termination());
+            } finally {
+                host.stop("test over");
+            }
         }
     }
 
@@ -163,7 +194,7 @@ class ContextPropagationHandoffTest {
         assertThat(seen).containsEntry("start", "starter").containsEntry("shutdown", "starter");
     }
 
-    private static <T> T supplyWith(String value, java.util.function.Supplier<T> body) {
+    private static <T> T supplyWith(String value, Supplier<T> body) {
         CONTEXT.set(value);
         try {
             return body.get();
