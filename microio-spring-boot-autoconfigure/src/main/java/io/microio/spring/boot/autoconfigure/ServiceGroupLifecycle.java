@@ -399,11 +399,11 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     }
 
     private void awaitEnd(@Nullable ServiceGroup group, @Nullable Thread restarter, Duration budget) {
-        long deadline = deadlineAfter(budget);
+        long deadline = deadlineAfter(budget, System.nanoTime());
         try {
             boolean ended = group == null || group.joinOrLog(budget);
             if (restarter != null) {
-                ended &= restarter.join(remaining(deadline));
+                ended &= restarter.join(remaining(deadline, System.nanoTime()));
             }
             if (!ended) {
                 List<String> running = stillRunning(group);
@@ -702,20 +702,25 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         }
     }
 
-    /** {@return System.nanoTime() + budget, saturated: a budget of centuries must not overflow} */
-    private static long deadlineAfter(Duration budget) {
-        long now = System.nanoTime();
+    /**
+     * {@return {@code now + budget} on {@link System#nanoTime()}'s scale, for {@link #remaining}} The sum
+     * may wrap around: like {@code nanoTime} readings, it is meant only to be subtracted from, which gives
+     * the right difference for any origin (a negative reading included) as long as the budget fits in a
+     * {@code long} of nanoseconds (a longer one is cut to about 292 years).
+     */
+    static long deadlineAfter(Duration budget, long now) {
         long nanos;
         try {
             nanos = budget.toNanos();
         } catch (ArithmeticException e) {
             nanos = Long.MAX_VALUE;
         }
-        return nanos > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
+        return now + nanos;
     }
 
-    private static Duration remaining(long deadline) {
-        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    /** {@return what is left until {@code deadline} (from {@link #deadlineAfter}) at {@code now}; zero once past} */
+    static Duration remaining(long deadline, long now) {
+        return Duration.ofNanos(Math.max(0, deadline - now));
     }
 
     private static Duration max(Duration a, Duration b) {
