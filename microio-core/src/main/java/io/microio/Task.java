@@ -66,9 +66,9 @@ public final class Task<T extends @Nullable Object> {
 
     private final TaskGroup group;
     private final String name;
-    private @Nullable Callable<? extends T> body; // dropped once run, so a kept Task does not keep it
+    private @Nullable Callable<? extends T> body; // dropped once run or ended unrun, so a kept Task does not keep it
     private final @Nullable TaskStatus<?> status;
-    private @Nullable ContextHandoff context; // the starting thread's; restored around the body, then dropped
+    private @Nullable ContextHandoff context; // the starting thread's; restored around the body, dropped as body is
     private final CancelScope scope = CancelScope.create();
     private final Gate done = new Gate();
 
@@ -275,6 +275,8 @@ public final class Task<T extends @Nullable Object> {
                 return false;
             }
             outcome = new Outcome(state, value, failure, reason); // before `done` opens
+            body = null; // a task that never ran (cancelled while waiting, no thread) keeps neither
+            context = null;
             toRun = listeners;
             listeners = null;
         }
