@@ -133,11 +133,28 @@ final class EventLoop implements Loop {
             return false;
         }
         queue.offer(task);
-        if (state != OPEN && queue.remove(task)) {
+        if (state != OPEN && queue.remove(new Same(task))) {
             return false; // see the design comment: the runner never took it
         }
         signal();
         return true;
+    }
+
+    /**
+     * What {@link #offer} withdraws a refused task by: this very task. {@code queue.remove(task)} would
+     * take the first queued task that {@code equals} it (a record, a value class), one accepted earlier,
+     * which would then never run while the refused one did. The queue calls {@code probe.equals(item)}.
+     */
+    private record Same(Runnable task) {
+        @Override
+        public boolean equals(@Nullable Object o) {
+            return o == task;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(task);
+        }
     }
 
     private void signal() {
