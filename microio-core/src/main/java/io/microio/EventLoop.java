@@ -252,7 +252,9 @@ final class EventLoop implements Loop {
         }
         timerTask.timer = time.schedule(deadline, () -> {
             timers.remove(timerTask);
-            offer(timerTask); // refused after stop: timers are dropped
+            if (!offer(timerTask)) {
+                timerTask.cancel(); // refused after stop: timers are dropped, and the handle keeps nothing
+            }
         });
         if (timerTask.cancelled || state != OPEN) {
             timerTask.cancel(); // cancelled (by its caller or by stop) before its time-source timer was set
@@ -393,7 +395,9 @@ final class EventLoop implements Loop {
         for (Runnable task; (task = queue.poll()) != null; ) {
             if (task instanceof LoopTask<?> loopTask) {
                 loopTask.refuse(closed());
-            } else if (!(task instanceof TimerTask)) {
+            } else if (task instanceof TimerTask timerTask) {
+                timerTask.cancel(); // dropped, as timers are at stop; its handle keeps nothing
+            } else {
                 LOG.log(System.Logger.Level.ERROR, "Task " + SafeText.of(task) + " accepted by "
                         + (host != null ? "guest loop " : "loop ") + name + " was not run: " + why);
             }

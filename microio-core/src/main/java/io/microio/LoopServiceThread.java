@@ -67,8 +67,9 @@ import org.jspecify.annotations.Nullable;
  * task vanishes. Stopping does not interrupt the loop thread: a loop task that is running finishes
  * normally. A service stopped before its loop ever ran (stopped before it was started, or its thread
  * could not be started) cannot run what it had accepted: {@code submit} and {@code callSync} tasks fail
- * with {@code ClosedResourceException}, and each {@code execute} or due {@code schedule} task is logged
- * as an ERROR, not silently dropped. {@link #joinOrLog(Duration)} logs a service that does not end in
+ * with {@code ClosedResourceException}, and each {@code execute} task is logged as an ERROR, not silently
+ * dropped; {@code schedule} tasks are dropped, pending or due, as timers are at any stop.
+ * {@link #joinOrLog(Duration)} logs a service that does not end in
  * time with the stacks of its loop thread and of every owned task still running.
  *
  * <p>Tasks and owned tasks run with the context of the thread that handed them over, as on a

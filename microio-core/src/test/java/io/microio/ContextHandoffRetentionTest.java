@@ -183,4 +183,25 @@ class ContextHandoffRetentionTest {
             }
         }
     }
+
+    /** A due timer that the loop then refuses (the loop is given up before it ran) does not keep its context. */
+    @Test
+    void dueTimerRefusedByAbandonedLoopKeepsNoContext() throws Exception {
+        ManualTimeSource time = new ManualTimeSource();
+        EventLoop loop = (EventLoop) Loop.builder().name("ctx-retain-refused").timeSource(time).build();
+        TimeSource.Timer timer = supplyWith("t", () -> loop.schedule(Duration.ofMillis(1), () -> {}));
+        time.advance(Duration.ofMillis(1)); // due: queued on the loop, which never runs
+        assertThat(loop.abandon("test over")).isTrue();
+        assertThat(field(timer, "context")).as("the caller's context kept by a refused timer").isNull();
+    }
+
+    /** A submit future refused because the loop was given up before it ran does not keep its context. */
+    @Test
+    void refusedSubmitFutureKeepsNoContext() throws Exception {
+        EventLoop loop = (EventLoop) Loop.builder().name("ctx-retain-refused-submit").build();
+        CompletableFuture<String> f = supplyWith("s", () -> loop.submit(() -> CONTEXT.get()));
+        assertThat(loop.abandon("test over")).isTrue();
+        assertThat(f).isCompletedExceptionally();
+        assertThat(field(f, "context")).as("the caller's context kept by a refused future").isNull();
+    }
 }
