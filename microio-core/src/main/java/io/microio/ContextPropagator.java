@@ -92,7 +92,8 @@ public interface ContextPropagator {
     interface Installation extends AutoCloseable {
         /**
          * Uninstalls the propagator this installation installed, unless another one has been installed
-         * since (which then stays). Idempotent; never blocks.
+         * since (which then stays). Idempotent. Does not wait for hand-offs under way (they may still use
+         * it); it takes a lock that only other installs and uninstalls hold, for a few instructions.
          */
         @Override
         void close();

@@ -253,7 +253,7 @@ final class EventLoop implements Loop {
         timerTask.timer = time.schedule(deadline, () -> {
             timers.remove(timerTask);
             if (!offer(timerTask)) {
-                timerTask.cancel(); // refused after stop: timers are dropped, and the handle keeps nothing
+                timerTask.drop(); // refused after stop: timers are dropped, and the handle keeps nothing
             }
         });
         if (timerTask.cancelled || state != OPEN) {
@@ -396,7 +396,7 @@ final class EventLoop implements Loop {
             if (task instanceof LoopTask<?> loopTask) {
                 loopTask.refuse(closed());
             } else if (task instanceof TimerTask timerTask) {
-                timerTask.cancel(); // dropped, as timers are at stop; its handle keeps nothing
+                timerTask.drop(); // dropped, as timers are at stop; its handle keeps nothing
             } else {
                 LOG.log(System.Logger.Level.ERROR, "Task " + SafeText.of(task) + " accepted by "
                         + (host != null ? "guest loop " : "loop ") + name + " was not run: " + why);
@@ -646,14 +646,23 @@ final class EventLoop implements Loop {
 
         @Override
         public void cancel() {
-            cancelled = true; // before the fields are cleared: see run()
-            task = null;
-            context = null;
-            pending.remove(this);
+            drop();
             TimeSource.Timer t = timer;
             if (t != null) {
                 t.cancel();
             }
+        }
+
+        /**
+         * Marks it never to run and lets go of the task and the context. For a timer that is due but was
+         * refused, in place of cancel(): its time-source timer has fired, and cancelling it would count it
+         * among the time source's cancelled entries.
+         */
+        void drop() {
+            cancelled = true; // before the fields are cleared: see run()
+            task = null;
+            context = null;
+            pending.remove(this);
         }
     }
 }
