@@ -141,7 +141,7 @@ public final class LoopServiceThread implements Service, Executor {
     private @Nullable ContextHandoff startContext; // the start() caller's, restored around the hooks only
 
     /** The hand-off, for a propagator's failure. */
-    private static final String HOOKS = "a start or shutdown hook of loop service thread";
+    static final String HOOKS = "a start or shutdown hook of loop service thread";
 
     private LoopServiceThread(Builder builder) {
         this.name = builder.name;

@@ -177,7 +177,7 @@ public final class ServiceThread implements Service {
                     lifecycle.describe() + " can be started only once, when NEW, but it is " + state());
         }
         lifecycle.dispatch();
-        startContext = ContextHandoff.capture(HANDOFF, name);
+        startContext = ContextHandoff.capture(restoreAroundBody ? HANDOFF : LoopServiceThread.HOOKS, name);
         try {
             Thread t = threadFactory.newThread(this::runThread);
             if (t == null) {
