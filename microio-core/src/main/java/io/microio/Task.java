@@ -248,7 +248,10 @@ public final class Task<T extends @Nullable Object> {
 
     /** Child thread: runs the body in the task's scope, then hands the outcome to the group. */
     void run() {
-        Callable<? extends T> b = Objects.requireNonNull(body);
+        Callable<? extends T> b = body;
+        if (b == null) {
+            return; // ended before its thread ran (a thread factory that started the thread itself): settled already
+        }
         body = null;
         ContextHandoff c = context;
         context = null;
