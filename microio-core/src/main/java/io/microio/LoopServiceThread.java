@@ -69,8 +69,8 @@ import org.jspecify.annotations.Nullable;
  * could not be started) cannot run what it had accepted: {@code submit} and {@code callSync} tasks fail
  * with {@code ClosedResourceException}, and each {@code execute} task is logged as an ERROR, not silently
  * dropped; {@code schedule} tasks are dropped, pending or due, as timers are at any stop.
- * {@link #joinOrLog(Duration)} logs a service that does not end in
- * time with the stacks of its loop thread and of every owned task still running.
+ * {@link #joinOrLog(Duration)} logs a service that does not end in time with the stacks of its loop
+ * thread and of every owned task still running.
  *
  * <p>Tasks and owned tasks run with the context of the thread that handed them over, as on a
  * {@link Loop} and in a {@link TaskGroup}; the start and shutdown hooks run with the context of the
