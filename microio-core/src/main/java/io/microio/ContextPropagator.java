@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  *       to {@link ReceiveChannel#bind bind}; the context travels with the item through a
  *       {@link PriorityMailbox}'s reordering. A receiver that takes items itself ({@code receive},
  *       {@code poll}, {@code drain}, {@code receiveAsync}, iteration) gets the item without its context,
- *       and so does an {@code onUndelivered} hook;</li>
+ *       and so do an {@code onUndelivered} hook and a priority mailbox's gate and priority function;</li>
  *   <li>a task given to a {@link Loop} (or a {@link LoopServiceThread}) with {@code execute},
  *       {@code submit}, {@code callSync} or {@code schedule} (captured by the caller, restored around the
  *       task on the loop thread; a {@code callSync} from the loop thread runs inline, with no hand-off);</li>
@@ -28,15 +28,20 @@ import org.jspecify.annotations.Nullable;
  *       (captured by the starting thread, restored on the child's thread for its whole body, also when
  *       the child first waits for a concurrency slot);</li>
  *   <li>a {@link ServiceThread}'s body (captured by the thread that calls {@code start()}, restored on
- *       the service's thread for the body; for a {@link LoopServiceThread}, also its start and shutdown
- *       hooks).</li>
+ *       the service's thread for the body). A {@link LoopServiceThread} restores it around its start and
+ *       shutdown hooks only: its loop runs each task with that task's own caller's context, and a task
+ *       that carries none (an actor's drain on it) with none.</li>
  * </ul>
- * Channels, mailboxes and actors built with {@code propagateContext(false)} capture nothing, for where one
- * capture per message would cost too much.
+ * Channels and mailboxes built with {@code propagateContext(false)} capture nothing, for where one
+ * capture per message would cost too much; an actor built with it restores nothing (and its default
+ * mailbox captures nothing, but a mailbox given to it captures as that mailbox was built).
  *
  * <p>Without an installed propagator a hand-off costs one read of a volatile field, and allocates
- * nothing. With one, a hand-off costs what the propagator's methods cost, plus one small object per
- * item or task.
+ * nothing for the context. With one, a hand-off costs what the propagator's methods cost, plus one or
+ * two small objects per item or task. A captured context is let go of when its hand-off is over: an item's
+ * once the item is handled, taken or dropped; and what microio hands back (a {@link Task}, a
+ * {@code submit} future, a {@code schedule} timer, a service) keeps none once its work has run, was
+ * refused, or was cancelled (a cancelled {@code submit} future, until the loop reaches its task).
  *
  * <p>A propagator must not block. What its methods throw, an {@link Error} included, or a {@code null}
  * they return, is logged at ERROR (naming the propagator and the hand-off), and the work still runs:
@@ -87,7 +92,8 @@ public interface ContextPropagator {
     interface Installation extends AutoCloseable {
         /**
          * Uninstalls the propagator this installation installed, unless another one has been installed
-         * since (which then stays). Idempotent; never blocks.
+         * since (which then stays). Idempotent. Does not wait for hand-offs under way (they may still use
+         * it); it takes a lock that only other installs and uninstalls hold, for a few instructions.
          */
         @Override
         void close();

@@ -133,11 +133,28 @@ final class EventLoop implements Loop {
             return false;
         }
         queue.offer(task);
-        if (state != OPEN && queue.remove(task)) {
+        if (state != OPEN && queue.remove(new Same(task))) {
             return false; // see the design comment: the runner never took it
         }
         signal();
         return true;
+    }
+
+    /**
+     * What {@link #offer} withdraws a refused task by: this very task. {@code queue.remove(task)} would
+     * take the first queued task that {@code equals} it (a record, a value class), one accepted earlier,
+     * which would then never run while the refused one did. The queue calls {@code probe.equals(item)}.
+     */
+    private record Same(Runnable task) {
+        @Override
+        public boolean equals(@Nullable Object o) {
+            return o == task;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(task);
+        }
     }
 
     private void signal() {
@@ -166,8 +183,8 @@ final class EventLoop implements Loop {
 
     /**
      * LoopServiceThread's first task, queued when the service is built: {@link #submit(Callable)} without
-     * the builder's context, so that the task runs in the context of the service's body (the thread that
-     * called {@code start()}).
+     * the builder's context; the task restores the context of the thread that called {@code start()}
+     * around the start hook itself.
      */
     <T extends @Nullable Object> CompletableFuture<T> submitInBodyContext(Callable<T> task) {
         return submit(task, null);
@@ -176,7 +193,7 @@ final class EventLoop implements Loop {
     private <T extends @Nullable Object> CompletableFuture<T> submit(Callable<T> task, @Nullable ContextHandoff context) {
         LoopTask<T> loopTask = new LoopTask<>(task, context, name);
         if (!offer(loopTask)) {
-            loopTask.completeExceptionally(closed());
+            loopTask.refuse(closed());
         }
         return loopTask;
     }
@@ -235,7 +252,9 @@ final class EventLoop implements Loop {
         }
         timerTask.timer = time.schedule(deadline, () -> {
             timers.remove(timerTask);
-            offer(timerTask); // refused after stop: timers are dropped
+            if (!offer(timerTask)) {
+                timerTask.drop(); // refused after stop: timers are dropped, and the handle keeps nothing
+            }
         });
         if (timerTask.cancelled || state != OPEN) {
             timerTask.cancel(); // cancelled (by its caller or by stop) before its time-source timer was set
@@ -375,8 +394,10 @@ final class EventLoop implements Loop {
         state = STOPPED; // final state; must precede the polls, as in finishStop
         for (Runnable task; (task = queue.poll()) != null; ) {
             if (task instanceof LoopTask<?> loopTask) {
-                loopTask.completeExceptionally(closed());
-            } else if (!(task instanceof TimerTask)) {
+                loopTask.refuse(closed());
+            } else if (task instanceof TimerTask timerTask) {
+                timerTask.drop(); // dropped, as timers are at stop; its handle keeps nothing
+            } else {
                 LOG.log(System.Logger.Level.ERROR, "Task " + SafeText.of(task) + " accepted by "
                         + (host != null ? "guest loop " : "loop ") + name + " was not run: " + why);
             }
@@ -520,10 +541,14 @@ final class EventLoop implements Loop {
 
     // ---------------------------------------------------------------- task types
 
-    /** A submitted task with its future; does not run once the future is done (cancelled). */
+    /**
+     * A submitted task with its future; does not run once the future is done (cancelled). The task and the
+     * caller's context are dropped when the loop takes it (or refuses it): the future, which its caller may
+     * keep, keeps neither.
+     */
     private static final class LoopTask<T extends @Nullable Object> extends CompletableFuture<T> implements Runnable {
-        private final Callable<T> callable;
-        private final @Nullable ContextHandoff context; // the caller's, restored around the call
+        private @Nullable Callable<T> callable; // runner only, after the queue's hand-over
+        private @Nullable ContextHandoff context; // the caller's, restored around the call
         private final String loop;
 
         LoopTask(Callable<T> callable, @Nullable ContextHandoff context, String loop) {
@@ -534,11 +559,15 @@ final class EventLoop implements Loop {
 
         @Override
         public void run() {
-            if (isDone()) {
-                return;
+            Callable<T> c = callable;
+            ContextHandoff h = context;
+            callable = null;
+            context = null;
+            if (isDone() || c == null) {
+                return; // cancelled before the loop reached it
             }
             try {
-                complete(call());
+                complete(call(c, h));
             } catch (Throwable e) {
                 completeExceptionally(e); // a VirtualMachineError too: its caller must not wait for ever
                 if (e instanceof VirtualMachineError vme) {
@@ -547,8 +576,7 @@ final class EventLoop implements Loop {
             }
         }
 
-        private T call() throws Exception {
-            ContextHandoff c = context;
+        private T call(Callable<T> callable, @Nullable ContextHandoff c) throws Exception {
             if (c == null) {
                 return callable.call();
             }
@@ -558,6 +586,13 @@ final class EventLoop implements Loop {
             } finally {
                 c.close(restored, HANDOFF, loop); // before the future completes and its dependents run
             }
+        }
+
+        /** The loop will not run it: fails the future with {@code why}, and drops the task and the context. */
+        void refuse(RuntimeException why) {
+            callable = null;
+            context = null;
+            completeExceptionally(why);
         }
     }
 
@@ -574,11 +609,14 @@ final class EventLoop implements Loop {
         }
     }
 
-    /** A scheduled task: posted to the queue by the time source when due. */
+    /**
+     * A scheduled task: posted to the queue by the time source when due. The handle its caller may keep
+     * drops the task and the caller's context once it ran or was cancelled.
+     */
     private static final class TimerTask implements Runnable, TimeSource.Timer {
-        private final Runnable task;
+        private volatile @Nullable Runnable task; // null once run or cancelled
         private final Set<TimerTask> pending; // the loop's pending timers; this one leaves it when cancelled
-        private final @Nullable ContextHandoff context; // the caller's, restored around the task
+        private volatile @Nullable ContextHandoff context; // the caller's, restored around the task
         private final String loop;
         volatile boolean cancelled;
         volatile TimeSource.@Nullable Timer timer;
@@ -592,24 +630,39 @@ final class EventLoop implements Loop {
 
         @Override
         public void run() {
-            if (!cancelled) {
-                ContextHandoff c = context;
-                if (c == null) {
-                    task.run();
-                } else {
-                    c.run(task, HANDOFF, loop);
-                }
+            Runnable t = task; // both read before `cancelled`: cancel() writes it before clearing them
+            ContextHandoff c = context;
+            if (cancelled || t == null) {
+                return;
+            }
+            task = null;
+            context = null;
+            if (c == null) {
+                t.run();
+            } else {
+                c.run(t, HANDOFF, loop);
             }
         }
 
         @Override
         public void cancel() {
-            cancelled = true;
-            pending.remove(this);
+            drop();
             TimeSource.Timer t = timer;
             if (t != null) {
                 t.cancel();
             }
+        }
+
+        /**
+         * Marks it never to run and lets go of the task and the context. For a timer that is due but was
+         * refused, in place of cancel(): its time-source timer has fired, and cancelling it would count it
+         * among the time source's cancelled entries.
+         */
+        void drop() {
+            cancelled = true; // before the fields are cleared: see run()
+            task = null;
+            context = null;
+            pending.remove(this);
         }
     }
 }

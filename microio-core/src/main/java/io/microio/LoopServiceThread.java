@@ -67,9 +67,10 @@ import org.jspecify.annotations.Nullable;
  * task vanishes. Stopping does not interrupt the loop thread: a loop task that is running finishes
  * normally. A service stopped before its loop ever ran (stopped before it was started, or its thread
  * could not be started) cannot run what it had accepted: {@code submit} and {@code callSync} tasks fail
- * with {@code ClosedResourceException}, and each {@code execute} or due {@code schedule} task is logged
- * as an ERROR, not silently dropped. {@link #joinOrLog(Duration)} logs a service that does not end in
- * time with the stacks of its loop thread and of every owned task still running.
+ * with {@code ClosedResourceException}, and each {@code execute} task is logged as an ERROR, not silently
+ * dropped; {@code schedule} tasks are dropped, pending or due, as timers are at any stop.
+ * {@link #joinOrLog(Duration)} logs a service that does not end in time with the stacks of its loop
+ * thread and of every owned task still running.
  *
  * <p>Tasks and owned tasks run with the context of the thread that handed them over, as on a
  * {@link Loop} and in a {@link TaskGroup}; the start and shutdown hooks run with the context of the
@@ -102,6 +103,11 @@ public final class LoopServiceThread implements Service, Executor {
      * The start action is the loop's first task: it is queued when the service is built, before anyone
      * else can reach the loop. It calls ctx.started() when it returns.
      *
+     * Context. The ServiceThread restores nothing around this body: the loop runs each task in its own
+     * caller's context, and a task that carries none (an actor's drain, a task whose capture failed)
+     * must not inherit the start() caller's. That context is restored around the start and shutdown
+     * hooks only.
+     *
      * stop() reaches the body through ctx.onStop (which runs on the stopping thread, before the
      * ServiceThread cancels the body's scope, and at once if the stop came first): loop.stop(reason),
      * then tasks.cancel(reason). The body publishes `tasks` and then reads ctx.isStopping(); the stop
@@ -132,6 +138,10 @@ public final class LoopServiceThread implements Service, Executor {
     // loop thread only
     private @Nullable Throwable startFailure;
     private boolean startCompleted;
+    private @Nullable ContextHandoff startContext; // the start() caller's, restored around the hooks only
+
+    /** The hand-off, for a propagator's failure. */
+    static final String HOOKS = "a start or shutdown hook of loop service thread";
 
     private LoopServiceThread(Builder builder) {
         this.name = builder.name;
@@ -139,7 +149,7 @@ public final class LoopServiceThread implements Service, Executor {
         this.onShutdown = builder.onShutdown;
         this.taskThreads = new RecordingThreadFactory(builder.taskThreadFactory);
         this.loop = new EventLoop(builder.loop, null);
-        this.thread = builder.threads.build(this::runService); // see the design comment
+        this.thread = builder.threads.buildRestoringNothing(this::runService); // see the design comment
         EventLoop l = loop;
         String n = name;
         thread.addListener((from, to) -> {
@@ -433,6 +443,7 @@ public final class LoopServiceThread implements Service, Executor {
     private void runService(ServiceContext ctx) throws Exception {
         loopThread = Thread.currentThread();
         context = ctx;
+        startContext = thread.startContextForBody(); // the loop runs outside it: each task restores its caller's
         ctx.onStop(() -> {
             String reason = Objects.requireNonNullElse(ctx.stopReason(), "service '" + name + "' ended");
             loop.stop(reason); // stop accepting; the loop ends after what it accepted
@@ -470,9 +481,11 @@ public final class LoopServiceThread implements Service, Executor {
             failure = start;
         }
         Hook shutdown = onShutdown;
+        ContextHandoff hooksContext = startContext;
+        startContext = null; // the service keeps no context after its body
         if (startCompleted && shutdown != null) {
             try {
-                shutdown.run(this);
+                runHook(shutdown, hooksContext);
             } catch (Throwable e) {
                 if (failure == null) {
                     failure = e;
@@ -495,7 +508,7 @@ public final class LoopServiceThread implements Service, Executor {
         Hook start = onStart;
         try {
             if (start != null) {
-                start.run(this);
+                runHook(start, startContext);
             }
         } catch (Throwable e) {
             startFailure = e;
@@ -504,6 +517,20 @@ public final class LoopServiceThread implements Service, Executor {
         }
         startCompleted = true;
         ctx.started();
+    }
+
+    /** Runs a start or shutdown hook with the start() caller's context restored around it. */
+    private void runHook(Hook hook, @Nullable ContextHandoff c) throws Exception {
+        if (c == null) {
+            hook.run(this);
+            return;
+        }
+        ContextPropagator.Restored restored = c.restore(HOOKS, name);
+        try {
+            hook.run(this);
+        } finally {
+            c.close(restored, HOOKS, name);
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -691,7 +718,7 @@ public final class LoopServiceThread implements Service, Executor {
             service.loop.submitInBodyContext(() -> {
                 service.boot();
                 return null;
-            }); // first in the queue: nothing else can reach the loop yet; runs in the start() caller's context
+            }); // first in the queue: nothing else can reach the loop yet; boot() restores the start() caller's context around the start hook
             return service;
         }
     }

@@ -113,10 +113,15 @@ public final class ServiceThread implements Service {
     private volatile @Nullable Thread thread; // set once, by start()
     // the context of the thread that called start(); written before Thread.start, which publishes it
     private @Nullable ContextHandoff startContext;
+    // false: the body restores the start context itself where it wants it (LoopServiceThread: its hooks)
+    private final boolean restoreAroundBody;
+    // restoreAroundBody false: the start context, for the body to read on the service's thread while it runs
+    private @Nullable ContextHandoff bodyStartContext;
 
-    private ServiceThread(String name, ThreadFactory threadFactory, Body body) {
+    private ServiceThread(String name, ThreadFactory threadFactory, Body body, boolean restoreAroundBody) {
         this.name = name;
         this.body = body;
+        this.restoreAroundBody = restoreAroundBody;
         this.threadFactory = threadFactory;
         this.lifecycle = new ServiceLifecycle("service", name);
         this.stopScope = new CloseScope("service '" + name + "'");
@@ -172,7 +177,7 @@ public final class ServiceThread implements Service {
                     lifecycle.describe() + " can be started only once, when NEW, but it is " + state());
         }
         lifecycle.dispatch();
-        startContext = ContextHandoff.capture(HANDOFF, name);
+        startContext = ContextHandoff.capture(restoreAroundBody ? HANDOFF : LoopServiceThread.HOOKS, name);
         try {
             Thread t = threadFactory.newThread(this::runThread);
             if (t == null) {
@@ -275,18 +280,21 @@ public final class ServiceThread implements Service {
     private void runThread() {
         try {
             Throwable failure = null;
+            ContextHandoff c = startContext;
+            startContext = null; // also when the body does not run: the service keeps no context
             if (!state().isStopRequested()) { // stopped between start() and now: do not run the body at all
                 Context ctx = new Context();
-                ContextHandoff c = startContext;
-                startContext = null;
-                ContextPropagator.Restored restored = c == null ? null : c.restore(HANDOFF, name);
+                ContextHandoff around = restoreAroundBody ? c : null;
+                bodyStartContext = restoreAroundBody ? null : c;
+                ContextPropagator.Restored restored = around == null ? null : around.restore(HANDOFF, name);
                 try {
                     bodyScope.run(() -> body.run(ctx));
                 } catch (Throwable t) {
                     failure = t;
                 } finally {
-                    if (c != null) {
-                        c.close(restored, HANDOFF, name); // before the final transition and its listeners
+                    bodyStartContext = null;
+                    if (around != null) {
+                        around.close(restored, HANDOFF, name); // before the final transition and its listeners
                     }
                 }
             }
@@ -294,6 +302,15 @@ public final class ServiceThread implements Service {
         } finally {
             threadDone.open(); // last: join() may now wait for the thread's exit itself
         }
+    }
+
+    /**
+     * For a service built by {@link Builder#buildRestoringNothing}: the context captured by {@code start()},
+     * which the body restores itself where it needs it; {@code null} if none was captured. Only on the
+     * service's thread, while the body runs.
+     */
+    @Nullable ContextHandoff startContextForBody() {
+        return bodyStartContext;
     }
 
     /**
@@ -498,6 +515,18 @@ public final class ServiceThread implements Service {
          *     {@code daemon(true)}
          */
         public ServiceThread build(Body body) {
+            return build(body, true);
+        }
+
+        /**
+         * LoopServiceThread: {@link #build(Body)}, but the body runs without the start() caller's context,
+         * which it gets from {@link ServiceThread#startContextForBody()} to restore where it wants it.
+         */
+        ServiceThread buildRestoringNothing(Body body) {
+            return build(body, false);
+        }
+
+        private ServiceThread build(Body body, boolean restoreAroundBody) {
             Objects.requireNonNull(body, "body");
             ThreadFactory factory = threadFactory;
             if (factory != null && (virtual || daemon)) {
@@ -509,7 +538,7 @@ public final class ServiceThread implements Service {
                         ? Thread.ofVirtual().name(name).factory()
                         : Thread.ofPlatform().name(name).daemon(daemon).factory();
             }
-            return new ServiceThread(name, factory, body);
+            return new ServiceThread(name, factory, body, restoreAroundBody);
         }
     }
 }

@@ -66,9 +66,9 @@ public final class Task<T extends @Nullable Object> {
 
     private final TaskGroup group;
     private final String name;
-    private @Nullable Callable<? extends T> body; // dropped once run, so a kept Task does not keep it
+    private @Nullable Callable<? extends T> body; // dropped once run or ended unrun, so a kept Task does not keep it
     private final @Nullable TaskStatus<?> status;
-    private @Nullable ContextHandoff context; // the starting thread's; restored around the body, then dropped
+    private @Nullable ContextHandoff context; // the starting thread's; restored around the body, dropped as body is
     private final CancelScope scope = CancelScope.create();
     private final Gate done = new Gate();
 
@@ -248,7 +248,10 @@ public final class Task<T extends @Nullable Object> {
 
     /** Child thread: runs the body in the task's scope, then hands the outcome to the group. */
     void run() {
-        Callable<? extends T> b = Objects.requireNonNull(body);
+        Callable<? extends T> b = body;
+        if (b == null) {
+            return; // ended before its thread ran (a thread factory that started the thread itself): settled already
+        }
         body = null;
         ContextHandoff c = context;
         context = null;
@@ -275,6 +278,8 @@ public final class Task<T extends @Nullable Object> {
                 return false;
             }
             outcome = new Outcome(state, value, failure, reason); // before `done` opens
+            body = null; // a task that never ran (cancelled while waiting, no thread) keeps neither
+            context = null;
             toRun = listeners;
             listeners = null;
         }

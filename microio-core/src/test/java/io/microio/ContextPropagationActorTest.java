@@ -362,4 +362,27 @@ class ContextPropagationActorTest {
         assertThat(channel.pollCarried()).isSameAs(item);
         assertThat(propagator.captures.get()).isZero();
     }
+
+    /**
+     * A DROP_OLDEST send racing close, with every item in a carrier: the race judged by the items
+     * themselves (bare, received or handed to the hook, never both, never lost) on a channel, a mailbox
+     * and a priority mailbox.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    @Timeout(60)
+    void dropOldestSendRacingCloseLosesNoCarriedItem(ThreadKind kind) throws Exception {
+        for (SendVsCloseRace.End end : SendVsCloseRace.End.values()) {
+            SendVsCloseRace.Tally channel = SendVsCloseRace.run(kind, 5_000, OverflowPolicy.DROP_OLDEST, end,
+                    i -> SendVsCloseRace.channel(OverflowPolicy.DROP_OLDEST, LateSend.DROP));
+            SendVsCloseRace.Tally mailbox = SendVsCloseRace.run(kind, 5_000, OverflowPolicy.DROP_OLDEST, end,
+                    i -> SendVsCloseRace.mailbox(false, OverflowPolicy.DROP_OLDEST, LateSend.DROP));
+            SendVsCloseRace.Tally priority = SendVsCloseRace.run(kind, 5_000, OverflowPolicy.DROP_OLDEST, end,
+                    i -> SendVsCloseRace.mailbox(true, OverflowPolicy.DROP_OLDEST, LateSend.DROP));
+            assertThat(channel.violationCount()).as("channel %s: %s", end, channel).isZero();
+            assertThat(mailbox.violationCount()).as("mailbox %s: %s", end, mailbox).isZero();
+            assertThat(priority.violationCount()).as("priority mailbox %s: %s", end, priority).isZero();
+        }
+        assertThat(propagator.captures.get()).as("the items travelled in carriers").isPositive();
+    }
 }

@@ -203,6 +203,34 @@ class ContextPropagationHandoffTest {
         }
     }
 
+    /**
+     * A loop service thread runs its loop outside the start() caller's context: an actor on it that
+     * propagates no context, and a task whose capture failed, see no context, not the starter's.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void loopServiceThreadTasksDoNotSeeStartersContext(ThreadKind kind) throws Exception {
+        LoopServiceThread service = LoopServiceThread.builder("ctx-loop-ambient").virtual(kind == ThreadKind.VIRTUAL)
+                .build();
+        with("starter", service::start);
+        try {
+            service.awaitStarted(LONG_DELAY);
+            List<String> seen = new CopyOnWriteArrayList<>();
+            Actor<Integer> actor = Actor.<Integer>builder(i -> seen.add(i + ":" + CONTEXT.get()))
+                    .propagateContext(false).executor(service).build();
+            await().until(actor.mailbox()::dispatcherWaits);
+            with("waker", () -> actor.submit(1));
+            actor.close();
+            assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(seen).containsExactly("1:null");
+            installation.close(); // a task with no hand-off of context: it shows what the loop thread runs in
+            assertThat(get(service.submit(CONTEXT::get))).as("the loop thread's own context").isNull();
+        } finally {
+            service.stop("test over");
+            assertThat(service.join(LONG_DELAY)).isTrue();
+        }
+    }
+
     /** A loop service thread's tasks and children run with their caller's context. */
     @ParameterizedTest
     @EnumSource(ThreadKind.class)

@@ -138,4 +138,73 @@ class ContextPropagatorFailureTest {
             assertThat(log.messages()).anyMatch(m -> m.contains("capture() returned null"));
         }
     }
+
+    /** A bound handler, a concurrent actor's handler and an executor actor's handler still get their items. */
+    @ParameterizedTest
+    @EnumSource(Failing.class)
+    void boundAndConcurrentAndExecutorHandlersStillGetTheirItems(Failing where) throws Exception {
+        fail(where, new Error("broken propagator"));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            List<String> seen = Collections.synchronizedList(new ArrayList<>());
+            Channel<Integer> channel = Channel.<Integer>builder().name("ctx-failing-bound").build();
+            var bound = channel.bind(pool, i -> seen.add("bound" + i));
+            Actor<Integer> concurrent = Actor.<Integer>concurrentBuilder((i, release) -> seen.add("concurrent" + i))
+                    .name("ctx-failing-concurrent").executor(pool).build();
+            Actor<Integer> serial = Actor.<Integer>builder(i -> seen.add("serial" + i))
+                    .name("ctx-failing-serial").executor(pool).batchSize(1).build();
+            with("a", () -> {
+                channel.send(1);
+                concurrent.submit(2);
+                serial.submit(3);
+                serial.submit(4);
+            });
+            channel.close();
+            concurrent.close();
+            serial.close();
+            bound.toCompletableFuture().get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(concurrent.awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(serial.awaitTermination(LONG_DELAY)).isTrue();
+            assertThat(seen).containsExactlyInAnyOrder("bound1", "concurrent2", "serial3", "serial4");
+            assertLogged(where, where == Failing.CAPTURE ? "channel ctx-failing-bound" : "ctx-failing-");
+            if (where != Failing.CLOSE) {
+                assertThat(pool.submit(CONTEXT::get).get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isNull();
+            }
+        } finally {
+            pool.close();
+        }
+    }
+
+    /** schedule and callSync tasks still run, and a loop service thread's hooks still run, when the propagator throws. */
+    @ParameterizedTest
+    @EnumSource(Failing.class)
+    void scheduledCallSyncAndHookWorkStillRuns(Failing where) throws Exception {
+        fail(where, new Error("broken propagator"));
+        List<String> ran = Collections.synchronizedList(new ArrayList<>());
+        LoopServiceThread service = LoopServiceThread.builder("ctx-failing-service-loop")
+                .onStart(s -> ran.add("start"))
+                .onShutdown(s -> ran.add("shutdown"))
+                .build();
+        with("a", service::start);
+        try {
+            service.awaitStarted(LONG_DELAY);
+            CompletableFuture<String> scheduled = new CompletableFuture<>();
+            with("a", () -> service.schedule(java.time.Duration.ZERO, () -> scheduled.complete("scheduled")));
+            assertThat(scheduled.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("scheduled");
+            String synced;
+            CONTEXT.set("a");
+            try {
+                synced = service.callSync(() -> "synced", LONG_DELAY);
+            } finally {
+                CONTEXT.remove();
+            }
+            assertThat(synced).isEqualTo("synced");
+        } finally {
+            service.stop("test over");
+            assertThat(service.join(LONG_DELAY)).isTrue();
+        }
+        assertThat(ran).containsExactly("start", "shutdown");
+        assertThat(service.state().failure()).isNull();
+        assertLogged(where, "loop service thread ctx-failing-service-loop");
+    }
 }

@@ -1,0 +1,103 @@
+package io.microio;
+
+import static io.microio.testing.Delays.LONG_DELAY;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.reflect.Method;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The cost rule of {@link ContextPropagator}: with no propagator installed, a hand-off allocates nothing
+ * for the context. Measured as the calling thread's allocated bytes, against the same work on a channel
+ * or actor built with {@code propagateContext(false)}, which never looks at the propagator.
+ */
+@Timeout(30)
+class ContextHandoffCostTest {
+    private static final int ITEMS = 200_000;
+    /** A carrier is 24 bytes or more; a real per-item allocation shows far above this. */
+    private static final double MAX_EXTRA_BYTES_PER_ITEM = 2.0;
+
+    // com.sun.management.ThreadMXBean, by reflection: the test classes are compiled into the io.microio
+    // module, which reads neither java.management nor jdk.management; they run on the class path
+    private static Object threads;
+    private static Method allocatedBytes;
+
+    @BeforeEach
+    void needsAllocationCounting() throws Exception {
+        threads = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean").invoke(null);
+        Class<?> bean = Class.forName("com.sun.management.ThreadMXBean");
+        assumeTrue(bean.isInstance(threads)
+                && (boolean) bean.getMethod("isThreadAllocatedMemorySupported").invoke(threads)
+                && (boolean) bean.getMethod("isThreadAllocatedMemoryEnabled").invoke(threads),
+                "this JVM does not count allocated bytes per thread");
+        allocatedBytes = bean.getMethod("getCurrentThreadAllocatedBytes");
+        assertThat(ContextPropagator.installed()).as("no propagator installed").isNull();
+    }
+
+    private interface Work {
+        void run() throws Exception;
+    }
+
+    private static long allocatedBy(Work work) throws Exception {
+        long before = (long) allocatedBytes.invoke(threads);
+        work.run();
+        return (long) allocatedBytes.invoke(threads) - before;
+    }
+
+    private static void sendAndTake(Channel<Integer> channel) {
+        Integer item = 7; // boxed once: the item itself is not what is measured
+        for (int i = 0; i < ITEMS; i++) {
+            channel.trySend(item);
+            channel.poll();
+        }
+    }
+
+    /** Without a propagator, a send and a receive allocate no more than on a channel that never propagates. */
+    @Test
+    void channelHandOffAllocatesNothingWithoutPropagator() throws Exception {
+        Channel<Integer> propagating = Channel.create();
+        Channel<Integer> plain = Channel.builder().propagateContext(false).build();
+        for (int warm = 0; warm < 3; warm++) {
+            sendAndTake(propagating);
+            sendAndTake(plain);
+        }
+        long withFlag = allocatedBy(() -> sendAndTake(propagating));
+        long without = allocatedBy(() -> sendAndTake(plain));
+        assertThat((double) (withFlag - without) / ITEMS)
+                .as("extra bytes per item: %s against %s bytes in all", withFlag, without)
+                .isLessThan(MAX_EXTRA_BYTES_PER_ITEM);
+    }
+
+    private static void submitAll(Actor<Integer> actor) {
+        Integer item = 7;
+        for (int i = 0; i < ITEMS; i++) {
+            actor.submit(item);
+        }
+    }
+
+    /** Without a propagator, an item through an actor on an inline executor allocates nothing for the context. */
+    @Test
+    void actorHandOffAllocatesNothingWithoutPropagator() throws Exception {
+        int[] handled = new int[1];
+        Actor<Integer> propagating = Actor.<Integer>builder(i -> handled[0]++).executor(Runnable::run).build();
+        Actor<Integer> plain = Actor.<Integer>builder(i -> handled[0]++).propagateContext(false)
+                .executor(Runnable::run).build();
+        for (int warm = 0; warm < 3; warm++) {
+            submitAll(propagating);
+            submitAll(plain);
+        }
+        long withFlag = allocatedBy(() -> submitAll(propagating));
+        long without = allocatedBy(() -> submitAll(plain));
+        propagating.close();
+        plain.close();
+        assertThat(propagating.awaitTermination(LONG_DELAY)).isTrue();
+        assertThat(plain.awaitTermination(LONG_DELAY)).isTrue();
+        assertThat(handled[0]).isEqualTo(8 * ITEMS);
+        assertThat((double) (withFlag - without) / ITEMS)
+                .as("extra bytes per item: %s against %s bytes in all", withFlag, without)
+                .isLessThan(MAX_EXTRA_BYTES_PER_ITEM);
+    }
+}
