@@ -53,8 +53,9 @@ import org.springframework.web.servlet.support.RequestContextUtils;
  *
  * <p>Asynchronous handling ({@code Callable}, {@code DeferredResult}, {@code CompletableFuture},
  * {@code ResponseBodyEmitter}): the scope covers the method, which returns at once, and then the
- * dispatch that writes the result, each with a deadline of its own; the work in between runs on
- * other threads, outside any scope, under {@code spring.mvc.async.request-timeout}.
+ * dispatch that writes the result, each with a deadline of its own and each counted while it runs; the
+ * work in between runs on other threads, outside any scope and not counted as in flight (the shutdown
+ * drain does not cancel it), under {@code spring.mvc.async.request-timeout}.
  *
  * <p>Requests are scoped in the context this adapter belongs to. Actuator on its own
  * {@code management.server.port} runs in a child context whose {@code DispatcherServlet} uses its own
