@@ -33,7 +33,9 @@ import org.springframework.web.servlet.support.RequestContextUtils;
  * with the method's deadline ({@link RequestTimeouts}).
  *
  * <p>It is the first {@link HandlerAdapter} of the {@code DispatcherServlet} for every
- * {@link HandlerMethod} and hands the request to the adapter that would have handled it otherwise
+ * {@link HandlerMethod} (its order is {@link Ordered#HIGHEST_PRECEDENCE}; an application's own adapter
+ * of that same order that supports controller methods may come before it, and its requests then run in
+ * no scope) and hands the request to the adapter that would have handled it otherwise
  * (Spring MVC's {@code RequestMappingHandlerAdapter}), inside the scope. So the scope covers binding
  * the arguments, the method and writing its return value, and it has exited by the time Spring MVC's
  * exception resolvers see an exception: a deadline that ended the request reaches them as a
