@@ -283,17 +283,19 @@ public class MicroioProperties implements Validator {
         /**
          * Deadline of each request handled by a controller method, counted from when Spring MVC starts
          * to handle it: then the microio blocking calls of the request are cancelled and it ends with a
-         * DeadlineExceededException, answered 504 Gateway Timeout. A @RequestTimeout on the method or
-         * its controller class takes precedence. None by default: requests have no deadline.
+         * DeadlineExceededException, answered 504 Gateway Timeout by microio's problem details (unless
+         * the method answers the cancellation itself). A @RequestTimeout on the method or its controller
+         * class takes precedence. None by default: requests have no deadline.
          */
         private @Nullable Duration requestTimeout;
 
         /**
          * Time that requests in flight get to finish once the web server's graceful shutdown begins;
-         * then the requests still running are cancelled and end with 503 Service Unavailable. Must be
-         * shorter than "spring.lifecycle.timeout-per-shutdown-phase", so that they can answer before
-         * the web server is stopped; by default three quarters of it. With "server.shutdown=immediate"
-         * requests are cancelled as soon as the shutdown begins.
+         * then the requests still running are cancelled and end with a CancelledException, answered 503
+         * Service Unavailable by microio's problem details. Must be shorter than
+         * "spring.lifecycle.timeout-per-shutdown-phase", so that they can answer before the web server
+         * is stopped; by default three quarters of it. Zero, or "server.shutdown=immediate", cancels
+         * requests as soon as the shutdown begins.
          */
         private @Nullable Duration drainTimeout;
 

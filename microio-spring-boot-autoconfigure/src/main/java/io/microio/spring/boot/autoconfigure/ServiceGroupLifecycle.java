@@ -35,7 +35,7 @@ import org.springframework.context.SmartLifecycle;
  * with the service's own exception as the cause, which fails the application startup.
  *
  * <p><b>Stop.</b> {@link #stop(Runnable)} returns at once. It latches every {@link ScopeGroup} bean (so
- * that regions entered from then on start cancelled), asks the services to stop in reverse order, and
+ * that regions entered from then on start cancelled, until a start of the context lifts it), asks the services to stop in reverse order, and
  * on a thread of its own waits for them within the shutdown budget ({@code microio.shutdown.timeout},
  * kept within {@code spring.lifecycle.timeout-per-shutdown-phase}); each service still running then is
  * logged with its stack. Unless the JVM is exiting (the context closes without a JVM exit, as by
@@ -221,7 +221,8 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
 
     /**
      * Starts the services and waits until each has started, within {@code microio.startup.timeout}.
-     * Blocks. Does nothing if the group is running.
+     * Blocks. Does nothing if the group is running. A start after a stop first lifts the latch that the
+     * stop put on every {@link ScopeGroup} bean, so that the regions entered from then on start uncancelled.
      *
      * @throws MicroioStartupException if a service failed or did not start in time (the other services
      *     have been stopped by then), or if services of the previous run, stopped with the context, are
@@ -235,6 +236,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         }
         awaitPreviousRun();
         Run r;
+        boolean again;
         synchronized (lock) {
             if (isRunning()) {
                 return;
@@ -243,6 +245,10 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             r.group = members.isEmpty() ? null : newGroup(r, runs == 0); // may throw: then nothing changed
             runs++;
             run = r;
+            again = runs > 1;
+        }
+        if (again) {
+            clearScopeGroups(); // latched by the stop of the previous run
         }
         ServiceGroup group = r.group;
         if (group != null) {
@@ -468,6 +474,12 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             return false;
         } catch (IllegalStateException e) {
             return true; // "Shutdown in progress"
+        }
+    }
+
+    private void clearScopeGroups() {
+        for (ScopeGroup scopes : settings.scopeGroups().get()) {
+            scopes.clear();
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;
 import static org.awaitility.Awaitility.await;
 
+import io.microio.ScopeGroup;
 import io.microio.ServiceContext;
 import io.microio.ServiceState.Phase;
 import io.microio.ServiceThread;
@@ -85,6 +86,24 @@ class ContextStopStartTests {
             ApplicationAvailability availability = context.getBean(ApplicationAvailability.class);
             assertThat(availability.getReadinessState()).isEqualTo(ReadinessState.ACCEPTING_TRAFFIC);
             assertThat(availability.getLivenessState()).isEqualTo(LivenessState.CORRECT);
+        });
+    }
+
+    /**
+     * The stop latches every {@code ScopeGroup} bean; the start lifts that latch again, so that regions
+     * entered after the start are not cancelled.
+     */
+    @Test
+    void contextWhenStoppedAndStartedAgainShouldLiftTheLatchOfScopeGroups() {
+        contextRunner.withUserConfiguration(Bodies.class, Scopes.class).run(context -> {
+            ScopeGroup jobs = context.getBean(ScopeGroup.class);
+            context.stop();
+            assertThat(jobs.isLatched()).isTrue();
+
+            context.start();
+
+            assertThat(jobs.isLatched()).as("latched after the start").isFalse();
+            assertThat(jobs.run(() -> {}).isCancelled()).isFalse();
         });
     }
 
@@ -183,6 +202,14 @@ class ContextStopStartTests {
         @MicroioService(name = "recorder")
         ThreadRecorder recorder() {
             return new ThreadRecorder();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Scopes {
+        @Bean
+        ScopeGroup jobs() {
+            return new ScopeGroup("jobs");
         }
     }
 

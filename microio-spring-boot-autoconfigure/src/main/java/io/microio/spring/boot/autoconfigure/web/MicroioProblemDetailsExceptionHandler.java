@@ -4,16 +4,20 @@ import io.microio.BrokenResourceException;
 import io.microio.CancelledException;
 import io.microio.ClosedResourceException;
 import io.microio.DeadlineExceededException;
+import jakarta.servlet.http.HttpServletRequest;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
+import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ControllerAdvice;
+import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.ResponseStatus;
 
 /**
  * Answers microio's exceptions that leave a controller method unhandled with RFC 9457 problem details
@@ -30,6 +34,10 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
  * Each {@code 503} carries a {@code Retry-After} header ({@code microio.web.retry-after}). The detail
  * is the exception's message; nothing else of the exception (its class, cause or stack) is shown.
  *
+ * <p>Spring MVC also offers it an exception whose cause is one of these. Such an exception that says its
+ * own answer (a {@code ResponseStatusException} or another {@link ErrorResponse}, or an exception
+ * annotated {@link ResponseStatus}) is left to Spring MVC, which answers it as it says.
+ *
  * <p>It is ordered last among the {@code @ControllerAdvice} beans, so an application's own
  * {@code @ExceptionHandler} for these exceptions, in a controller or in a {@code @ControllerAdvice},
  * takes precedence.
@@ -45,27 +53,56 @@ final class MicroioProblemDetailsExceptionHandler {
         this.retryAfter = retryAfterSeconds(retryAfter);
     }
 
-    @ExceptionHandler
-    ResponseEntity<ProblemDetail> deadlineExceeded(DeadlineExceededException e) {
+    @ExceptionHandler(DeadlineExceededException.class)
+    ResponseEntity<ProblemDetail> deadlineExceeded(DeadlineExceededException e, Exception thrown) throws Exception {
+        declineIfItAnswersItself(thrown, e);
+        return deadlineExceeded(e);
+    }
+
+    private ResponseEntity<ProblemDetail> deadlineExceeded(DeadlineExceededException e) {
         return respond(HttpStatus.GATEWAY_TIMEOUT, "Deadline exceeded", e.getMessage(),
                 "the request did not complete within its deadline");
     }
 
-    @ExceptionHandler
-    ResponseEntity<ProblemDetail> cancelled(CancelledException e) {
+    /**
+     * Also reached through the cause of an exception that a method threw when its deadline cancelled it,
+     * if nothing handles that exception: then answered as the deadline.
+     */
+    @ExceptionHandler(CancelledException.class)
+    ResponseEntity<ProblemDetail> cancelled(CancelledException e, Exception thrown, HttpServletRequest request)
+            throws Exception {
+        declineIfItAnswersItself(thrown, e);
+        if (request.getAttribute(RequestScopeHandlerAdapter.DEADLINE_ATTRIBUTE) instanceof DeadlineExceededException d) {
+            return deadlineExceeded(d);
+        }
         return respond(HttpStatus.SERVICE_UNAVAILABLE, "Request cancelled", e.getMessage(), "the request was cancelled");
     }
 
-    @ExceptionHandler
-    ResponseEntity<ProblemDetail> closedResource(ClosedResourceException e) {
+    @ExceptionHandler(ClosedResourceException.class)
+    ResponseEntity<ProblemDetail> closedResource(ClosedResourceException e, Exception thrown) throws Exception {
+        declineIfItAnswersItself(thrown, e);
         return respond(HttpStatus.SERVICE_UNAVAILABLE, "Resource closed", e.getMessage(),
                 "a resource the request needs is closed");
     }
 
-    @ExceptionHandler
-    ResponseEntity<ProblemDetail> brokenResource(BrokenResourceException e) {
+    @ExceptionHandler(BrokenResourceException.class)
+    ResponseEntity<ProblemDetail> brokenResource(BrokenResourceException e, Exception thrown) throws Exception {
+        declineIfItAnswersItself(thrown, e);
         return respond(HttpStatus.SERVICE_UNAVAILABLE, "Resource failed", e.getMessage(),
                 "a resource the request needs has failed");
+    }
+
+    /**
+     * Rethrows {@code thrown}, the exception the request ended with, when {@code handled} is only its cause
+     * and it says its own answer (a {@code ResponseStatusException} or another {@link ErrorResponse}, or an
+     * exception annotated {@link ResponseStatus}): Spring MVC's other exception resolvers then answer it as
+     * it says.
+     */
+    private static void declineIfItAnswersItself(Exception thrown, RuntimeException handled) throws Exception {
+        if (thrown != handled && (thrown instanceof ErrorResponse
+                || AnnotatedElementUtils.hasAnnotation(thrown.getClass(), ResponseStatus.class))) {
+            throw thrown;
+        }
     }
 
     private ResponseEntity<ProblemDetail> respond(HttpStatus status, String title, @Nullable String detail,

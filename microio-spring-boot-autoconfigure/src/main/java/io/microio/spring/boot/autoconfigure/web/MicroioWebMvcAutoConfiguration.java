@@ -17,6 +17,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -108,6 +109,13 @@ public final class MicroioWebMvcAutoConfiguration {
         Duration drain = immediate ? Duration.ZERO
                 : drainTimeout(properties.getWeb().getDrainTimeout(), phaseTimeout);
         return new RequestDrainLifecycle(scopes, tracker, drain, TimeSource.system());
+    }
+
+    /** Lifts the latch of the requests' scope group before the web server starts again, after a stop. */
+    @Bean
+    @ConditionalOnBean(RequestDrainLifecycle.class)
+    SmartLifecycle microioRequestScopesReopening(RequestDrainLifecycle drain) {
+        return drain.reopening();
     }
 
     /**

@@ -24,8 +24,10 @@ import org.springframework.context.SmartLifecycle;
  * bean stops just before the drain begins: {@link #stop(Runnable)} arms a timer on microio's shared
  * timer thread and runs its callback at once, so the drain proceeds. The service groups
  * ({@code ServiceGroupLifecycle}) stop in a lower phase, after the web server, and latch every
- * {@code ScopeGroup} bean, this one included. {@link #start()} lifts the latch of an earlier stop, so a
- * context started again serves requests again.
+ * {@code ScopeGroup} bean, this one included. A context started again must lift that latch before
+ * its web server accepts requests again, a phase below this one: {@link #reopening()} is a lifecycle of
+ * its own, in {@link #REOPENING_PHASE}, whose start is {@link #start()}, which lifts the latch of an
+ * earlier stop and disarms its drain, so a context started again serves requests again.
  *
  * <p>The timer is cancelled when the context is closed ({@link #destroy()}): once every request has
  * ended, nothing is left behind.
@@ -36,6 +38,12 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
 
     /** One above {@link WebServerGracefulShutdownLifecycle#SMART_LIFECYCLE_PHASE}: stops just before the drain. */
     static final int PHASE = WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE + 1;
+
+    /**
+     * One below the phase of Spring Boot's {@code WebServerStartStopLifecycle}: {@link #reopening()} starts
+     * just before the web server does.
+     */
+    static final int REOPENING_PHASE = WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE - 1024 - 1;
 
     /** Why the requests are cancelled; the detail of their 503 answers. */
     static final String REASON = "the server is shutting down";
@@ -91,7 +99,16 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
         }
     }
 
-    /** Lifts the latch of an earlier stop: requests entered from now on are not cancelled. */
+    /**
+     * {@return the lifecycle that starts this one in {@link #REOPENING_PHASE}}, before the web server
+     * starts: a context started again lifts the latch of the requests' scope group before a request can
+     * enter it. Register it as a bean of its own. Its stop does nothing.
+     */
+    SmartLifecycle reopening() {
+        return new Reopening();
+    }
+
+    /** Lifts the latch of an earlier stop, and disarms its drain: requests entered from now on are not cancelled. */
     @Override
     public void start() {
         TimeSource.Timer earlier;
@@ -169,6 +186,42 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
                     + " now with a CancelledException (503 Service Unavailable with microio's problem details)"
                     + " instead of being cut off when the web server stops. A request blocked outside microio"
                     + " calls ends only when it next enters one.");
+        }
+    }
+
+    /** Starts the drain lifecycle before the web server starts; see {@link #reopening()}. */
+    private final class Reopening implements SmartLifecycle {
+        private volatile boolean running;
+
+        @Override
+        public void start() {
+            RequestDrainLifecycle.this.start();
+            running = true;
+        }
+
+        @Override
+        public void stop() {
+            running = false;
+        }
+
+        @Override
+        public boolean isRunning() {
+            return running;
+        }
+
+        @Override
+        public int getPhase() {
+            return REOPENING_PHASE;
+        }
+
+        @Override
+        public boolean isPauseable() {
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return "reopening of the http-requests scope group";
         }
     }
 

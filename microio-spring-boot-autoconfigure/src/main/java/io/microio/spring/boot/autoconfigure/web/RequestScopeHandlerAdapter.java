@@ -7,6 +7,9 @@ import io.microio.ScopeGroup;
 import io.microio.WorkTracker;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -30,13 +33,19 @@ import org.springframework.web.servlet.support.RequestContextUtils;
  * with the method's deadline ({@link RequestTimeouts}).
  *
  * <p>It is the first {@link HandlerAdapter} of the {@code DispatcherServlet} for every
- * {@link HandlerMethod} and hands the request to the adapter that would have handled it otherwise
+ * {@link HandlerMethod} (its order is {@link Ordered#HIGHEST_PRECEDENCE}; an application's own adapter
+ * of that same order that supports controller methods may come before it, and its requests then run in
+ * no scope) and hands the request to the adapter that would have handled it otherwise
  * (Spring MVC's {@code RequestMappingHandlerAdapter}), inside the scope. So the scope covers binding
  * the arguments, the method and writing its return value, and it has exited by the time Spring MVC's
  * exception resolvers see an exception: a deadline that ended the request reaches them as a
  * {@link DeadlineExceededException}, a cancellation (the shutdown drain ran out) as a
  * {@link CancelledException}, thrown after the scope exited so that no enclosing scope takes it for
- * its own.
+ * its own. A method that catches the cancellation and throws an exception of its own (say a
+ * {@code ResponseStatusException} with the cancellation as its cause) is answered by that exception,
+ * as any exception it throws; should nothing handle it but microio's problem details (through its
+ * cause), a deadline is still answered {@code 504}. One that catches it and returns is answered with
+ * what it returned.
  *
  * <p>The scope does not interrupt the request's thread: the servlet container writes the response on
  * that thread, and an interrupt could close the connection. Its cancellation ends microio's blocking
@@ -46,8 +55,9 @@ import org.springframework.web.servlet.support.RequestContextUtils;
  *
  * <p>Asynchronous handling ({@code Callable}, {@code DeferredResult}, {@code CompletableFuture},
  * {@code ResponseBodyEmitter}): the scope covers the method, which returns at once, and then the
- * dispatch that writes the result, each with a deadline of its own; the work in between runs on
- * other threads, outside any scope, under {@code spring.mvc.async.request-timeout}.
+ * dispatch that writes the result, each with a deadline of its own and each counted while it runs; the
+ * work in between runs on other threads, outside any scope and not counted as in flight (the shutdown
+ * drain does not cancel it), under {@code spring.mvc.async.request-timeout}.
  *
  * <p>Requests are scoped in the context this adapter belongs to. Actuator on its own
  * {@code management.server.port} runs in a child context whose {@code DispatcherServlet} uses its own
@@ -57,6 +67,12 @@ import org.springframework.web.servlet.support.RequestContextUtils;
  * <p>Thread safety: every method may be called from any thread.
  */
 final class RequestScopeHandlerAdapter implements HandlerAdapter, Ordered, SmartInitializingSingleton {
+
+    /**
+     * The request attribute that holds the {@link DeadlineExceededException} of a request whose deadline
+     * ended it while its method answered the cancellation with an exception of its own.
+     */
+    static final String DEADLINE_ATTRIBUTE = RequestScopeHandlerAdapter.class.getName() + ".deadline";
 
     private final ListableBeanFactory beanFactory;
     private final ScopeGroup scopes;
@@ -106,7 +122,8 @@ final class RequestScopeHandlerAdapter implements HandlerAdapter, Ordered, Smart
      *
      * @throws DeadlineExceededException if the request's deadline cancelled it
      * @throws CancelledException if the group cancelled it (the shutdown drain ran out)
-     * @throws Exception what the adapter threw, unless it was the scope's cancellation
+     * @throws Exception what the adapter threw, unless it was the scope's cancellation itself (an
+     *     exception that the cancellation merely caused is thrown as it is)
      */
     @Override
     public @Nullable ModelAndView handle(HttpServletRequest request, HttpServletResponse response, Object handler)
@@ -123,16 +140,42 @@ final class RequestScopeHandlerAdapter implements HandlerAdapter, Ordered, Smart
         Handled handled = new Handled();
         CancelScope scope;
         try (WorkTracker.Token work = tracker.track()) {
-            scope = scopes.<Exception>run(builder, () -> handled.result = delegate.handle(request, response, handler));
+            scope = scopes.<Exception>run(builder, () -> {
+                try {
+                    handled.result = delegate.handle(request, response, handler);
+                } catch (Exception e) {
+                    handled.failure = e;
+                    throw e;
+                }
+            });
         }
         if (scope.cancelledCaught()) {
-            if (scope.timedOut() && timeout != null) {
-                throw new DeadlineExceededException("the request did not complete within its deadline of "
-                        + format(timeout));
+            Exception failure = handled.failure;
+            DeadlineExceededException deadline = scope.timedOut() && timeout != null
+                    ? new DeadlineExceededException("the request did not complete within its deadline of "
+                            + format(timeout))
+                    : null;
+            if (failure != null && !isBareCancellation(failure)) {
+                // The method answered the cancellation with an exception of its own (caused by it): that
+                // exception is its answer, for its @ExceptionHandler, @ResponseStatus or ErrorResponse.
+                if (deadline != null) {
+                    request.setAttribute(DEADLINE_ATTRIBUTE, deadline);
+                }
+                throw failure;
+            }
+            if (deadline != null) {
+                throw deadline;
             }
             throw new CancelledException(scope.reason());
         }
         return handled.result;
+    }
+
+    /** Whether {@code failure} is a cancellation itself, not an exception that a cancellation caused. */
+    private static boolean isBareCancellation(Exception failure) {
+        return failure instanceof CancelledException || failure instanceof InterruptedException
+                || failure instanceof ClosedByInterruptException
+                || (failure instanceof InterruptedIOException && !(failure instanceof SocketTimeoutException));
     }
 
     /** Whether the request being handled is one of this adapter's context, not of a child context's. */
@@ -184,8 +227,9 @@ final class RequestScopeHandlerAdapter implements HandlerAdapter, Ordered, Smart
         return seconds + "s";
     }
 
-    /** The result of the delegate, carried out of the scope. */
+    /** The result of the delegate, or what it threw, carried out of the scope. */
     private static final class Handled {
         @Nullable ModelAndView result;
+        @Nullable Exception failure;
     }
 }

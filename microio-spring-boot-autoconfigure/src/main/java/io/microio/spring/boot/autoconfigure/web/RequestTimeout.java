@@ -22,9 +22,11 @@ import java.lang.annotation.Target;
  * }</pre>
  *
  * <p>When the deadline passes, the microio blocking calls of the request are cancelled and the request
- * ends with a {@link io.microio.DeadlineExceededException}, answered {@code 504 Gateway Timeout}.
- * The values are read and checked when the application starts: a value that is not a positive duration
- * nor {@link #NONE} fails the startup, naming the method.
+ * ends with a {@link io.microio.DeadlineExceededException}, answered {@code 504 Gateway Timeout} by
+ * microio's problem details (unless {@code microio.web.problem-details.enabled=false}, or the method
+ * catches the cancellation and answers in its own way). The values are read and checked when the
+ * application starts: a value that is not a positive duration nor {@link #NONE} fails the startup,
+ * naming the method or the class that carries it.
  *
  * <p>Usable as a meta-annotation.
  */

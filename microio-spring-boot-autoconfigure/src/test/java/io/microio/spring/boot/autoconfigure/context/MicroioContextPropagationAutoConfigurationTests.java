@@ -93,6 +93,33 @@ class MicroioContextPropagationAutoConfigurationTests {
         }));
     }
 
+    /**
+     * Closing the newest of two running contexts installs the older one's propagator again: each context
+     * has a propagator installed for as long as it runs.
+     */
+    @Test
+    void propagationWhenNewerContextClosesShouldReinstallTheOlderContextsPropagator() {
+        contextRunner.run(first -> {
+            ContextPropagator firstPropagator = first.getBean(ContextPropagator.class);
+            contextRunner.withUserConfiguration(OwnPropagator.class).run(second ->
+                    assertThat(ContextPropagator.installed()).isSameAs(second.getBean("ownPropagator")));
+            assertThat(ContextPropagator.installed()).as("installed while the first context still runs")
+                    .isSameAs(firstPropagator);
+        });
+    }
+
+    /** A propagator installed by something other than a context is left alone when a context closes. */
+    @Test
+    void propagationWhenInstalledOutsideAnyContextShouldNotBeReplacedWhenContextCloses() {
+        ContextPropagator outside = () -> () -> () -> {};
+        contextRunner.run(first -> contextRunner.run(second -> {
+            try (ContextPropagator.Installation installation = ContextPropagator.install(outside)) {
+                second.close();
+                assertThat(ContextPropagator.installed()).isSameAs(outside);
+            }
+        }));
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnPropagator {
 

@@ -7,6 +7,11 @@ import io.microio.ScopeGroup;
 import io.microio.WorkTracker;
 import io.microio.spring.boot.autoconfigure.MicroioAutoConfiguration;
 import java.time.Duration;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.boot.web.server.context.WebServerGracefulShutdownLifecycle;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -131,6 +136,29 @@ class MicroioWebMvcAutoConfigurationTests {
         });
     }
 
+    /**
+     * A context stopped and started again lifts the latch of the requests' scope group before its web
+     * server starts accepting requests again, whether the drain (here of zero) or the service groups'
+     * stop latched it: a request that the restarted web server admits is not cancelled.
+     */
+    @Test
+    void requestScopesWhenContextStartsAgainShouldBeUnlatchedBeforeTheWebServerStarts() {
+        contextRunner.withUserConfiguration(WebServerStartProbe.class)
+                .withPropertyValues("microio.web.drain-timeout=0s").run(context -> {
+                    ScopeGroup requests = context.getBean(MicroioWebMvcAutoConfiguration.REQUEST_SCOPES_BEAN_NAME,
+                            ScopeGroup.class);
+                    WebServerStartProbe probe = context.getBean(WebServerStartProbe.class);
+                    context.stop();
+                    assertThat(requests.isLatched()).isTrue();
+
+                    context.start();
+
+                    assertThat(probe.latchedAtStart).as("latched when the web server started: first, second start")
+                            .containsExactly(false, false);
+                    assertThat(requests.isLatched()).isFalse();
+                });
+    }
+
     /** The drain timeout is three quarters of the shutdown phase's timeout unless set. */
     @Test
     void drainTimeoutWhenUnsetShouldBeThreeQuartersOfThePhaseTimeout() {
@@ -228,6 +256,46 @@ class MicroioWebMvcAutoConfigurationTests {
         }
 
         record User(ScopeGroup scopes, WorkTracker tracker) {}
+    }
+
+    /**
+     * Records, each time the web server has just started (the phase right after the one of Spring Boot's
+     * {@code WebServerStartStopLifecycle}), whether the requests' scope group is latched.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class WebServerStartProbe implements SmartLifecycle {
+
+        /** The phase of Spring Boot's {@code WebServerStartStopLifecycle}, which starts the web server. */
+        static final int WEB_SERVER_START_PHASE = WebServerGracefulShutdownLifecycle.SMART_LIFECYCLE_PHASE - 1024;
+
+        final List<Boolean> latchedAtStart = new CopyOnWriteArrayList<>();
+        private final ScopeGroup requests;
+        private volatile boolean running;
+
+        WebServerStartProbe(@Qualifier(MicroioWebMvcAutoConfiguration.REQUEST_SCOPES_BEAN_NAME) ScopeGroup requests) {
+            this.requests = requests;
+        }
+
+        @Override
+        public void start() {
+            latchedAtStart.add(requests.isLatched());
+            running = true;
+        }
+
+        @Override
+        public void stop() {
+            running = false;
+        }
+
+        @Override
+        public boolean isRunning() {
+            return running;
+        }
+
+        @Override
+        public int getPhase() {
+            return WEB_SERVER_START_PHASE + 1;
+        }
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -302,6 +302,78 @@ class RequestScopeIntegrationTests {
         });
     }
 
+    /**
+     * A {@code ResponseStatusException} whose cause is a microio exception is answered as it says, not by
+     * microio's problem details for its cause.
+     */
+    @Test
+    void problemDetailsWhenResponseStatusExceptionWrapsMicroioExceptionShouldLetItAnswer() {
+        contextRunner.run(context -> {
+            MockHttpServletResponse response = get(context, "/throw/closed-as-conflict");
+
+            assertThat(response.getStatus()).isEqualTo(409);
+            assertThat(response.getErrorMessage()).isEqualTo("orders are closed for today");
+        });
+    }
+
+    /**
+     * An exception annotated {@code @ResponseStatus} whose cause is a microio exception is answered with
+     * that status, not by microio's problem details for its cause.
+     */
+    @Test
+    void problemDetailsWhenResponseStatusAnnotatedExceptionWrapsMicroioExceptionShouldLetItAnswer() {
+        contextRunner.run(context -> assertThat(get(context, "/throw/closed-as-gone").getStatus()).isEqualTo(410));
+    }
+
+    /**
+     * A method that turns its deadline's cancellation into a {@code ResponseStatusException} is answered
+     * as that exception says, not with microio's 504.
+     */
+    @Test
+    void requestWhenHandlerTurnsDeadlineIntoResponseStatusExceptionShouldBeAnsweredAsItSays() {
+        contextRunner.run(context -> {
+            MockHttpServletResponse response = get(context, "/catch/response-status");
+
+            assertThat(response.getStatus()).isEqualTo(503);
+            assertThat(response.getErrorMessage()).isEqualTo("pricing unavailable");
+        });
+    }
+
+    /**
+     * A method that turns its deadline's cancellation into an exception of its own reaches the
+     * application's {@code @ExceptionHandler} for that exception.
+     */
+    @Test
+    void requestWhenHandlerTurnsDeadlineIntoOwnExceptionShouldReachItsExceptionHandler() {
+        contextRunner.run(context -> {
+            MockHttpServletResponse response = get(context, "/catch/own");
+
+            assertThat(response.getStatus()).isEqualTo(409);
+            assertThat(response.getContentAsString()).isEqualTo("own handler: pricing unavailable");
+        });
+    }
+
+    /**
+     * A method that wraps its deadline's cancellation in an exception nobody handles still ends with
+     * microio's 504 problem details: the deadline is what ended it.
+     */
+    @Test
+    void requestWhenHandlerWrapsDeadlinesCancellationShouldStillAnswer504() {
+        contextRunner.run(context -> assertProblem(get(context, "/catch/wrapped"), 504, "Deadline exceeded",
+                "the request did not complete within its deadline of 100ms"));
+    }
+
+    /** A method that catches its deadline's cancellation and returns a value is answered with that value. */
+    @Test
+    void requestWhenHandlerCatchesDeadlinesCancellationShouldAnswerItsValue() {
+        contextRunner.run(context -> {
+            MockHttpServletResponse response = get(context, "/catch/fallback");
+
+            assertThat(response.getStatus()).isEqualTo(200);
+            assertThat(response.getContentAsString()).isEqualTo("fallback");
+        });
+    }
+
     private static void assertProblem(MockHttpServletResponse response, int status, String title, String detail)
             throws Exception {
         assertThat(response.getStatus()).isEqualTo(status);

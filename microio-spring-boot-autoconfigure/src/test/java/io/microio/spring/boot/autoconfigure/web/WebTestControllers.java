@@ -21,7 +21,9 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.server.ResponseStatusException;
 
 /** Controllers for the web tests: what a request sees of its scope, and what it throws. */
 final class WebTestControllers {
@@ -59,6 +61,11 @@ final class WebTestControllers {
         @Bean
         ShortTimeoutController shortTimeoutController() {
             return new ShortTimeoutController();
+        }
+
+        @Bean
+        CatchingController catchingController() {
+            return new CatchingController();
         }
     }
 
@@ -137,6 +144,65 @@ final class WebTestControllers {
         }
     }
 
+    /** An application's own answer to a request that its deadline cancelled. */
+    static class PricingUnavailableException extends RuntimeException {
+        PricingUnavailableException(Throwable cause) {
+            super("pricing unavailable", cause);
+        }
+    }
+
+    /** Methods that catch the cancellation of their deadline and answer in their own way. */
+    @RestController
+    @RequestMapping("/catch")
+    @RequestTimeout("100ms")
+    static class CatchingController {
+
+        @GetMapping("/response-status")
+        String responseStatus() throws InterruptedException {
+            try {
+                CancelScope.sleep(FOREVER);
+            } catch (CancelledException e) {
+                throw new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE, "pricing unavailable", e);
+            }
+            return "slept";
+        }
+
+        @GetMapping("/own")
+        String own() throws InterruptedException {
+            try {
+                CancelScope.sleep(FOREVER);
+            } catch (CancelledException e) {
+                throw new PricingUnavailableException(e);
+            }
+            return "slept";
+        }
+
+        @GetMapping("/wrapped")
+        String wrapped() throws InterruptedException {
+            try {
+                CancelScope.sleep(FOREVER);
+            } catch (CancelledException e) {
+                throw new IllegalStateException("sleep failed", e);
+            }
+            return "slept";
+        }
+
+        @GetMapping("/fallback")
+        String fallback() throws InterruptedException {
+            try {
+                CancelScope.sleep(FOREVER);
+            } catch (CancelledException e) {
+                return "fallback";
+            }
+            return "slept";
+        }
+
+        @ExceptionHandler
+        ResponseEntity<String> pricingUnavailable(PricingUnavailableException e) {
+            return ResponseEntity.status(HttpStatus.CONFLICT).body("own handler: " + e.getMessage());
+        }
+    }
+
     @RestController
     @RequestMapping("/throw")
     static class ThrowingController {
@@ -161,9 +227,31 @@ final class WebTestControllers {
             throw new BrokenResourceException("channel 'orders' failed", new IOException("secret internal detail"));
         }
 
+        @GetMapping("/closed-as-conflict")
+        String closedAsConflict() {
+            try {
+                throw new ClosedResourceException("channel 'orders' is closed");
+            } catch (ClosedResourceException e) {
+                throw new ResponseStatusException(HttpStatus.CONFLICT, "orders are closed for today", e);
+            }
+        }
+
+        @GetMapping("/closed-as-gone")
+        String closedAsGone() {
+            throw new OrdersGoneException(new ClosedResourceException("channel 'orders' is closed"));
+        }
+
         @GetMapping("/closed-silently")
         String closedSilently() {
             throw new ClosedResourceException(null);
+        }
+    }
+
+    /** An exception of the application that says its own status. */
+    @ResponseStatus(HttpStatus.GONE)
+    static class OrdersGoneException extends RuntimeException {
+        OrdersGoneException(Throwable cause) {
+            super("orders are gone", cause);
         }
     }
 
