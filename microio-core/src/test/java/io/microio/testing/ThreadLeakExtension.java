@@ -82,7 +82,8 @@ public final class ThreadLeakExtension
             "Write-Poller",
             "Attach Listener", // jcmd, jstack
             "junit-jupiter-timeout-watcher", // JUnit's @Timeout scheduler
-            "surefire-forkedjvm-"); // Maven Surefire's fork machinery
+            "surefire-forkedjvm-", // Maven Surefire's fork machinery
+            "prometheus-metrics-scheduler-"); // the Prometheus client's JVM-wide daemon, never stopped
 
     /** How long a thread new since the snapshot may take to end before it is a leak. */
     public static final Duration GRACE_PERIOD = Delays.scaled(Duration.ofSeconds(2));
