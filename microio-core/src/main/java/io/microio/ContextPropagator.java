@@ -34,9 +34,13 @@ import org.jspecify.annotations.Nullable;
  * Channels, mailboxes and actors built with {@code propagateContext(false)} capture nothing, for where one
  * capture per message would cost too much.
  *
- * <p>Without an installed propagator a hand-off costs one read of a volatile field, and allocates
- * nothing. With one, a hand-off costs what the propagator's methods cost, plus one small object per
- * item or task.
+ * <p>Until a propagator is installed for the first time in the JVM, the hand-offs cost nothing: the
+ * compiled code holds "never installed" as a constant, and checks neither for a propagator on the way in
+ * nor for a captured context on the way out. The first {@link #install} discards that compiled code
+ * (a one-time deoptimisation; the code is compiled again as it runs). From then on, with none installed
+ * (after its {@link Installation#close() uninstall}), a hand-off costs one read of a volatile field and a
+ * receive one type check, and allocates nothing. With one installed, a hand-off costs what the
+ * propagator's methods cost, plus one small object per item or task.
  *
  * <p>A propagator must not block. What its methods throw, an {@link Error} included, or a {@code null}
  * they return, is logged at ERROR (naming the propagator and the hand-off), and the work still runs:
@@ -50,8 +54,9 @@ import org.jspecify.annotations.Nullable;
  * called from any thread.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@link #install} happen-before a hand-off
- * that uses the installed propagator; actions in the handing thread prior to {@code capture()} happen-before
- * {@code restore()} of that capture.
+ * that uses the installed propagator, and a hand-off that the return of {@code install} happens-before uses
+ * that propagator (or one installed after it), unless it has been uninstalled; actions in the handing thread
+ * prior to {@code capture()} happen-before {@code restore()} of that capture.
  */
 @FunctionalInterface
 public interface ContextPropagator {
@@ -95,7 +100,9 @@ public interface ContextPropagator {
 
     /**
      * Installs {@code propagator} for every hand-off in this JVM from now on, replacing the one installed
-     * before (if any). A hand-off already under way may still use the previous one.
+     * before (if any). A hand-off already under way may still use the previous one. The first install in a
+     * JVM also discards the code compiled on the assumption that none was ever installed (see above);
+     * it does not block on other threads' locks, but that deoptimisation briefly pauses the JVM's threads.
      *
      * @param propagator the propagator
      * @return what uninstalls it
