@@ -6,12 +6,14 @@ import static io.microio.testing.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.microio.testing.ThreadKind;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Installing and uninstalling the JVM's propagator: the newest installation wins and stays. */
 @Timeout(10)
@@ -93,17 +97,20 @@ class ContextPropagatorInstallTest {
     @Test
     void carrierSentWhileInstalledIsUnwrappedAfterUninstall() throws Exception {
         Channel<String> channel = Channel.create();
-        List<Runnable> drains = new ArrayList<>(); // the actor's drain tasks, run here after the uninstall
+        Queue<Runnable> drains = new ConcurrentLinkedQueue<>(); // the actor's drain tasks, run here after the uninstall
         List<String> handled = new CopyOnWriteArrayList<>();
         Actor<String> actor = Actor.<String>builder(item -> handled.add(item + "@" + CONTEXT.get()))
                 .name("after-uninstall").executor(drains::add).build();
-        try (ContextPropagator.Installation installation = first.install()) {
+        ContextPropagator.Installation installation = first.install();
+        try {
             with("s", () -> {
                 for (String item : List.of("received", "drained", "async")) {
                     channel.send(item);
                 }
                 actor.submit("handled");
             });
+        } finally {
+            installation.close();
         }
         assertThat(first.captures.get()).as("each send captured: the items travel in carriers").isEqualTo(4);
         assertThat(ContextPropagator.installed()).isNull();
@@ -111,7 +118,7 @@ class ContextPropagatorInstallTest {
         Object received = channel.receive();
         List<String> drained = channel.drain(1);
         Object async = channel.receiveAsync().get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-        drains.forEach(Runnable::run);
+        runAll(drains);
 
         assertThat(received).isEqualTo("received");
         assertThat(drained).containsExactly("drained");
@@ -119,16 +126,25 @@ class ContextPropagatorInstallTest {
         assertThat(handled).containsExactly("handled@s");
         assertThat(CONTEXT.get()).isNull();
         actor.close();
-        drains.forEach(Runnable::run);
+        runAll(drains);
+        assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+    }
+
+    private static void runAll(Queue<Runnable> tasks) {
+        for (Runnable task; (task = tasks.poll()) != null; ) {
+            task.run();
+        }
     }
 
     /** A send on another thread that the return of install() happens-before (a latch) captures the sender's context. */
-    @Test
-    void sendRightAfterInstallOnAnotherThreadCaptures() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void sendRightAfterInstallOnAnotherThreadCaptures(ThreadKind kind) throws Exception {
         Channel<String> channel = Channel.create();
         CountDownLatch installed = new CountDownLatch(1);
         AtomicReference<Throwable> failed = new AtomicReference<>();
-        Thread sender = Thread.ofPlatform().name("sender-after-install").start(() -> {
+        Thread.Builder builder = kind == ThreadKind.VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform();
+        Thread sender = builder.name("sender-after-install").start(() -> {
             try {
                 if (installed.await(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)) {
                     with("sender", () -> channel.send("x"));
@@ -138,7 +154,8 @@ class ContextPropagatorInstallTest {
             }
         });
         CompletableFuture<String> seen = new CompletableFuture<>();
-        try (ContextPropagator.Installation installation = first.install()) {
+        ContextPropagator.Installation installation = first.install();
+        try {
             installed.countDown();
             assertThat(sender.join(LONG_DELAY)).isTrue();
             assertThat(failed.get()).isNull();
@@ -148,6 +165,8 @@ class ContextPropagatorInstallTest {
             assertThat(seen.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("x@sender");
             channel.close();
             bound.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+        } finally {
+            installation.close();
         }
     }
 
