@@ -160,8 +160,8 @@ class ContextPropagatorInstallTest {
             assertThat(sender.join(LONG_DELAY)).isTrue();
             assertThat(failed.get()).isNull();
             assertThat(first.captures.get()).isEqualTo(1);
-            CompletableFuture<Void> bound = channel.bind(Runnable::run, item -> seen.complete(item + "@" + CONTEXT.get()))
-                    .toCompletableFuture();
+            CompletableFuture<Void> bound = channel
+                    .bind(Runnable::run, item -> seen.complete(item + "@" + CONTEXT.get())).toCompletableFuture();
             assertThat(seen.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("x@sender");
             channel.close();
             bound.get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
