@@ -183,9 +183,10 @@ public sealed interface Channel<T> extends SendChannel<T>, ReceiveChannel<T> per
          * Sets whether a send captures the sending thread's context for an {@link Actor} that handles the
          * item (see {@link ContextPropagator}); {@code true} by default. With {@code true}, and a propagator
          * installed at the time of the send, {@code send} and {@code trySend} call its
-         * {@link ContextPropagator#capture() capture()} once per item; without an installed propagator a send
-         * costs one volatile read more. With {@code false} nothing is captured: for a channel whose messages
-         * are too many to pay one capture each. The receiving side never sees the context: {@code receive},
+         * {@link ContextPropagator#capture() capture()} once per item; with none installed a send costs nothing
+         * more if none was ever installed in the JVM, and one volatile read more after an uninstall. With
+         * {@code false} nothing is captured: for a channel whose messages are too many to pay one capture
+         * each. The receiving side never sees the context: {@code receive},
          * {@code poll}, {@code drain}, {@code receiveAsync}, the iterator and the {@code onUndelivered} hook
          * all get the bare item; only an actor's handler, and the handler given to
          * {@link ReceiveChannel#bind bind}, run with the sender's context restored.

@@ -37,8 +37,16 @@ final class ContextHandoff {
     }
 
     /**
-     * Captures the calling thread's context, if a propagator is installed: one volatile read and nothing
-     * else when none is.
+     * Whether a propagator was ever installed in this JVM (then carriers may exist). Until the first
+     * install, compiled code treats it as the constant {@code false}: the checks it guards cost nothing.
+     */
+    static boolean everInstalled() {
+        return InstalledPropagator.everInstalled();
+    }
+
+    /**
+     * Captures the calling thread's context, if a propagator is installed: nothing until a propagator was
+     * ever installed, then one volatile read and nothing else when none is.
      *
      * @param what the hand-off, for the log line, as "{@code what} {@code name}"
      * @return the capture, or {@code null} if none is installed or its capture failed (logged)
@@ -74,15 +82,18 @@ final class ContextHandoff {
         return null;
     }
 
-    /** The item a channel slot holds: {@code x} itself unless it is a carrier. */
+    /**
+     * The item a channel slot holds: {@code x} itself unless it is a carrier. No check at all until a
+     * propagator was ever installed (no carrier exists before); after that, also after an uninstall, always.
+     */
     @SuppressWarnings("unchecked")
     static <T> T unwrap(Object x) {
-        return x instanceof ContextHandoff h ? (T) Objects.requireNonNull(h.item) : (T) x;
+        return everInstalled() && x instanceof ContextHandoff h ? (T) Objects.requireNonNull(h.item) : (T) x;
     }
 
-    /** The carrier's capture, or {@code null} if {@code x} is a bare item. */
+    /** The carrier's capture, or {@code null} if {@code x} is a bare item (always, until the first install). */
     static @Nullable ContextHandoff of(@Nullable Object x) {
-        return x instanceof ContextHandoff h ? h : null;
+        return everInstalled() && x instanceof ContextHandoff h ? h : null;
     }
 
     /**

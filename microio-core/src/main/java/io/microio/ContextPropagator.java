@@ -36,12 +36,17 @@ import org.jspecify.annotations.Nullable;
  * capture per message would cost too much; an actor built with it restores nothing (and its default
  * mailbox captures nothing, but a mailbox given to it captures as that mailbox was built).
  *
- * <p>Without an installed propagator a hand-off costs one read of a volatile field, and allocates
- * nothing for the context. With one, a hand-off costs what the propagator's methods cost, plus one or
- * two small objects per item or task. A captured context is let go of when its hand-off is over: an item's
- * once the item is handled, taken or dropped; and what microio hands back (a {@link Task}, a
- * {@code submit} future, a {@code schedule} timer, a service) keeps none once its work has run, was
- * refused, or was cancelled (a cancelled {@code submit} future, until the loop reaches its task).
+ * <p>Until a propagator is installed for the first time in the JVM, the hand-offs cost nothing: the
+ * compiled code holds "never installed" as a constant, and checks neither for a propagator on the way in
+ * nor for a captured context on the way out. The first {@link #install} discards that compiled code
+ * (a one-time deoptimisation; the code is compiled again as it runs). From then on, with none installed
+ * (after its {@link Installation#close() uninstall}), a hand-off costs one read of a volatile field and a
+ * receive one type check, and allocates nothing for the context. With one installed, a hand-off costs
+ * what the propagator's methods cost, plus one or two small objects per item or task. A captured context
+ * is let go of when its hand-off is over: an item's once the item is handled, taken or dropped; and what
+ * microio hands back (a {@link Task}, a {@code submit} future, a {@code schedule} timer, a service) keeps
+ * none once its work has run, was refused, or was cancelled (a cancelled {@code submit} future, until the
+ * loop reaches its task).
  *
  * <p>A propagator must not block. What its methods throw, an {@link Error} included, or a {@code null}
  * they return, is logged at ERROR (naming the propagator and the hand-off), and the work still runs:
@@ -55,8 +60,9 @@ import org.jspecify.annotations.Nullable;
  * called from any thread.
  *
  * <p>Memory consistency effects: actions in a thread prior to {@link #install} happen-before a hand-off
- * that uses the installed propagator; actions in the handing thread prior to {@code capture()} happen-before
- * {@code restore()} of that capture.
+ * that uses the installed propagator, and a hand-off that the return of {@code install} happens-before uses
+ * that propagator (or one installed after it), unless it has been uninstalled; actions in the handing thread
+ * prior to {@code capture()} happen-before {@code restore()} of that capture.
  */
 @FunctionalInterface
 public interface ContextPropagator {
@@ -101,7 +107,9 @@ public interface ContextPropagator {
 
     /**
      * Installs {@code propagator} for every hand-off in this JVM from now on, replacing the one installed
-     * before (if any). A hand-off already under way may still use the previous one.
+     * before (if any). A hand-off already under way may still use the previous one. The first install in a
+     * JVM also discards the code compiled on the assumption that none was ever installed (see above);
+     * it does not block on other threads' locks, but that deoptimisation briefly pauses the JVM's threads.
      *
      * @param propagator the propagator
      * @return what uninstalls it

@@ -121,7 +121,8 @@ final class EventLoop implements Loop {
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        ContextHandoff context = task instanceof ContextHandoff.Dispatch ? null : ContextHandoff.capture(HANDOFF, name);
+        ContextHandoff context = ContextHandoff.everInstalled() && !(task instanceof ContextHandoff.Dispatch)
+                ? ContextHandoff.capture(HANDOFF, name) : null; // no type check either until a first install
         if (!offer(context == null ? task : new ContextTask(task, context, name))) {
             throw closed();
         }

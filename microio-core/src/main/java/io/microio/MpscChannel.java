@@ -119,13 +119,15 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * all.
      *
      * Context. A send on a channel built with propagateContext (the default) reads the installed
-     * ContextPropagator (one volatile read) and, if there is one, stores a ContextHandoff carrying the item
+     * ContextPropagator (one volatile read, and none until a propagator was ever installed: see
+     * InstalledPropagator) and, if there is one, stores a ContextHandoff carrying the item
      * and the sender's snapshot in the slot instead of the item: the queue itself does not know the
      * difference, so the orderings above are unchanged. Every way an item leaves the channel unwraps it
      * (itemOrThrow, drain, receiveAsync, the hook in undelivered, the bound handler); only
      * pollCarried, drainCarried and receiveAsyncCarried, for the actor's dispatcher and a priority
      * mailbox, hand the carrier on, and the actor unwraps it. A user type can never be a carrier: it is
-     * package-private.
+     * package-private. Until a propagator was ever installed the unwrapping checks nothing (no carrier
+     * can exist yet); after that it checks every item, also after an uninstall.
      *
      * Counters and the snapshot. With q = producerIndex >>> 1: sent = q + droppedAtEntry; dropped =
      * droppedAtEntry + droppedFromQueue; received = consumerIndex - droppedFromQueue; queued = q -

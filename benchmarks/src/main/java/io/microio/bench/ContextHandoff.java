@@ -25,7 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What a {@link ContextPropagator} costs at microio's hottest hand-offs. Each hand-off is measured three
  * ways, each in forks of its own (the propagator is the JVM's): {@code ours_<x>} with no propagator
- * installed (the cost every user pays: one volatile read), {@code installed_<x>} with a trivial
+ * ever installed in the fork (the cost every user without one pays: none, since compiled code holds
+ * "never installed" as a constant until a first install), {@code installed_<x>} with a trivial
  * {@code ThreadLocal} propagator installed (capture reads the thread-local, restore sets it and puts
  * back the previous value), and {@code installedOff_<x>} with that propagator installed but the channel
  * or actor built with {@code propagateContext(false)}. So {@code ours/side} is none/installed: below 1.00
