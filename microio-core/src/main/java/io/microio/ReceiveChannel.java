@@ -180,7 +180,9 @@ public interface ReceiveChannel<T> extends Iterable<T> {
      *
      * <p>Each handler call runs with the context its item's sender had when it sent it, restored around
      * that call only, if the sender captured one (see {@link ContextPropagator} and
-     * {@link Channel.Builder#propagateContext(boolean)}).
+     * {@link Channel.Builder#propagateContext(boolean)}). An executor that carries context to its tasks
+     * itself sets, around the binding's task, the context of whichever sender woke it: bind to a plain
+     * executor.
      *
      * <p>After binding, the channel is consumed only by the handler: the other receive operations throw
      * {@link IllegalStateException}.
