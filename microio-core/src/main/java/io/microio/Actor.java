@@ -120,11 +120,11 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Context.</b> Each handler call runs with the context (a logging MDC, the current span) that the
  * thread which submitted its item had when it submitted it, restored around that call only, on whichever
  * thread runs the handler, if a {@link ContextPropagator} is installed; see
- * {@link Builder#propagateContext(boolean)}. An item sent without a context runs its handler with none of
- * microio's restoring; but an executor that itself carries context to the tasks it runs (Micrometer's
- * {@code ContextExecutorService}, a Spring executor with a {@code ContextPropagatingTaskDecorator}) sets,
- * around the actor's whole drain task, the context of whichever thread woke the actor, and microio cannot
- * see through that: give an actor a plain executor.
+ * {@link Builder#propagateContext(boolean)}. An executor that itself carries context to the tasks it runs
+ * (Micrometer's {@code ContextExecutorService}, a Spring executor with a
+ * {@code ContextPropagatingTaskDecorator}) sets the context of whichever thread woke the actor around the
+ * actor's whole drain task, which microio cannot see into: an item sent without a context then runs with
+ * the waking thread's. Give an actor a plain executor.
  *
  * <p>Thread safety: {@link #submit(Object)}, {@link #close()}, {@link #fail(Throwable)}, the queries,
  * {@link #termination()} and {@link #awaitTermination(Duration)} may be called from any thread at any
