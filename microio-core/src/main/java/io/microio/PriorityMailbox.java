@@ -49,7 +49,8 @@ import org.jspecify.annotations.Nullable;
  * the mailbox is closed, the stream ends for the receiver once nothing above the floor is left; items
  * still parked stay in the mailbox ({@link #held()}) for {@code drain}. If the actor it feeds ends
  * abnormally (see {@link Actor}), every item it holds goes to the {@code onUndelivered} hook instead,
- * with the items still queued in the channel.
+ * with the items still queued in the channel; if a {@code drain} on another thread is taking items at
+ * that moment, the items it does not return go to the hook on that thread, before it returns.
  *
  * <p><b>The gate and the priority function</b> run on the receiving thread (an actor's dispatcher) while
  * it takes items, once per item, in arrival order. They must be quick, must not block, and must not
@@ -85,6 +86,12 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
      * never throws: it sets `wakeRequested` and tries once more; a holder, after clearing `receiver`,
      * reads `wakeRequested` and wakes the dispatcher. Both sides write one volatile and then read the
      * other, so at least one sees the other: the dispatcher is never left asleep with work to do.
+     *
+     * Abandonment (the actor ended abnormally) is the same handshake: `abandon` sets `abandoned` and then
+     * tries the guard; a holder, after clearing `receiver`, reads `abandoned` and, if set, takes the
+     * guard once more to move what the heap holds to the hook (calling the hook after leaving). So either
+     * `abandon` gets the guard, or the holder it failed against sees the flag: no item stays held. A
+     * receiver that takes the guard later finds the channel cancelled and discards again when it leaves.
      *
      * The floor. `floor` is an immutable snapshot in a volatile field, a new object for every change, so a
      * change shows by identity. A receiver that finds nothing above the floor records the floor it judged
@@ -137,6 +144,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
     private volatile Floor floor = new Floor(false, 0);
     private volatile @Nullable Thread receiver;
     private volatile boolean wakeRequested;
+    private volatile boolean abandoned; // the actor ended abnormally: the heap goes to the hook; final state
     private volatile @Nullable Runnable actorWakeup;
     private volatile int held;
 
@@ -303,7 +311,9 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
      * included. Never blocks. Allowed while the mailbox feeds an actor, from the actor's handler or after
      * the actor ended. The end of the stream is reported as by {@link Mailbox#drain(int)}: only a failure,
      * once nothing is left in the mailbox (parked items included), by throwing
-     * {@link BrokenResourceException}.
+     * {@link BrokenResourceException}. If the actor the mailbox feeds ends abnormally while this runs on
+     * another thread, the items this does not return go to the {@code onUndelivered} hook, on this thread,
+     * before it returns.
      *
      * @param max the most items to return
      * @return the items, possibly none; a new, modifiable list
@@ -349,22 +359,10 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
 
     @Override
     void abandon() {
-        List<T> taken = List.of();
-        if (tryEnter()) { // else a receive on another thread holds them: it hands them out or leaves them held
-            try {
-                foldPending();
-                taken = new ArrayList<>(heap.size());
-                for (Entry<T> e; (e = heap.poll()) != null; ) {
-                    taken.add(e.item());
-                }
-                held = 0;
-            } finally {
-                exit();
-            }
-        }
-        for (T item : taken) {
-            undelivered(item);
-        }
+        abandoned = true;
+        if (tryEnter()) {
+            exit(); // sees `abandoned`: hands what the heap holds to the hook
+        } // else a drain on another thread holds the guard: its exit() does that
         channel.cancel();
     }
 
@@ -486,12 +484,39 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
 
     private void exit() {
         receiver = null;
-        if (wakeRequested) { // after the write: see the design comment
+        if (abandoned) { // after the write: see the design comment
+            discardHeld();
+        }
+        if (wakeRequested) { // after the last write of `receiver`: see the design comment
             wakeRequested = false;
             Runnable w = actorWakeup;
             if (w != null) {
                 w.run();
             }
+        }
+    }
+
+    /**
+     * The actor ended abnormally: hands every item the mailbox holds to the hook, on this thread, outside
+     * the guard. If another thread holds the guard, does nothing: that thread does it when it leaves.
+     */
+    private void discardHeld() {
+        if (!tryEnter()) {
+            return;
+        }
+        List<T> taken;
+        try {
+            foldPending();
+            taken = new ArrayList<>(heap.size());
+            for (Entry<T> e; (e = heap.poll()) != null; ) {
+                taken.add(e.item());
+            }
+            held = 0;
+        } finally {
+            receiver = null; // not exit(): whoever takes the guard after this discards at its own exit
+        }
+        for (T item : taken) {
+            undelivered(item);
         }
     }
 
@@ -569,7 +594,9 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
         /**
          * Sets a hook for items that will never be handed out: dropped late or by the overflow policy,
          * discarded when the actor it fed ended abnormally, or dropped because the gate or the priority
-         * function threw. See {@link Mailbox.Builder#onUndelivered(Consumer)}.
+         * function threw. Items discarded at an abnormal end go to it on the actor's dispatcher, or, if a
+         * {@code drain} on another thread was taking items at that moment, on that thread as the drain
+         * returns. See {@link Mailbox.Builder#onUndelivered(Consumer)}.
          *
          * @param hook what to do with an undelivered item
          * @return this builder

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.testing.ConcurrentHarness;
 import io.microio.testing.LogCapture;
+import io.microio.testing.ThreadKind;
 import io.microio.testing.TrackingThreadFactory;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The contract every actor keeps, whichever way it runs: subclassed once per way (a thread calling
@@ -635,6 +638,67 @@ abstract class ActorConformanceTest {
         assertThat(undelivered).containsExactly(2, 1);
         assertThat(box.held()).isZero();
         assertThat(actor.submit(7)).isFalse();
+    }
+
+    /**
+     * When the actor fails while a drain on another thread holds the priority mailbox's items, every item
+     * is either returned by that drain or handed to the hook, once; none stays held. Handlers on platform
+     * and on virtual threads.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void failingActorHandsItemsHeldByARacingDrainToTheHook(ThreadKind kind) throws Exception {
+        TrackingThreadFactory factory = TrackingThreadFactory.of(kind, "item-");
+        int failer = 1000;
+        int drainer = 999;
+        int slow = 0; // the gate blocks on it, inside the receiver guard, until the actor has failed
+        List<Integer> items = List.of(1, 2, 3, 4, 5, slow);
+        CountDownLatch inGate = new CountDownLatch(1);
+        CountDownLatch leaveGate = new CountDownLatch(1);
+        List<Integer> undelivered = Collections.synchronizedList(new ArrayList<>());
+        PriorityMailbox<Integer> box = PriorityMailbox.<Integer>builder(i -> i)
+                .gate(i -> {
+                    if (i == slow) {
+                        inGate.countDown();
+                        try {
+                            leaveGate.await(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+                        } catch (InterruptedException e) {
+                            // the failing actor cancelled this handler, after abandoning the mailbox
+                        }
+                    }
+                    return true;
+                })
+                .onUndelivered(undelivered::add)
+                .build();
+        box.submit(failer); // handled first; releases, then fails while the drainer is in the gate
+        box.submit(drainer);
+        List<Integer> drained = Collections.synchronizedList(new ArrayList<>());
+        IllegalStateException boom = new IllegalStateException("failer");
+        try (LogCapture log = LogCapture.of(Actor.class.getName()).quiet()) {
+            Actor<Integer> actor = start(Actor.<Integer>concurrentBuilder((i, release) -> {
+                if (i == failer) {
+                    release.release();
+                    waitFor(inGate);
+                    throw boom;
+                }
+                // the drainer keeps the baton: the dispatcher takes nothing more, so this drain pulls them
+                items.forEach(box::submit);
+                drained.addAll(box.drain(1));
+            }).mailbox(box).threadFactory(factory));
+            assertThat(waitFor(inGate)).isTrue();
+            await().until(box::isClosed); // abandoned, while the drain holds the receiver guard
+            leaveGate.countDown();
+            assertThatThrownBy(() -> join(actor)).isInstanceOf(CompletionException.class).hasCause(boom);
+        }
+        assertThat(drained).containsExactly(5);
+        List<Integer> all = new ArrayList<>(drained);
+        all.addAll(undelivered);
+        assertThat(all).as("drained %s, undelivered %s, held %s", drained, undelivered, box.held())
+                .containsExactlyInAnyOrderElementsOf(items);
+        assertThat(box.held()).isZero();
+        for (Thread t : factory.threads()) {
+            assertThat(t.join(LONG_DELAY)).isTrue();
+        }
     }
 
     /** The gate consumes items on their way to the actor, seeing them in arrival order. */
