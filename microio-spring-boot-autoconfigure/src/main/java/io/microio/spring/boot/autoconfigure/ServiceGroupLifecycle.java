@@ -37,7 +37,8 @@ import org.springframework.context.SmartLifecycle;
  * with the service's own exception as the cause, which fails the application startup.
  *
  * <p><b>Stop.</b> {@link #stop(Runnable)} returns at once. It cancels the regions running in every
- * {@link ScopeGroup} bean and latches each one not latched yet (so that regions entered from then on start
+ * {@link ScopeGroup} bean of the context (not those of a parent context, which runs on) and latches each
+ * one not latched yet (so that regions entered from then on start
  * cancelled, until a start of the context lifts that latch; a latch set before, by the application, say,
  * stays, with its reason), asks the services to stop in reverse order, and
  * on a thread of its own waits for them within the shutdown budget ({@code microio.shutdown.timeout},

@@ -126,6 +126,21 @@ class ContextStopStartTests {
     }
 
     /**
+     * A child context's stop leaves the {@code ScopeGroup} beans of its parent, which keeps running, alone:
+     * neither latched nor its running regions cancelled.
+     */
+    @Test
+    void childContextWhenStoppedShouldNotLatchTheParentsScopeGroups() {
+        new ApplicationContextRunner().withUserConfiguration(Scopes.class).run(parent ->
+                contextRunner.withParent(parent).withUserConfiguration(Bodies.class).run(child -> {
+                    ScopeGroup jobs = parent.getBean(ScopeGroup.class);
+                    child.stop();
+                    assertThat(jobs.isLatched()).as("the parent's group latched by the child's stop").isFalse();
+                    assertThat(jobs.run(() -> {}).isCancelled()).isFalse();
+                }));
+    }
+
+    /**
      * A {@code ServiceThread} bean cannot start twice: the second start fails with a message naming the
      * bean, the service and what to do, and the context can still be closed.
      */
