@@ -130,8 +130,9 @@ public class MicroioProperties implements Validator {
         private Duration timeout = Duration.ofSeconds(30);
 
         /**
-         * Whether to latch every ScopeGroup bean when shutdown begins, so that regions entered from
-         * then on start cancelled and regions in flight are cancelled.
+         * Whether to latch every ScopeGroup bean of the context (not those of a parent context) when
+         * shutdown begins, so that regions entered from then on start cancelled and regions in flight are
+         * cancelled.
          */
         private boolean latchScopeGroups = true;
 

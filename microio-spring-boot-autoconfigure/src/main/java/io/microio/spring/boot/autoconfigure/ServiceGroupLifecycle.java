@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import org.apache.commons.logging.Log;
@@ -34,8 +36,11 @@ import org.springframework.context.SmartLifecycle;
  * the group stops the others and {@code start} throws a {@link MicroioStartupException} naming it,
  * with the service's own exception as the cause, which fails the application startup.
  *
- * <p><b>Stop.</b> {@link #stop(Runnable)} returns at once. It latches every {@link ScopeGroup} bean (so
- * that regions entered from then on start cancelled, until a start of the context lifts it), asks the services to stop in reverse order, and
+ * <p><b>Stop.</b> {@link #stop(Runnable)} returns at once. It cancels the regions running in every
+ * {@link ScopeGroup} bean of the context (not those of a parent context, which runs on) and latches each
+ * one not latched yet (so that regions entered from then on start
+ * cancelled, until a start of the context lifts that latch; a latch set before, by the application, say,
+ * stays, with its reason), asks the services to stop in reverse order, and
  * on a thread of its own waits for them within the shutdown budget ({@code microio.shutdown.timeout},
  * kept within {@code spring.lifecycle.timeout-per-shutdown-phase}); each service still running then is
  * logged with its stack. Unless the JVM is exiting (the context closes without a JVM exit, as by
@@ -85,6 +90,9 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     /** The shortest wait between two reports of services of a failed run that are still running. */
     private static final Duration MIN_RESTART_WAIT = Duration.ofMillis(100);
 
+    /** Why a stop cancels the services and the regions of the ScopeGroup beans; the reason of its latch. */
+    private static final String STOP_REASON = "the application context is stopping";
+
     /*
      * A run is one pass from start() to stop(). Within a run the ServiceGroup may be replaced by
      * restarts; run, run.group and run.restarter change only under `lock`, and are volatile so that the
@@ -99,6 +107,9 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     private @Nullable Thread stopper; // guarded by lock: waits for the latest stop, then runs its callback
     private volatile @Nullable Run run;
     private int runs; // guarded by lock
+    // the ScopeGroup beans that the latest stop latched (those latched before, by the application, say, it
+    // did not): the next start lifts these latches and no other
+    private final Set<ScopeGroup> latchedByStop = ConcurrentHashMap.newKeySet();
 
     ServiceGroupLifecycle(String name, List<GroupMember> members, Settings settings) {
         this.name = Objects.requireNonNull(name, "name");
@@ -221,8 +232,10 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
 
     /**
      * Starts the services and waits until each has started, within {@code microio.startup.timeout}.
-     * Blocks. Does nothing if the group is running. A start after a stop first lifts the latch that the
-     * stop put on every {@link ScopeGroup} bean, so that the regions entered from then on start uncancelled.
+     * Blocks. Does nothing if the group is running. A start after a stop first lifts the latches that the
+     * stop put on {@link ScopeGroup} beans, so that the regions entered from then on start uncancelled; it
+     * leaves alone a latch the stop did not put (one set before the stop, or set again since for another
+     * reason).
      *
      * @throws MicroioStartupException if a service failed or did not start in time (the other services
      *     have been stopped by then), or if services of the previous run, stopped with the context, are
@@ -248,7 +261,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
             again = runs > 1;
         }
         if (again) {
-            clearScopeGroups(); // latched by the stop of the previous run
+            clearScopeGroups(STOP_REASON); // latched by the stop of the previous run
         }
         ServiceGroup group = r.group;
         if (group != null) {
@@ -334,7 +347,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     }
 
     private @Nullable Thread stopAsync(Runnable callback) {
-        String reason = "the application context is stopping";
+        String reason = STOP_REASON;
         Run r;
         ServiceGroup group;
         Thread restarter;
@@ -477,15 +490,23 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         }
     }
 
-    private void clearScopeGroups() {
+    /** Lifts the latches the stop put, unless latched again since for another reason. */
+    private void clearScopeGroups(String reason) {
         for (ScopeGroup scopes : settings.scopeGroups().get()) {
-            scopes.clear();
+            if (latchedByStop.remove(scopes) && reason.equals(scopes.latchReason().orElse(null))) {
+                scopes.clear();
+            }
         }
     }
 
+    /** Latches the ScopeGroup beans not latched yet; cancels the running regions of every one. */
     private void latchScopeGroups(String reason) {
         for (ScopeGroup scopes : settings.scopeGroups().get()) {
-            int cancelled = scopes.cancel(reason, true);
+            boolean latch = !scopes.isLatched(); // a latch set before (the application's) stays as it is
+            if (latch) {
+                latchedByStop.add(scopes);
+            }
+            int cancelled = scopes.cancel(reason, latch);
             if (cancelled > 0 && logger.isDebugEnabled()) {
                 logger.debug("cancelled " + cancelled + " regions of " + scopes);
             }

@@ -197,7 +197,8 @@ final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor
                 .bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
                 .orElse(DEFAULT_PHASE_TIMEOUT);
         Supplier<Collection<ScopeGroup>> scopeGroups = properties.getShutdown().isLatchScopeGroups()
-                ? () -> factory.getBeanProvider(ScopeGroup.class).stream().toList()
+                // this context's own: a parent context's, which runs on, stays open when a child stops
+                ? () -> List.copyOf(factory.getBeansOfType(ScopeGroup.class).values())
                 : List::of;
         MicroioProperties.Restart restart = properties.getRestart();
         return new ServiceGroupLifecycle.Settings(

@@ -108,6 +108,39 @@ class ContextStopStartTests {
     }
 
     /**
+     * A latch the application put on a {@code ScopeGroup} bean itself, before the stop, outlives a stop and
+     * a start: the start lifts only the latch its stop put, and the application's reason stays.
+     */
+    @Test
+    void contextWhenStoppedAndStartedAgainShouldKeepTheLatchTheApplicationSet() {
+        contextRunner.withUserConfiguration(Bodies.class, Scopes.class).run(context -> {
+            ScopeGroup jobs = context.getBean(ScopeGroup.class);
+            jobs.cancel("maintenance", true);
+            context.stop();
+            context.start();
+
+            assertThat(jobs.isLatched()).as("latched after the start").isTrue();
+            assertThat(jobs.latchReason()).contains("maintenance");
+            assertThat(jobs.run(() -> {}).isCancelled()).isTrue();
+        });
+    }
+
+    /**
+     * A child context's stop leaves the {@code ScopeGroup} beans of its parent, which keeps running, alone:
+     * neither latched nor its running regions cancelled.
+     */
+    @Test
+    void childContextWhenStoppedShouldNotLatchTheParentsScopeGroups() {
+        new ApplicationContextRunner().withUserConfiguration(Scopes.class).run(parent ->
+                contextRunner.withParent(parent).withUserConfiguration(Bodies.class).run(child -> {
+                    ScopeGroup jobs = parent.getBean(ScopeGroup.class);
+                    child.stop();
+                    assertThat(jobs.isLatched()).as("the parent's group latched by the child's stop").isFalse();
+                    assertThat(jobs.run(() -> {}).isCancelled()).isFalse();
+                }));
+    }
+
+    /**
      * A {@code ServiceThread} bean cannot start twice: the second start fails with a message naming the
      * bean, the service and what to do, and the context can still be closed.
      */

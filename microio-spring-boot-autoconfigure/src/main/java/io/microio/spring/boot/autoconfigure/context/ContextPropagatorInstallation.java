@@ -55,7 +55,8 @@ public final class ContextPropagatorInstallation implements InitializingBean, Di
 
     /**
      * Uninstalls the propagator, if it is still installed, and installs the one of the newest context still
-     * open in its place; does nothing if a newer context's propagator is installed.
+     * open in its place; does nothing if a newer context's propagator is installed, or an installation made
+     * since by something else (of this very propagator object, even) is.
      */
     @Override
     public void destroy() {
@@ -68,9 +69,12 @@ public final class ContextPropagatorInstallation implements InitializingBean, Di
             if (index != open.size()) {
                 return; // a newer context's propagator replaced this one, and stays
             }
-            boolean ours = ContextPropagator.installed() == this.propagator;
+            // Ours if our close uninstalls it: an installation made since (of the same propagator object,
+            // even) stays installed through our close, and is left alone.
+            boolean installedBefore = ContextPropagator.installed() != null;
             this.installation.close();
             this.installation = () -> {};
+            boolean ours = installedBefore && ContextPropagator.installed() == null;
             if (ours && !open.isEmpty()) {
                 ContextPropagatorInstallation previous = open.getLast();
                 previous.installation = ContextPropagator.install(previous.propagator);

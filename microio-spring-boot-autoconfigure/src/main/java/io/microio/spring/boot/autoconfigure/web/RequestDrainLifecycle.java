@@ -5,6 +5,7 @@ import io.microio.TimeSource;
 import io.microio.WorkTracker;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -57,6 +58,9 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
     private final Object lock = new Object();
     private boolean running; // guarded by lock
     private TimeSource.@Nullable Timer timer; // guarded by lock
+    // guarded by lock: set while the timer thread cancels the group, after it saw the lifecycle stopped; a
+    // start waits for it to count down before it lifts the latch, which must come after the drain's
+    private @Nullable CountDownLatch draining;
 
     /**
      * @param scopes the requests' scope group
@@ -108,10 +112,16 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
         return new Reopening();
     }
 
-    /** Lifts the latch of an earlier stop, and disarms its drain: requests entered from now on are not cancelled. */
+    /**
+     * Lifts the latch of an earlier stop, and disarms its drain: requests entered from now on are not
+     * cancelled. If the drain's deadline passed just before, and the timer thread is cancelling the
+     * requests of the earlier run, waits for it to finish (it never blocks), so that its latch cannot
+     * come after this start's lift.
+     */
     @Override
     public void start() {
         TimeSource.Timer earlier;
+        CountDownLatch cancelling;
         synchronized (lock) {
             if (running) {
                 return;
@@ -119,11 +129,30 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
             running = true;
             earlier = timer;
             timer = null;
+            cancelling = draining;
         }
         if (earlier != null) {
             earlier.cancel();
         }
+        if (cancelling != null) {
+            awaitUninterruptibly(cancelling);
+        }
         scopes.clear();
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the drain's cancel never blocks: finish waiting for it
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Arms the drain's deadline and returns at once. Never blocks. */
@@ -172,13 +201,23 @@ final class RequestDrainLifecycle implements SmartLifecycle, DisposableBean {
 
     /** On the timer thread: cancels and latches the group. Never blocks. */
     private void drainTimedOut() {
+        CountDownLatch cancelling = new CountDownLatch(1);
         synchronized (lock) {
             timer = null;
             if (running) {
                 return; // started again meanwhile (a context stopped and started): that run's requests stay
             }
+            draining = cancelling; // a start from now on lifts the latch only after this cancel has set it
         }
-        int cancelled = scopes.cancel(REASON, true);
+        int cancelled;
+        try {
+            cancelled = scopes.cancel(REASON, true);
+        } finally {
+            synchronized (lock) {
+                draining = null;
+            }
+            cancelling.countDown();
+        }
         if (cancelled > 0) {
             logger.warn("microio: cancelled " + cancelled + (cancelled == 1 ? " HTTP request" : " HTTP requests")
                     + " still running " + format(drainTimeout) + " after the shutdown began"

@@ -120,6 +120,22 @@ class MicroioContextPropagationAutoConfigurationTests {
         }));
     }
 
+    /**
+     * An installation made outside any context, of the very propagator object the newest context installed,
+     * is left alone when that context closes: the older context's propagator does not replace it.
+     */
+    @Test
+    void propagationWhenSamePropagatorInstalledOutsideAnyContextShouldNotBeReplacedWhenContextCloses() {
+        contextRunner.run(first -> contextRunner.withUserConfiguration(OwnPropagator.class).run(second -> {
+            ContextPropagator own = (ContextPropagator) second.getBean("ownPropagator");
+            try (ContextPropagator.Installation installation = ContextPropagator.install(own)) {
+                second.close();
+                assertThat(ContextPropagator.installed()).as("installed after the newest context closed")
+                        .isSameAs(own);
+            }
+        }));
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnPropagator {
 

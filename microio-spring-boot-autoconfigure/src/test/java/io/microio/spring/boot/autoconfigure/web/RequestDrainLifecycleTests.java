@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -137,6 +139,59 @@ class RequestDrainLifecycleTests {
         drain.start();
         assertThat(scopes.isLatched()).isFalse();
         assertThat(scopes.call(() -> "served")).contains("served");
+    }
+
+    /**
+     * A drain deadline passing while the context starts again never latches the restarted run's requests:
+     * after the start and the timer have both run, the group is not latched (20,000 rounds, the start
+     * swept across the timer's run).
+     */
+    @Test
+    void drainWhenDeadlinePassesWhileStartingAgainShouldNotLatchTheRestartedRequests() throws Exception {
+        int rounds = 20_000;
+        AtomicInteger go = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        AtomicInteger latchedAfterStart = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread timer = Thread.ofPlatform().name("drain-timer").start(() -> {
+            try {
+                for (int round = 1; round <= rounds; round++) {
+                    while (go.get() < round) {
+                        Thread.onSpinWait();
+                    }
+                    clock.advance(DRAIN);
+                    done.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        });
+        try {
+            for (int round = 1; round <= rounds && failure.get() == null; round++) {
+                drain.start();
+                drain.stop();
+                go.set(round);
+                for (int spin = round % 64; spin > 0; spin--) { // sweeps the start across the timer's run
+                    Thread.onSpinWait();
+                }
+                drain.start();
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (done.get() < round) {
+                    assertThat(System.nanoTime() - deadline).as("the timer thread is stuck").isNegative();
+                    Thread.onSpinWait();
+                }
+                if (scopes.isLatched()) {
+                    latchedAfterStart.incrementAndGet();
+                    scopes.clear();
+                }
+            }
+        } finally {
+            go.set(Integer.MAX_VALUE);
+            timer.join(WAIT.toMillis());
+        }
+        assertThat(timer.isAlive()).isFalse();
+        assertThat(failure.get()).isNull();
+        assertThat(latchedAfterStart.get()).as("rounds that left the restarted group latched").isZero();
     }
 
     /** A stop of a lifecycle that is not running arms nothing. */
