@@ -48,8 +48,8 @@ public final class ContextPropagatorInstallation implements InitializingBean, Di
     @Override
     public void afterPropertiesSet() {
         synchronized (open) {
-            open.add(this);
             this.installation = ContextPropagator.install(this.propagator);
+            open.add(this); // only once installed: an install that threw leaves no entry behind
         }
     }
 
