@@ -12,7 +12,6 @@ import io.microio.ServiceState.Phase;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +20,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Supplier;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -101,7 +99,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     private final String name;
     private final List<GroupMember> members;
     private final boolean renewable; // every member can make a fresh service: the group can be restarted
-    private final Settings settings;
+    private final ServiceGroupSettings settings;
     private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private @Nullable Thread stopper; // guarded by lock: waits for the latest stop, then runs its callback
@@ -111,7 +109,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     // did not): the next start lifts these latches and no other
     private final Set<ScopeGroup> latchedByStop = ConcurrentHashMap.newKeySet();
 
-    ServiceGroupLifecycle(String name, List<GroupMember> members, Settings settings) {
+    ServiceGroupLifecycle(String name, List<GroupMember> members, ServiceGroupSettings settings) {
         this.name = Objects.requireNonNull(name, "name");
         this.members = List.copyOf(members);
         this.renewable = this.members.stream().allMatch(GroupMember::renewable);
@@ -659,7 +657,7 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     }
 
     private void restartUntilRunning(Run r, ServiceGroup failed) throws InterruptedException {
-        Restart restart = settings.restart();
+        ServiceGroupSettings.Restart restart = settings.restart();
         Duration backoff = restart.initialBackoff();
         ServiceGroup previous = failed;
         while (true) {
@@ -778,36 +776,5 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
         volatile boolean started;
         volatile boolean restartAbandoned; // the restarter ended on an error: no restart is left; written under lock
         volatile int restarts; // written under lock
-    }
-
-    /**
-     * What a group needs to know from the configuration.
-     *
-     * @param startupTimeout how long a start may take
-     * @param shutdownBudget how long a stop may take
-     * @param scopeGroups the scope groups to latch when the group stops
-     * @param restart whether and how a failed group is started again
-     * @param daemonThreads whether the services made from {@code ServiceThread.Body} beans run on daemon
-     *     platform threads
-     */
-    record Settings(Duration startupTimeout, Duration shutdownBudget,
-            Supplier<Collection<ScopeGroup>> scopeGroups, Restart restart, boolean daemonThreads) {
-
-        /** Settings whose services run on non-daemon threads, the default. */
-        Settings(Duration startupTimeout, Duration shutdownBudget, Supplier<Collection<ScopeGroup>> scopeGroups,
-                Restart restart) {
-            this(startupTimeout, shutdownBudget, scopeGroups, restart, false);
-        }
-    }
-
-    /**
-     * Whether and how a failed group is started again.
-     *
-     * @param enabled whether to restart at all
-     * @param initialBackoff the wait before the first attempt
-     * @param maxBackoff the longest wait between attempts
-     */
-    record Restart(boolean enabled, Duration initialBackoff, Duration maxBackoff) {
-        static final Restart DISABLED = new Restart(false, Duration.ofSeconds(1), Duration.ofMinutes(1));
     }
 }

@@ -190,7 +190,7 @@ final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor
         }
     }
 
-    private static ServiceGroupLifecycle.Settings settings(ConfigurableListableBeanFactory factory) {
+    private static ServiceGroupSettings settings(ConfigurableListableBeanFactory factory) {
         MicroioProperties properties = factory.getBean(MicroioProperties.class);
         Environment environment = factory.getBean(Environment.class);
         Duration phaseTimeout = Binder.get(environment)
@@ -201,11 +201,11 @@ final class ServiceGroupRegistrar implements BeanDefinitionRegistryPostProcessor
                 ? () -> List.copyOf(factory.getBeansOfType(ScopeGroup.class).values())
                 : List::of;
         MicroioProperties.Restart restart = properties.getRestart();
-        return new ServiceGroupLifecycle.Settings(
+        return new ServiceGroupSettings(
                 properties.getStartup().getTimeout(),
                 shutdownBudget(properties.getShutdown().getTimeout(), phaseTimeout),
                 scopeGroups,
-                new ServiceGroupLifecycle.Restart(restart.isEnabled(), restart.getInitialBackoff(),
+                new ServiceGroupSettings.Restart(restart.isEnabled(), restart.getInitialBackoff(),
                         restart.getMaxBackoff()),
                 properties.getService().isDaemon());
     }

@@ -106,8 +106,8 @@ class AvailabilityUpdateRaceTests {
      * look-up: a look-up is told from the next by the line of the updater's {@code update} it comes from).
      */
     static final class Probe {
-        private static final ServiceGroupLifecycle.Settings SETTINGS = new ServiceGroupLifecycle.Settings(
-                Duration.ofSeconds(5), Duration.ofSeconds(5), List::of, ServiceGroupLifecycle.Restart.DISABLED);
+        private static final ServiceGroupSettings SETTINGS = new ServiceGroupSettings(
+                Duration.ofSeconds(5), Duration.ofSeconds(5), List::of, ServiceGroupSettings.Restart.DISABLED);
 
         private final List<ServiceGroupLifecycle> madeBeforeArming = new CopyOnWriteArrayList<>();
         private final CountDownLatch held = new CountDownLatch(1);

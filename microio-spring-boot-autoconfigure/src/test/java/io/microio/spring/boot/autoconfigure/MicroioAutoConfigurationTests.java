@@ -29,8 +29,8 @@ class MicroioAutoConfigurationTests {
     /** A bean with a group's name takes the place of the group the registrar would add. */
     @Test
     void groupWhenUserDefinesBeanWithItsNameShouldBackOff() {
-        ServiceGroupLifecycle own = new ServiceGroupLifecycle("default", List.of(), new ServiceGroupLifecycle.Settings(
-                Duration.ofSeconds(1), Duration.ofSeconds(1), List::of, ServiceGroupLifecycle.Restart.DISABLED));
+        ServiceGroupLifecycle own = new ServiceGroupLifecycle("default", List.of(), new ServiceGroupSettings(
+                Duration.ofSeconds(1), Duration.ofSeconds(1), List::of, ServiceGroupSettings.Restart.DISABLED));
         contextRunner.withBean("microioServiceGroup.default", ServiceGroupLifecycle.class, () -> own)
                 .run(context -> {
                     assertThat(context).hasSingleBean(ServiceGroupLifecycle.class);
