@@ -1,15 +1,15 @@
 package io.microio;
 
-import static io.microio.testing.Awaits.await;
-import static io.microio.testing.Delays.LONG_DELAY;
-import static io.microio.testing.Delays.SHORT_DELAY;
+import static io.microio.test.Awaits.await;
+import static io.microio.test.Delays.LONG_DELAY;
+import static io.microio.test.Delays.SHORT_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.microio.testing.ConcurrentHarness;
+import io.microio.test.ConcurrentHarness;
 import io.microio.testing.LogCapture;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;

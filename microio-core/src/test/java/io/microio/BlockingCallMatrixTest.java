@@ -1,14 +1,14 @@
 package io.microio;
 
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
-import io.microio.testing.Awaits;
-import io.microio.testing.Delays;
+import io.microio.test.Awaits;
+import io.microio.test.Delays;
 import io.microio.testing.LogCapture;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;

@@ -1,6 +1,6 @@
 package io.microio;
 
-import static io.microio.testing.Delays.SHORT_DELAY;
+import static io.microio.test.Delays.SHORT_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,9 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import io.microio.testing.LogCapture;
-import io.microio.testing.ConcurrentHarness;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.Worker;
+import io.microio.test.ConcurrentHarness;
+import io.microio.test.ThreadKind;
+import io.microio.test.Worker;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;

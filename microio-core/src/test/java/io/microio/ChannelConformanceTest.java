@@ -1,8 +1,8 @@
 package io.microio;
 
-import static io.microio.testing.Awaits.await;
-import static io.microio.testing.Delays.LONG_DELAY;
-import static io.microio.testing.Delays.SHORT_DELAY;
+import static io.microio.test.Awaits.await;
+import static io.microio.test.Delays.LONG_DELAY;
+import static io.microio.test.Delays.SHORT_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,11 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import io.microio.testing.ConcurrentHarness;
+import io.microio.test.ConcurrentHarness;
 import io.microio.testing.LogCapture;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
-import io.microio.testing.Worker;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
+import io.microio.test.Worker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

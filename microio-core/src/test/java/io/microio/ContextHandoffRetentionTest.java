@@ -1,7 +1,7 @@
 package io.microio;
 
 import static io.microio.ThreadLocalPropagator.CONTEXT;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -2,12 +2,12 @@ package io.microio;
 
 import static io.microio.ThreadLocalPropagator.CONTEXT;
 import static io.microio.ThreadLocalPropagator.with;
-import static io.microio.testing.Awaits.await;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Awaits.await;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -2,11 +2,11 @@ package io.microio;
 
 import static io.microio.ThreadLocalPropagator.CONTEXT;
 import static io.microio.ThreadLocalPropagator.with;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microio.testing.LogCapture;
-import io.microio.testing.ThreadKind;
+import io.microio.test.ThreadKind;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -2,11 +2,11 @@ package io.microio;
 
 import static io.microio.ThreadLocalPropagator.CONTEXT;
 import static io.microio.ThreadLocalPropagator.with;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.microio.testing.ThreadKind;
+import io.microio.test.ThreadKind;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,7 +109,7 @@ class ContextPropagatorInstallTest {
                 handled.incrementAndGet();
             }).executor(pool).build();
             java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
-            io.microio.testing.ConcurrentHarness.run(3, who -> {
+            io.microio.test.ConcurrentHarness.run(3, who -> {
                 if (who == 2) {
                     while (sending.get()) {
                         (who % 2 == 0 ? first : second).install().close();
@@ -132,7 +132,7 @@ class ContextPropagatorInstallTest {
             });
             ContextPropagator.install(first).close(); // leave none installed: a newer installation closes last
             actor.close();
-            assertThat(actor.awaitTermination(io.microio.testing.Delays.LONG_DELAY)).isTrue();
+            assertThat(actor.awaitTermination(io.microio.test.Delays.LONG_DELAY)).isTrue();
             assertThat(handled).hasValue(items);
             assertThat(wrong).isEmpty();
             assertThat(first.restores.get() + second.restores.get())

@@ -1,9 +1,9 @@
 package io.microio;
 
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.Callable;

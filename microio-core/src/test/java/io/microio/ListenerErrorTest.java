@@ -1,7 +1,7 @@
 package io.microio;
 
 import static io.microio.ServiceThreadTest.LONG;
-import static io.microio.testing.Awaits.await;
+import static io.microio.test.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microio.ServiceState.Phase;

@@ -1,10 +1,10 @@
 package io.microio;
 
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.microio.testing.ConcurrentHarness;
-import io.microio.testing.ThreadKind;
+import io.microio.test.ConcurrentHarness;
+import io.microio.test.ThreadKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;

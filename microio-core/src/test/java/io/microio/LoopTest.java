@@ -1,12 +1,12 @@
 package io.microio;
 
-import static io.microio.testing.Awaits.await;
+import static io.microio.test.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.microio.testing.Delays;
+import io.microio.test.Delays;
 import io.microio.testing.LogCapture;
-import io.microio.testing.ThreadKind;
+import io.microio.test.ThreadKind;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.microio;
 
-import static io.microio.testing.Awaits.await;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Awaits.await;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,9 +9,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.microio.ServiceState.Phase;
 import io.microio.testing.LogCapture;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
-import io.microio.testing.Worker;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
+import io.microio.test.Worker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

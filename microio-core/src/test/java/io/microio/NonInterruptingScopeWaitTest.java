@@ -2,7 +2,7 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.microio.testing.Delays;
+import io.microio.test.Delays;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

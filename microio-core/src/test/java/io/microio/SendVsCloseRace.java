@@ -1,8 +1,8 @@
 package io.microio;
 
-import io.microio.testing.ConcurrentHarness;
-import io.microio.testing.Delays;
-import io.microio.testing.ThreadKind;
+import io.microio.test.ConcurrentHarness;
+import io.microio.test.Delays;
+import io.microio.test.ThreadKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -4,11 +4,11 @@ import static io.microio.ServiceThreadTest.LONG;
 import static io.microio.ServiceThreadTest.SHORT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static io.microio.testing.Awaits.await;
+import static io.microio.test.Awaits.await;
 
 import io.microio.ServiceState.Phase;
 import io.microio.testing.LogCapture;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.TrackingThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

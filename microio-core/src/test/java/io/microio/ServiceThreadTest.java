@@ -2,13 +2,13 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static io.microio.testing.Awaits.await;
+import static io.microio.test.Awaits.await;
 
 import io.microio.ServiceState.Phase;
-import io.microio.testing.Delays;
+import io.microio.test.Delays;
 import io.microio.testing.LogCapture;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package io.microio;
 
-import static io.microio.testing.Awaits.await;
+import static io.microio.test.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microio.internal.SystemTimeSource;
-import io.microio.testing.Delays;
+import io.microio.test.Delays;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,7 +69,7 @@ class SystemTimeSourceTest {
         int n = 4 * 2_000;
         CountDownLatch all = new CountDownLatch(n);
         AtomicInteger runs = new AtomicInteger();
-        io.microio.testing.ConcurrentHarness.run(4, i -> {
+        io.microio.test.ConcurrentHarness.run(4, i -> {
             for (int k = 0; k < n / 4; k++) {
                 time.schedule(time.nanoTime() + TimeUnit.MICROSECONDS.toNanos(k % 500), () -> {
                     runs.incrementAndGet();

@@ -3,11 +3,11 @@ package io.microio;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.microio.testing.ConcurrentHarness;
+import io.microio.test.ConcurrentHarness;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import io.microio.testing.Worker;
+import io.microio.test.Worker;
 import org.junit.jupiter.api.Test;
 
 /** The channel contract on an unbounded channel, and what only an unbounded channel can show. */

@@ -2,9 +2,9 @@ package io.microio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static io.microio.testing.Awaits.await;
-import static io.microio.testing.Delays.LONG_DELAY;
-import static io.microio.testing.Delays.SHORT_DELAY;
+import static io.microio.test.Awaits.await;
+import static io.microio.test.Delays.LONG_DELAY;
+import static io.microio.test.Delays.SHORT_DELAY;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,10 +13,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import io.microio.testing.ConcurrentHarness;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.Worker;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.ConcurrentHarness;
+import io.microio.test.ThreadKind;
+import io.microio.test.Worker;
+import io.microio.test.TrackingThreadFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -1,14 +1,14 @@
 package io.microio.examples;
 
-import static io.microio.testing.Awaits.await;
+import static io.microio.test.Awaits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.BrokenResourceException;
 import io.microio.ClosedResourceException;
-import io.microio.testing.ConcurrentHarness;
-import io.microio.testing.Delays;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.ConcurrentHarness;
+import io.microio.test.Delays;
+import io.microio.test.TrackingThreadFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.microio.sample;
 
-import static io.microio.testing.Delays.LONG_DELAY;
-import static io.microio.testing.Delays.SHORT_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
+import static io.microio.test.Delays.SHORT_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,8 +10,8 @@ import io.microio.CancelScope;
 import io.microio.DeadlineExceededException;
 import io.microio.RequestRegistry;
 import io.microio.ServiceState;
-import io.microio.testing.Awaits;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.Awaits;
+import io.microio.test.TrackingThreadFactory;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;

@@ -1,13 +1,13 @@
 package io.microio.sample;
 
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microio.ServiceState;
-import io.microio.testing.Awaits;
-import io.microio.testing.ConcurrentHarness;
-import io.microio.testing.ThreadKind;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.Awaits;
+import io.microio.test.ConcurrentHarness;
+import io.microio.test.ThreadKind;
+import io.microio.test.TrackingThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

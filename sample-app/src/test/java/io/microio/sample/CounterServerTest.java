@@ -1,12 +1,12 @@
 package io.microio.sample;
 
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import io.microio.ServiceState;
-import io.microio.testing.Awaits;
-import io.microio.testing.TrackingThreadFactory;
+import io.microio.test.Awaits;
+import io.microio.test.TrackingThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

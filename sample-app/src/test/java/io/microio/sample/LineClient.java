@@ -1,6 +1,6 @@
 package io.microio.sample;
 
-import io.microio.testing.Delays;
+import io.microio.test.Delays;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

@@ -3,7 +3,7 @@ package io.microio.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.jayway.jsonpath.JsonPath;
-import io.microio.testing.Awaits;
+import io.microio.test.Awaits;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

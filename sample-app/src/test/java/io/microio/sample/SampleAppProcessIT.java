@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.jayway.jsonpath.JsonPath;
 import io.microio.sample.HttpBurst.Outcome;
-import io.microio.testing.Delays;
+import io.microio.test.Delays;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;

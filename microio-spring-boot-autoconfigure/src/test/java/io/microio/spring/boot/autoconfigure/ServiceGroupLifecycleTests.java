@@ -4,7 +4,7 @@ import static io.microio.spring.boot.autoconfigure.TestServices.failingAtStart;
 import static io.microio.spring.boot.autoconfigure.TestServices.hungUntil;
 import static io.microio.spring.boot.autoconfigure.TestServices.neverStarting;
 import static org.assertj.core.api.Assertions.assertThat;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.awaitility.Awaitility.await;
 
 import io.microio.LoopServiceThread;

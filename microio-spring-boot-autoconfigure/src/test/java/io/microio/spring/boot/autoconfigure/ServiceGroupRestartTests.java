@@ -2,7 +2,7 @@ package io.microio.spring.boot.autoconfigure;
 
 import static io.microio.spring.boot.autoconfigure.TestServices.LONG_WAIT;
 import static io.microio.spring.boot.autoconfigure.TestServices.hangIgnoringInterrupts;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;
 import static org.awaitility.Awaitility.await;

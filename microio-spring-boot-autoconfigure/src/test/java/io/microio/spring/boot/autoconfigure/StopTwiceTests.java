@@ -1,7 +1,7 @@
 package io.microio.spring.boot.autoconfigure;
 
 import static io.microio.spring.boot.autoconfigure.TestServices.hungUntil;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microio.ServiceState;

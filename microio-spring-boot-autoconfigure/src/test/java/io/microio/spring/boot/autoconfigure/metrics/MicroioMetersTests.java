@@ -11,7 +11,7 @@ import io.microio.Actor;
 import io.microio.Channel;
 import io.microio.Mailbox;
 import io.microio.ScopeGroup;
-import io.microio.testing.ConcurrentHarness;
+import io.microio.test.ConcurrentHarness;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;

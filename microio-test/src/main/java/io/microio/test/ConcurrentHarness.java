@@ -1,4 +1,4 @@
-package io.microio.testing;
+package io.microio.test;
 
 import java.time.Duration;
 import java.util.ArrayList;

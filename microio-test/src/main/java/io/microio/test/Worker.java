@@ -1,7 +1,7 @@
-package io.microio.testing;
+package io.microio.test;
 
-import static io.microio.testing.Awaits.await;
-import static io.microio.testing.Delays.LONG_DELAY;
+import static io.microio.test.Awaits.await;
+import static io.microio.test.Delays.LONG_DELAY;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -10,6 +10,19 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * One thread running a body, made by a {@link TrackingThreadFactory} so that the leak check sees it,
  * whose result or failure the test collects on {@link #join()}: failures in the thread are never lost.
+ *
+ * <pre>{@code
+ * Worker<String> taker = Worker.start("taker", () -> queue.take());
+ * taker.awaitBlocked();
+ * queue.put("x");
+ * assertThat(taker.join()).isEqualTo("x");
+ * }</pre>
+ *
+ * <p>Memory consistency effects: actions in the thread that starts the worker prior to
+ * {@code start} happen-before the body runs; the body's actions happen-before the return of a
+ * {@code join}, {@code joinFailure} or {@code joinsWithin} that saw the thread end.
+ *
+ * <p>Thread safety: every method may be called from any thread.
  *
  * @param <T> the body's result
  */

@@ -1,4 +1,4 @@
-package io.microio.testing;
+package io.microio.test;
 
 /** Which kind of thread a fixture starts. */
 public enum ThreadKind {

@@ -1,11 +1,11 @@
-package io.microio.testing;
+package io.microio.test;
 
 import java.time.Duration;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 
 /**
- * Awaitility entry point with the suite's defaults: wait at most {@link Delays#LONG_DELAY}, poll
+ * Awaitility entry point with the kit's defaults: wait at most {@link Delays#LONG_DELAY}, poll
  * every {@value #POLL_INTERVAL_MILLIS} ms starting at once, and evaluate the condition on the
  * calling thread.
  *

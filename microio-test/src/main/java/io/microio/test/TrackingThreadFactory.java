@@ -1,4 +1,4 @@
-package io.microio.testing;
+package io.microio.test;
 
 import java.util.Collections;
 import java.util.List;

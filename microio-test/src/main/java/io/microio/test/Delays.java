@@ -1,4 +1,4 @@
-package io.microio.testing;
+package io.microio.test;
 
 import java.time.Duration;
 
@@ -8,8 +8,9 @@ import java.time.Duration;
  * <p>Tests never pick raw numbers for timeouts or for "long enough that it should not have
  * happened yet": they use these constants, so that a slow or loaded machine can run the whole suite
  * with longer delays ({@code -Dmicroio.test.delay.scale=4}) instead of failing spuriously. The scale
- * is a positive decimal number, 1 by default; the build passes it through from the Maven property of
- * the same name.
+ * is a positive decimal number, 1 by default, read once, when this class is loaded. It is a system
+ * property of the JVM that runs the tests: with Maven Surefire, which forks that JVM, pass it through
+ * {@code <systemPropertyVariables>} (or {@code argLine}), as microio's own build does.
  *
  * <p>The intended uses are:
  * <ul>
@@ -20,6 +21,9 @@ import java.time.Duration;
  *   <li>{@link #LONG_DELAY}: the upper bound for something that must happen; it is only ever
  *       waited for in full when the code under test is broken.
  * </ul>
+ *
+ * <p>The {@link ThreadLeakExtension}'s grace period and the default bounds of {@link Awaits},
+ * {@link ConcurrentHarness} and {@link Worker} are scaled the same way.
  *
  * <p>Thread safety: the constants are immutable.
  */
@@ -68,6 +72,12 @@ public final class Delays {
         return Duration.ofNanos(Math.round(nanos));
     }
 
+    /**
+     * Reads the scale factor from the system property.
+     *
+     * @throws IllegalStateException if the property is set to anything but a positive, finite number;
+     *     thrown while this class is initialised, so it surfaces as an {@link ExceptionInInitializerError}
+     */
     private static double readScale() {
         String value = System.getProperty(SCALE_PROPERTY, "1").strip();
         double scale;

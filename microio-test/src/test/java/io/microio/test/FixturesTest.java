@@ -1,4 +1,4 @@
-package io.microio.testing;
+package io.microio.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

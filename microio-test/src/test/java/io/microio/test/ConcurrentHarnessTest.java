@@ -1,7 +1,7 @@
-package io.microio.testing;
+package io.microio.test;
 
-import static io.microio.testing.Delays.LONG_DELAY;
-import static io.microio.testing.Delays.MEDIUM_DELAY;
+import static io.microio.test.Delays.LONG_DELAY;
+import static io.microio.test.Delays.MEDIUM_DELAY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
