@@ -1,6 +1,7 @@
 package io.microio.spring.boot.autoconfigure;
 
 import io.microio.ServiceGroup;
+import io.microio.TimeSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -21,11 +22,24 @@ import org.springframework.context.annotation.Configuration;
  * readiness to refusing traffic, unless {@code microio.readiness.refuse-traffic-on-failure} is
  * {@code false}; with {@code microio.liveness.broken-on-failure}, a group that failed with no restart
  * left switches its liveness to broken.
+ *
+ * <p>A {@link TimeSource} bean, {@link TimeSource#system()} unless the context has one already, is where
+ * the starter's deadlines are scheduled (the request deadlines and the shutdown drain of the Spring MVC
+ * integration); an application that builds its own microio objects with it
+ * ({@code CancelScope.builder().timeSource(timeSource)}, {@code LoopServiceThread.builder(...).timeSource(...)})
+ * lets a test swap in a {@link io.microio.ManualTimeSource}, as
+ * {@link io.microio.spring.boot.autoconfigure.test.AutoConfigureManualTimeSource} does.
  */
 @AutoConfiguration(afterName = "org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration")
 @ConditionalOnClass(ServiceGroup.class)
 @EnableConfigurationProperties(MicroioProperties.class)
 public final class MicroioAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    TimeSource microioTimeSource() {
+        return TimeSource.system();
+    }
 
     @Bean
     @ConditionalOnMissingBean

@@ -7,6 +7,7 @@ import io.microio.spring.boot.autoconfigure.MicroioProperties;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -48,6 +49,9 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  *       cancelled and latched, and the requests still blocked in microio calls end with 503 while the
  *       web server still waits for them. A WARN says how many.</li>
  * </ul>
+ *
+ * <p>The request deadlines and the drain's timer run on the context's {@link TimeSource} bean
+ * ({@link TimeSource#system()} without one).
  *
  * <p>The two beans are no default candidates for injection by type, so that an application's own
  * {@code ScopeGroup} or {@code WorkTracker} bean is still injected where it was: inject them by name,
@@ -91,16 +95,17 @@ public final class MicroioWebMvcAutoConfiguration {
     RequestScopeHandlerAdapter microioRequestScopeHandlerAdapter(ListableBeanFactory beanFactory,
             @Qualifier(REQUEST_SCOPES_BEAN_NAME) ScopeGroup scopes,
             @Qualifier(REQUEST_TRACKER_BEAN_NAME) WorkTracker tracker, MicroioProperties properties,
-            Environment environment) {
+            Environment environment, ObjectProvider<TimeSource> timeSource) {
         return new RequestScopeHandlerAdapter(beanFactory, scopes, tracker,
-                new RequestTimeouts(properties.getWeb().getRequestTimeout(), environment));
+                new RequestTimeouts(properties.getWeb().getRequestTimeout(), environment),
+                timeSource.getIfAvailable(TimeSource::system));
     }
 
     @Bean
     @ConditionalOnMissingBean
     RequestDrainLifecycle microioRequestDrainLifecycle(@Qualifier(REQUEST_SCOPES_BEAN_NAME) ScopeGroup scopes,
             @Qualifier(REQUEST_TRACKER_BEAN_NAME) WorkTracker tracker, MicroioProperties properties,
-            Environment environment) {
+            Environment environment, ObjectProvider<TimeSource> timeSource) {
         Binder binder = Binder.get(environment);
         Duration phaseTimeout = binder.bind("spring.lifecycle.timeout-per-shutdown-phase", Duration.class)
                 .orElse(DEFAULT_PHASE_TIMEOUT);
@@ -108,7 +113,7 @@ public final class MicroioWebMvcAutoConfiguration {
                 .orElse(false);
         Duration drain = immediate ? Duration.ZERO
                 : drainTimeout(properties.getWeb().getDrainTimeout(), phaseTimeout);
-        return new RequestDrainLifecycle(scopes, tracker, drain, TimeSource.system());
+        return new RequestDrainLifecycle(scopes, tracker, drain, timeSource.getIfAvailable(TimeSource::system));
     }
 
     /** Lifts the latch of the requests' scope group before the web server starts again, after a stop. */

@@ -22,8 +22,9 @@ import org.springframework.context.SmartLifecycle;
  * cancelled and why.
  *
  * <p><b>Phase.</b> {@link #PHASE} is one above the phase of the web server's graceful shutdown, so this
- * bean stops just before the drain begins: {@link #stop(Runnable)} arms a timer on microio's shared
- * timer thread and runs its callback at once, so the drain proceeds. The service groups
+ * bean stops just before the drain begins: {@link #stop(Runnable)} arms a timer on its
+ * {@link TimeSource} (the context's {@code TimeSource} bean: microio's shared timer thread unless a test
+ * put a manual clock there) and runs its callback at once, so the drain proceeds. The service groups
  * ({@code ServiceGroupLifecycle}) stop in a lower phase, after the web server, and latch every
  * {@code ScopeGroup} bean, this one included. A context started again must lift that latch before
  * its web server accepts requests again, a phase below this one: {@link #reopening()} is a lifecycle of

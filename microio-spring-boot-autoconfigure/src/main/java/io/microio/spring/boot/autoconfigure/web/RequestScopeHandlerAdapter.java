@@ -4,6 +4,7 @@ import io.microio.CancelScope;
 import io.microio.CancelledException;
 import io.microio.DeadlineExceededException;
 import io.microio.ScopeGroup;
+import io.microio.TimeSource;
 import io.microio.WorkTracker;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -30,7 +31,7 @@ import org.springframework.web.servlet.support.RequestContextUtils;
 /**
  * Runs each request that a controller method handles in a {@link CancelScope} of the
  * {@code http-requests} {@link ScopeGroup}, counted by the {@code http-requests} {@link WorkTracker},
- * with the method's deadline ({@link RequestTimeouts}).
+ * with the method's deadline ({@link RequestTimeouts}), scheduled on the context's {@link TimeSource}.
  *
  * <p>It is the first {@link HandlerAdapter} of the {@code DispatcherServlet} for every
  * {@link HandlerMethod} (its order is {@link Ordered#HIGHEST_PRECEDENCE}; an application's own adapter
@@ -78,14 +79,16 @@ final class RequestScopeHandlerAdapter implements HandlerAdapter, Ordered, Smart
     private final ScopeGroup scopes;
     private final WorkTracker tracker;
     private final RequestTimeouts timeouts;
+    private final TimeSource timeSource;
     private volatile @Nullable List<HandlerAdapter> delegates;
 
     RequestScopeHandlerAdapter(ListableBeanFactory beanFactory, ScopeGroup scopes, WorkTracker tracker,
-            RequestTimeouts timeouts) {
+            RequestTimeouts timeouts, TimeSource timeSource) {
         this.beanFactory = Objects.requireNonNull(beanFactory, "beanFactory");
         this.scopes = Objects.requireNonNull(scopes, "scopes");
         this.tracker = Objects.requireNonNull(tracker, "tracker");
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+        this.timeSource = Objects.requireNonNull(timeSource, "timeSource");
     }
 
     /** {@return {@link Ordered#HIGHEST_PRECEDENCE}}: before any adapter that could handle a controller method} */
@@ -133,7 +136,7 @@ final class RequestScopeHandlerAdapter implements HandlerAdapter, Ordered, Smart
             throw new IllegalStateException("no HandlerAdapter supports " + handler);
         }
         Duration timeout = timeouts.timeoutOf((HandlerMethod) handler);
-        CancelScope.Builder builder = CancelScope.builder().interruptOwner(false);
+        CancelScope.Builder builder = CancelScope.builder().interruptOwner(false).timeSource(timeSource);
         if (timeout != null) {
             builder.timeout(timeout);
         }
