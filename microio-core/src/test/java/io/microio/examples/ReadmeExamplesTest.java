@@ -212,10 +212,14 @@ class ReadmeExamplesTest {
     private static final Pattern README_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
     private static final Pattern REGION = Pattern.compile("// region ([a-z-]+)\\n(.*?)\\n\\s*// endregion", Pattern.DOTALL);
 
-    /** The files whose regions are README blocks: this one, and the starter's example (compiled by the starter's build). */
+    /**
+     * The files whose regions are README blocks: this one, the starter's example (compiled by the
+     * starter's build), and the test kit's example user test (compiled and run by the kit's build).
+     */
     private static final List<Path> EXAMPLE_SOURCES = List.of(
             Path.of("src/test/java/io/microio/examples/ReadmeExamplesTest.java"),
-            Path.of("../microio-spring-boot-autoconfigure/src/test/java/io/microio/spring/boot/autoconfigure/ReadmeSpringExample.java"));
+            Path.of("../microio-spring-boot-autoconfigure/src/test/java/io/microio/spring/boot/autoconfigure/ReadmeSpringExample.java"),
+            Path.of("../microio-test/src/test/java/io/microio/test/readme/InboxTest.java"));
 
     /** Every java block in the README is one of the example regions, verbatim and in order, and every region is in the README. */
     @Test
