@@ -147,6 +147,8 @@ class BlockingCallMatrixTest {
             Map.entry("Loop.Builder.stallThreshold(Duration)", "a builder setter; never blocks"),
             Map.entry("LoopServiceThread.Builder.stallThreshold(Duration)", "a builder setter; never blocks"),
             Map.entry("ManualTimeSource.advance(Duration)", "runs the due actions on the caller; never waits"),
+            Map.entry("ManualTimeSource.advanceUntil(BooleanSupplier, Duration, Duration)",
+                    "runs the due actions and the condition on the caller; never waits"),
             Map.entry("RequestRegistry.registerAsync(Object, Duration)", "returns a future; never blocks"),
             Map.entry("RequestRegistry.requestAsync(Object, RequestRegistry.Sender, Duration)",
                     "sends and returns a future; never blocks"));

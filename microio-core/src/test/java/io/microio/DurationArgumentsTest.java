@@ -222,6 +222,20 @@ class DurationArgumentsTest {
             }
             return null;
         });
+        c.put("ManualTimeSource.advanceUntil(BooleanSupplier,Duration,Duration)", d -> { // d as step and limit
+            ManualTimeSource clock = new ManualTimeSource();
+            AtomicInteger ran = new AtomicInteger();
+            clock.schedule(Long.MAX_VALUE - 1, ran::incrementAndGet);
+            try {
+                clock.advanceUntil(() -> ran.get() == 1, d, d);
+                assertThat(ran).hasValue(1);
+            } finally {
+                if (d == null && clock.nanoTime() != 0) {
+                    return "the clock moved";
+                }
+            }
+            return null;
+        });
         c.put("ReplyHandle.await(Duration)", d -> {
             RequestRegistry<String, String> registry = new RequestRegistry<>("replies");
             ReplyHandle<String> h = registry.register("k");
