@@ -25,7 +25,8 @@ import org.springframework.context.annotation.Configuration;
  *
  * <p>A {@link TimeSource} bean, {@link TimeSource#system()} unless the context has one already, is where
  * the starter's deadlines are scheduled (the request deadlines and the shutdown drain of the Spring MVC
- * integration); an application that builds its own microio objects with it
+ * integration; where the context has several TimeSource beans and none is primary, those use the system
+ * clock); an application that builds its own microio objects with it
  * ({@code CancelScope.builder().timeSource(timeSource)}, {@code LoopServiceThread.builder(...).timeSource(...)})
  * lets a test swap in a {@link io.microio.ManualTimeSource}, as
  * {@link io.microio.spring.boot.autoconfigure.test.AutoConfigureManualTimeSource} does.

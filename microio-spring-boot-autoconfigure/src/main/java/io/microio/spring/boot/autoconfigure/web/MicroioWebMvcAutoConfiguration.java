@@ -98,7 +98,7 @@ public final class MicroioWebMvcAutoConfiguration {
             Environment environment, ObjectProvider<TimeSource> timeSource) {
         return new RequestScopeHandlerAdapter(beanFactory, scopes, tracker,
                 new RequestTimeouts(properties.getWeb().getRequestTimeout(), environment),
-                timeSource.getIfAvailable(TimeSource::system));
+                timeSource.getIfUnique(TimeSource::system));
     }
 
     @Bean
@@ -113,7 +113,7 @@ public final class MicroioWebMvcAutoConfiguration {
                 .orElse(false);
         Duration drain = immediate ? Duration.ZERO
                 : drainTimeout(properties.getWeb().getDrainTimeout(), phaseTimeout);
-        return new RequestDrainLifecycle(scopes, tracker, drain, timeSource.getIfAvailable(TimeSource::system));
+        return new RequestDrainLifecycle(scopes, tracker, drain, timeSource.getIfUnique(TimeSource::system));
     }
 
     /** Lifts the latch of the requests' scope group before the web server starts again, after a stop. */

@@ -99,6 +99,34 @@ class ManualTimeSourceAutoConfigurationTests {
                 });
     }
 
+    /**
+     * An application with two TimeSource beans of its own, neither primary, still starts (as it did before
+     * the starter used a TimeSource bean), and the starter's timers run on the system clock.
+     */
+    @Test
+    void startupWhenApplicationDefinesTwoTimeSourcesShouldSucceedOnTheSystemClock() {
+        contextRunner.withUserConfiguration(TwoTimeSourcesConfiguration.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean("microioRequestScopeHandlerAdapter")).extracting("timeSource")
+                    .isSameAs(TimeSource.system());
+            assertThat(context.getBean("microioRequestDrainLifecycle")).extracting("timeSource")
+                    .isSameAs(TimeSource.system());
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TwoTimeSourcesConfiguration {
+        @Bean
+        TimeSource firstTimeSource() {
+            return new ManualTimeSource();
+        }
+
+        @Bean
+        TimeSource secondTimeSource() {
+            return new ManualTimeSource();
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     @AutoConfigureManualTimeSource
     static class ManualClockConfiguration {
