@@ -72,7 +72,9 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
      *
      * Telemetry: while one is installed, the handle takes its start time when it is made (at register);
      * the winner of the CAS reports the outcome with the time since then, after it has woken the waiter or
-     * completed the future. A handle made while none was installed reports nothing.
+     * completed the future. A handle made while none was installed reports nothing. The start time lives
+     * in a Timed object in the field of the async form's future, so that an untimed handle is no bigger
+     * than before (32 bytes with compressed pointers; a long field would make it 40).
      */
 
     private static final VarHandle OUTCOME;
@@ -91,24 +93,31 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
     private static final Object NULL_VALUE = new Object();
     private static final Object TIMED_OUT = new Object();
     private static final Object CANCELLED = new Object();
-    /** {@link #startNanos} of a handle made while no telemetry was installed. */
-    private static final long UNTIMED = Long.MIN_VALUE;
+    /** A handle made while a telemetry was installed: its start time, and the async form's future if any. */
+    private record Timed(@Nullable CompletableFuture<?> future, long startNanos) {}
 
     /** A failed outcome; a {@code null} cause means the registry was closed normally. */
     record Failed(@Nullable Throwable cause) {}
 
     private final RequestRegistry<?, ?> registry;
     private final Object key;
-    private final @Nullable CompletableFuture<V> future;
+    /** The async form's future, or {@code null}; a {@link Timed} holding it if the request is timed. */
+    private final @Nullable Object future;
     private volatile @Nullable Object outcome; // null while pending; set once
     private volatile @Nullable Thread waiter;
-    private final long startNanos; // System.nanoTime() at register, for the telemetry; else UNTIMED
 
     ReplyHandle(RequestRegistry<?, ?> registry, Object key, @Nullable CompletableFuture<V> future) {
         this.registry = registry;
         this.key = key;
-        this.future = future;
-        this.startNanos = InstalledTelemetry.get() == null ? UNTIMED : System.nanoTime(); // reads nothing until a first install
+        // reads nothing until a first install
+        this.future = InstalledTelemetry.get() == null ? future : new Timed(future, System.nanoTime());
+    }
+
+    /** {@return the async form's future, or {@code null}} No type check until a telemetry was ever installed. */
+    @SuppressWarnings("unchecked")
+    private @Nullable CompletableFuture<V> future() {
+        Object f = future;
+        return (CompletableFuture<V>) (InstalledTelemetry.everInstalled() && f instanceof Timed t ? t.future() : f);
     }
 
     // ---------------------------------------------------------------- the waiter
@@ -294,11 +303,10 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
 
     /** The winner of the outcome's CAS: tells the installed telemetry, if this request was timed. */
     private void report(Telemetry.RequestOutcome outcome) {
-        long start = startNanos;
-        if (start != UNTIMED) {
+        if (InstalledTelemetry.everInstalled() && future instanceof Timed timed) {
             InstalledTelemetry.Hook t = InstalledTelemetry.get();
             if (t != null) {
-                t.requestCompleted(registry, outcome, System.nanoTime() - start); // never throws
+                t.requestCompleted(registry, outcome, System.nanoTime() - timed.startNanos()); // never throws
             }
         }
     }
@@ -353,7 +361,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         if (!OUTCOME.compareAndSet(this, (Object) null, value == null ? NULL_VALUE : value)) {
             return false;
         }
-        CompletableFuture<V> f = future;
+        CompletableFuture<V> f = future();
         boolean delivered = true;
         if (f != null) {
             @SuppressWarnings("unchecked")
@@ -376,7 +384,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         if (!OUTCOME.compareAndSet(this, (Object) null, new Failed(cause))) {
             return false;
         }
-        CompletableFuture<V> f = future;
+        CompletableFuture<V> f = future();
         boolean delivered = true;
         if (f != null) {
             delivered = f.completeExceptionally(cause != null ? cause
