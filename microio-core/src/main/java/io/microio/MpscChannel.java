@@ -606,13 +606,17 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                     end = e;
                     break;
                 }
-                if (!carried) {
-                    ContextHandoff.handedOut(x, handedOutBy);
-                }
-                out.add(carried ? (E) x : ContextHandoff.unwrap(x));
+                out.add((E) x); // unwrapped below, after the lock: the telemetry is not called under it
             }
         } finally {
             unlockConsumer();
+        }
+        if (!carried && ContextHandoff.everInstalled()) { // no carrier exists before a first install
+            for (int i = 0; i < out.size(); i++) {
+                Object x = out.get(i);
+                ContextHandoff.handedOut(x, handedOutBy);
+                out.set(i, ContextHandoff.unwrap(x));
+            }
         }
         roomMade(out.size());
         if (out.isEmpty() && end != null) {
