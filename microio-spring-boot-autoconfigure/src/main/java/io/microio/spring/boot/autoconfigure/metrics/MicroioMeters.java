@@ -633,7 +633,7 @@ public final class MicroioMeters implements MeterBinder {
         if (groups != null) {
             for (Source<?> g : groups) {
                 if (g.get() instanceof ServiceGroupLifecycle) {
-                    g.record(timer + "|" + name, nanos);
+                    g.record(name, timer, nanos);
                 }
             }
         }
@@ -655,7 +655,7 @@ public final class MicroioMeters implements MeterBinder {
                 return;
             }
             if (target instanceof ServiceGroupLifecycle) {
-                c.recordIfPresent(timer + "|" + loopName, nanos); // a loop service of the group by that name
+                c.record(loopName, timer, nanos); // a loop service of the group by that name
             }
         }
     }
@@ -744,10 +744,11 @@ public final class MicroioMeters implements MeterBinder {
         /** The names under which {@link #byName} finds it. */
         final List<String> names;
         /**
-         * Its timers by look-up key (the name; {@code name|outcome} for a request's; {@code name|service}
-         * for a group's), one per bound registry: an immutable snapshot, replaced under the slot.
+         * Its timers by their {@code name} tag (the registration's name; for a group, each service's), then
+         * by look-up key (the meter's name; {@code name|outcome} for a request's), one per bound registry:
+         * an immutable snapshot, replaced under the slot.
          */
-        private volatile Map<String, List<Timer>> timers = Map.of();
+        private volatile Map<String, Map<String, List<Timer>>> timers = Map.of();
 
         Source(Key key, T target, ReferenceQueue<Object> queue, MeterSet<T> meterSet, Tags tags, List<String> names) {
             super(target, queue);
@@ -758,8 +759,15 @@ public final class MicroioMeters implements MeterBinder {
             this.names = names;
         }
 
+        /** Records in the timers {@code timer} of the registration's own name. */
         void record(String timer, long nanos) {
-            List<Timer> ts = timers.get(timer);
+            record(key.name(), timer, nanos);
+        }
+
+        /** Records in the timers {@code timer} tagged {@code name} (a group's service); no allocation. */
+        void record(String name, String timer, long nanos) {
+            Map<String, List<Timer>> named = timers.get(name);
+            List<Timer> ts = named == null ? null : named.get(timer);
             if (ts != null) {
                 for (Timer t : ts) {
                     t.record(nanos, TimeUnit.NANOSECONDS);
@@ -767,28 +775,27 @@ public final class MicroioMeters implements MeterBinder {
             }
         }
 
-        void recordIfPresent(String timer, long nanos) {
-            record(timer, nanos);
-        }
-
-        /** Holding the slot: the lookup snapshot of the timers among {@link #meters}. */
+        /** Holding the slot: the look-up snapshot of the timers among {@link #meters}. */
         private void indexTimers() {
-            Map<String, List<Timer>> byKey = new java.util.HashMap<>();
+            Map<String, Map<String, List<Timer>>> byName = new java.util.HashMap<>();
             for (RegisteredMeter m : meters) {
                 if (m.meter() instanceof Timer t) {
                     String k = t.getId().getName();
                     String outcome = t.getId().getTag("outcome");
-                    String group = t.getId().getTag("group");
                     if (outcome != null) {
                         k = k + "|" + outcome;
-                    } else if (group != null && !NO_GROUP.equals(group)) {
-                        k = k + "|" + t.getId().getTag("name");
                     }
-                    byKey.computeIfAbsent(k, x -> new ArrayList<>()).add(t);
+                    String name = Objects.requireNonNullElse(t.getId().getTag("name"), key.name());
+                    byName.computeIfAbsent(name, x -> new java.util.HashMap<>())
+                            .computeIfAbsent(k, x -> new ArrayList<>()).add(t);
                 }
             }
-            Map<String, List<Timer>> frozen = new java.util.HashMap<>();
-            byKey.forEach((k, v) -> frozen.put(k, List.copyOf(v)));
+            Map<String, Map<String, List<Timer>>> frozen = new java.util.HashMap<>();
+            byName.forEach((n, byKey) -> {
+                Map<String, List<Timer>> inner = new java.util.HashMap<>();
+                byKey.forEach((k, v) -> inner.put(k, List.copyOf(v)));
+                frozen.put(n, Map.copyOf(inner));
+            });
             timers = Map.copyOf(frozen);
         }
 
