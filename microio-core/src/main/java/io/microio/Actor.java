@@ -633,6 +633,7 @@ public final class Actor<T> {
                 return false; // the mailbox signals
             }
             budget--;
+            ContextHandoff.handedOut(carried, this);
             T item = ContextHandoff.unwrap(carried);
             ContextHandoff context = propagateContext ? ContextHandoff.of(carried) : null; // the submitter's
             if (concurrentHandler != null) {
@@ -645,15 +646,16 @@ public final class Actor<T> {
 
     /** Serialized mode: calls the handler here, with the submitter's context restored around the call. */
     private void handle(T item, @Nullable ContextHandoff context) {
+        InstalledTelemetry.Hook telemetry = InstalledTelemetry.get(); // null, and reads nothing, until a first install
         try {
-            if (context == null) {
-                Objects.requireNonNull(handler).handle(item);
+            if (telemetry == null) {
+                callHandler(item, context);
             } else {
-                ContextPropagator.Restored restored = context.restore(HANDOFF, name);
+                long start = System.nanoTime();
                 try {
-                    Objects.requireNonNull(handler).handle(item);
+                    callHandler(item, context);
                 } finally {
-                    context.close(restored, HANDOFF, name); // before the failure handling below
+                    telemetry.actorHandled(this, System.nanoTime() - start); // never throws
                 }
             }
         } catch (Throwable t) {
@@ -672,6 +674,20 @@ public final class Actor<T> {
             }
             failedByHandler = true;
             end(t, true);
+        }
+    }
+
+    /** Serialized mode: the handler's call, with the submitter's context restored around it. */
+    private void callHandler(T item, @Nullable ContextHandoff context) throws Exception {
+        if (context == null) {
+            Objects.requireNonNull(handler).handle(item);
+        } else {
+            ContextPropagator.Restored restored = context.restore(HANDOFF, name);
+            try {
+                Objects.requireNonNull(handler).handle(item);
+            } finally {
+                context.close(restored, HANDOFF, name); // before the failure handling in handle()
+            }
         }
     }
 
@@ -865,11 +881,16 @@ public final class Actor<T> {
             context = null;
             Throwable failure = null;
             ContextPropagator.Restored restored = ctx == null ? null : ctx.restore(HANDOFF, name);
+            InstalledTelemetry.Hook telemetry = InstalledTelemetry.get(); // null, and reads nothing, until a first install
+            long start = telemetry == null ? 0 : System.nanoTime();
             try {
                 scope.run(() -> Objects.requireNonNull(concurrentHandler).handle(it, this));
             } catch (Throwable t) {
                 failure = t;
             } finally {
+                if (telemetry != null) {
+                    telemetry.actorHandled(Actor.this, System.nanoTime() - start); // never throws
+                }
                 if (ctx != null) {
                     ctx.close(restored, HANDOFF, name); // before the count drops: the thread is done with it
                 }

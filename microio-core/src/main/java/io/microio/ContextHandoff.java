@@ -6,8 +6,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One hand-off's captured context: the {@link ContextPropagator} that captured it and its snapshot, and,
- * for an item sent to a channel that propagates context, the item itself (then this object takes the
- * item's place in the channel's slot, and every way out of the channel unwraps it).
+ * for an item sent to a channel, the item itself (then this object takes the item's place in the
+ * channel's slot, and every way out of the channel unwraps it). An item's carrier is also made, without a
+ * context, when the installed {@link Telemetry} times item waits: it then carries the send time.
  *
  * <p>Every call into the propagator is guarded: whatever it throws, an {@link Error} included, is logged at
  * ERROR with the propagator and the hand-off, and the work runs without the context. A
@@ -25,23 +26,32 @@ final class ContextHandoff {
      */
     interface Dispatch extends Runnable {}
 
-    final ContextPropagator propagator;
-    final ContextPropagator.Snapshot snapshot;
+    /** No send time: the item was not timed. */
+    private static final long UNTIMED = Long.MIN_VALUE;
+
+    /** {@code null} only for an item's carrier made for its send time alone (then {@code snapshot} is too). */
+    final @Nullable ContextPropagator propagator;
+    final ContextPropagator.@Nullable Snapshot snapshot;
     /** The item, for a channel's carrier; {@code null} for a task. */
     final @Nullable Object item;
+    /** An item's send time ({@link System#nanoTime()}) for {@link Telemetry#itemWaited}, else UNTIMED. */
+    private final long sentNanos;
 
-    private ContextHandoff(ContextPropagator propagator, ContextPropagator.Snapshot snapshot, @Nullable Object item) {
+    private ContextHandoff(@Nullable ContextPropagator propagator, ContextPropagator.@Nullable Snapshot snapshot,
+            @Nullable Object item, long sentNanos) {
         this.propagator = propagator;
         this.snapshot = snapshot;
         this.item = item;
+        this.sentNanos = sentNanos;
     }
 
     /**
-     * Whether a propagator was ever installed in this JVM (then carriers may exist). Until the first
-     * install, compiled code treats it as the constant {@code false}: the checks it guards cost nothing.
+     * Whether a propagator or a telemetry was ever installed in this JVM (then carriers may exist). Until
+     * the first install, compiled code treats it as the constant {@code false}: the checks it guards cost
+     * nothing.
      */
     static boolean everInstalled() {
-        return InstalledPropagator.everInstalled();
+        return InstalledPropagator.everInstalled() || InstalledTelemetry.everInstalled();
     }
 
     /**
@@ -57,23 +67,31 @@ final class ContextHandoff {
     }
 
     /**
-     * What a channel stores for {@code item}: the item itself, or, if a propagator is installed and its
-     * capture works, a carrier of the item and the sender's context.
+     * What a channel stores for {@code item}: the item itself, or a carrier of the item with the sender's
+     * context (if {@code propagate}, a propagator is installed and its capture works) and its send time (if
+     * the installed telemetry times item waits). Reads nothing until either was ever installed.
      */
-    static Object carry(Object item, String what, String name) {
-        ContextPropagator p = InstalledPropagator.get();
+    static Object carry(Object item, boolean propagate, String what, String name) {
+        ContextPropagator p = propagate ? InstalledPropagator.get() : null;
+        InstalledTelemetry.Hook t = InstalledTelemetry.get();
+        long sent = t != null && t.timesItemWaits() ? System.nanoTime() : UNTIMED;
         if (p == null) {
-            return item;
+            return sent == UNTIMED ? item : new ContextHandoff(null, null, item, sent);
         }
-        ContextHandoff h = capture(p, item, what, name);
-        return h == null ? item : h;
+        ContextHandoff h = capture(p, item, what, name, sent);
+        return h != null ? h : sent == UNTIMED ? item : new ContextHandoff(null, null, item, sent);
     }
 
     private static @Nullable ContextHandoff capture(ContextPropagator p, @Nullable Object item, String what, String name) {
+        return capture(p, item, what, name, UNTIMED);
+    }
+
+    private static @Nullable ContextHandoff capture(ContextPropagator p, @Nullable Object item, String what, String name,
+            long sent) {
         try {
             ContextPropagator.Snapshot s = p.capture();
             if (s != null) {
-                return new ContextHandoff(p, s, item);
+                return new ContextHandoff(p, s, item, sent);
             }
             failed(p, "capture() returned null", what, name, null);
         } catch (Throwable t) { // an Error too: the item or task must still be handed over
@@ -97,11 +115,33 @@ final class ContextHandoff {
     }
 
     /**
+     * Reports the wait of the item whose slot held {@code x} to the installed telemetry, if {@code x} is a
+     * carrier with a send time and a telemetry is installed. No check at all until a propagator or a
+     * telemetry was ever installed.
+     *
+     * @param handedOutBy the actor, mailbox or channel handing the item out
+     */
+    static void handedOut(@Nullable Object x, Object handedOutBy) {
+        if (everInstalled() && x instanceof ContextHandoff h && h.sentNanos != UNTIMED) {
+            InstalledTelemetry.Hook t = InstalledTelemetry.get();
+            if (t != null) {
+                t.itemWaited(handedOutBy, System.nanoTime() - h.sentNanos);
+            }
+        }
+    }
+
+    /**
      * Restores the captured context on the calling thread.
      *
-     * @return what to {@link #close} after the work, or {@code null} if the restore failed (logged)
+     * @return what to {@link #close} after the work, or {@code null} if there is no context (a carrier of
+     *     a send time only) or the restore failed (logged)
      */
     ContextPropagator.@Nullable Restored restore(String what, String name) {
+        ContextPropagator.Snapshot snapshot = this.snapshot;
+        ContextPropagator propagator = this.propagator;
+        if (snapshot == null || propagator == null) {
+            return null;
+        }
         try {
             ContextPropagator.Restored r = snapshot.restore();
             if (r == null) {
@@ -122,7 +162,8 @@ final class ContextHandoff {
         try {
             r.close();
         } catch (Throwable t) {
-            LOG.log(System.Logger.Level.ERROR, "Context propagator " + describe(propagator) + " failed at the hand-off"
+            LOG.log(System.Logger.Level.ERROR, "Context propagator " + describe(Objects.requireNonNull(propagator))
+                    + " failed at the hand-off"
                     + " of " + what + " " + name + ": close() of the restored context threw after the work ran;"
                     + " the thread may keep that context. A propagator must not throw.", t);
         }
@@ -154,6 +195,7 @@ final class ContextHandoff {
 
     @Override
     public String toString() {
-        return "ContextHandoff[" + describe(propagator) + "]"; // never the item: it is the user's
+        ContextPropagator p = propagator;
+        return "ContextHandoff[" + (p == null ? "send time only" : describe(p)) + "]"; // never the item: it is the user's
     }
 }

@@ -60,6 +60,11 @@ final class EventLoop implements Loop {
      *
      * Stall check: `taskSeq` is odd while a task runs; a watchdog on the time source reads it with the
      * task's start time, and reports each running task once.
+     *
+     * Telemetry: while one is installed, offer() queues a task inside a Queued with its queueing time, and
+     * the runner unwraps it (so does refuseQueued): no wrapper and no timestamp while none is, and not even
+     * the type check until one was ever installed. The runner reports the wait before the task and, with a
+     * stall threshold, a task that ran at least that long after it.
      */
 
     private static final System.Logger LOG = Loggers.get(Loop.class.getName());
@@ -133,8 +138,9 @@ final class EventLoop implements Loop {
         if (state != OPEN) {
             return false;
         }
-        queue.offer(task);
-        if (state != OPEN && queue.remove(new Same(task))) {
+        Runnable queued = InstalledTelemetry.get() == null ? task : new Queued(task, time.nanoTime());
+        queue.offer(queued);
+        if (state != OPEN && queue.remove(new Same(queued))) {
             return false; // see the design comment: the runner never took it
         }
         signal();
@@ -155,6 +161,19 @@ final class EventLoop implements Loop {
         @Override
         public int hashCode() {
             return System.identityHashCode(task);
+        }
+    }
+
+    /** A task queued while a telemetry was installed, with the time it was queued. */
+    private record Queued(Runnable task, long queuedNanos) implements Runnable {
+        @Override
+        public void run() {
+            task.run(); // not called: the runner unwraps it
+        }
+
+        /** {@return the task behind {@code r}}: unwrapped if queued with a time; no check until a first install. */
+        static Runnable unwrap(Runnable r) {
+            return InstalledTelemetry.everInstalled() && r instanceof Queued q ? q.task : r;
         }
     }
 
@@ -393,7 +412,8 @@ final class EventLoop implements Loop {
     /** Closes the loop for good, then refuses every queued task instead of running it. */
     private void refuseQueued(String why) {
         state = STOPPED; // final state; must precede the polls, as in finishStop
-        for (Runnable task; (task = queue.poll()) != null; ) {
+        for (Runnable polled; (polled = queue.poll()) != null; ) {
+            Runnable task = Queued.unwrap(polled);
             if (task instanceof LoopTask<?> loopTask) {
                 loopTask.refuse(closed());
             } else if (task instanceof TimerTask timerTask) {
@@ -413,8 +433,17 @@ final class EventLoop implements Loop {
         }
     }
 
-    private void runTask(Runnable task) {
-        taskStartNanos = time.nanoTime();
+    private void runTask(Runnable polled) {
+        Runnable task = polled;
+        InstalledTelemetry.Hook telemetry = InstalledTelemetry.get(); // null, and reads nothing, until a first install
+        long start = time.nanoTime();
+        if (telemetry != null && polled instanceof Queued q) {
+            task = q.task;
+            telemetry.loopTaskWaited(this, start - q.queuedNanos); // never throws
+        } else {
+            task = Queued.unwrap(polled); // queued while one was installed, uninstalled since
+        }
+        taskStartNanos = start;
         taskSeq = taskSeq + 1; // odd: running; the runner is the only writer
         try {
             task.run();
@@ -427,6 +456,13 @@ final class EventLoop implements Loop {
                     + " Catch the exception in the task, or use submit() to get it back.", e);
         } finally {
             taskSeq = taskSeq + 1;
+            Duration threshold = stallThreshold;
+            if (telemetry != null && threshold != null) {
+                long held = time.nanoTime() - start;
+                if (held >= Durations.saturatedNanos(threshold)) {
+                    telemetry.loopStalled(this, held); // never throws
+                }
+            }
         }
     }
 

@@ -150,6 +150,7 @@ public final class LoopServiceThread implements Service, Executor {
         this.taskThreads = new RecordingThreadFactory(builder.taskThreadFactory);
         this.loop = new EventLoop(builder.loop, null);
         this.thread = builder.threads.buildRestoringNothing(this::runService); // see the design comment
+        thread.reportAs(this); // the telemetry times this service, not its inner one
         EventLoop l = loop;
         String n = name;
         thread.addListener((from, to) -> {

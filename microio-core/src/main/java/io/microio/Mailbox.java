@@ -118,6 +118,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     Mailbox(Options options) {
         this.onUndelivered = (Consumer<? super T>) options.onUndelivered;
         this.channel = options.channel("mailbox-" + NAMES.incrementAndGet());
+        ((MpscChannel<T>) channel).reportWaitsAs(this); // its receiver's takes are the mailbox's hand-outs
     }
 
     /**

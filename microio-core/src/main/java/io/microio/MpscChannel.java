@@ -227,6 +227,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private final @Nullable Consumer<? super T> onUndelivered;
     private final @Nullable ConcurrentLinkedQueue<Thread> sendWaiters; // bounded BLOCK channels only
     private final boolean propagateContext;
+    /** What an item's wait is reported for (Telemetry.itemWaited): this channel, or the mailbox it feeds. */
+    private Object handedOutBy = this; // set before the channel is shared: see reportWaitsAs
 
     /** The parked receiver Thread, a pending AsyncReceive, a Binding, an Armed wake-up, or null. Read by every send. */
     private volatile @Nullable Object waiter;
@@ -282,7 +284,16 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * binding look at the context.
      */
     private Object stored(Object item) {
-        return propagateContext ? ContextHandoff.carry(item, "an item sent to channel", name) : item;
+        return ContextHandoff.carry(item, propagateContext, "an item sent to channel", name);
+    }
+
+    /**
+     * Mailbox: report the waits of the items its receiver takes as the mailbox's. Called by the mailbox's
+     * constructor, before the channel is reachable by any other thread (the mailbox's final field then
+     * publishes it).
+     */
+    void reportWaitsAs(Object mailbox) {
+        handedOutBy = mailbox;
     }
 
     /** Queues the item (or its carrier), or applies the overflow or late-send policy. */
@@ -595,10 +606,17 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                     end = e;
                     break;
                 }
-                out.add(carried ? (E) x : ContextHandoff.unwrap(x));
+                out.add((E) x); // unwrapped below, after the lock: the telemetry is not called under it
             }
         } finally {
             unlockConsumer();
+        }
+        if (!carried && ContextHandoff.everInstalled()) { // no carrier exists before a first install
+            for (int i = 0; i < out.size(); i++) {
+                Object x = out.get(i);
+                ContextHandoff.handedOut(x, handedOutBy);
+                out.set(i, ContextHandoff.unwrap(x));
+            }
         }
         roomMade(out.size());
         if (out.isEmpty() && end != null) {
@@ -987,6 +1005,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         if (x instanceof End e) {
             throw endOfStream(e);
         }
+        ContextHandoff.handedOut(x, handedOutBy);
         return ContextHandoff.unwrap(x); // a receiver that takes items itself gets them without their context
     }
 
@@ -1344,6 +1363,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
         /** Calls the handler with the item, the sender's context restored around the call if it carries one. */
         private void accept(Object x) {
+            ContextHandoff.handedOut(x, handedOutBy);
             ContextHandoff h = ContextHandoff.of(x);
             if (h == null) {
                 handler.accept(ContextHandoff.unwrap(x));

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
@@ -68,6 +69,12 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
      * Async entries (RequestRegistry.registerAsync) carry a CompletableFuture instead of a waiter. The
      * registry completes the future after winning the CAS; a completion of the future by anyone else
      * (cancel, orTimeout, complete) runs a hook that marks the entry CANCELLED and removes it.
+     *
+     * Telemetry: while one is installed, the handle takes its start time when it is made (at register);
+     * the winner of the CAS reports the outcome with the time since then, after it has woken the waiter or
+     * completed the future. A handle made while none was installed reports nothing. The start time lives
+     * in a Timed object in the field of the async form's future, so that an untimed handle is no bigger
+     * than before (32 bytes with compressed pointers; a long field would make it 40).
      */
 
     private static final VarHandle OUTCOME;
@@ -86,20 +93,31 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
     private static final Object NULL_VALUE = new Object();
     private static final Object TIMED_OUT = new Object();
     private static final Object CANCELLED = new Object();
+    /** A handle made while a telemetry was installed: its start time, and the async form's future if any. */
+    private record Timed(@Nullable CompletableFuture<?> future, long startNanos) {}
 
     /** A failed outcome; a {@code null} cause means the registry was closed normally. */
     record Failed(@Nullable Throwable cause) {}
 
     private final RequestRegistry<?, ?> registry;
     private final Object key;
-    private final @Nullable CompletableFuture<V> future;
+    /** The async form's future, or {@code null}; a {@link Timed} holding it if the request is timed. */
+    private final @Nullable Object future;
     private volatile @Nullable Object outcome; // null while pending; set once
     private volatile @Nullable Thread waiter;
 
     ReplyHandle(RequestRegistry<?, ?> registry, Object key, @Nullable CompletableFuture<V> future) {
         this.registry = registry;
         this.key = key;
-        this.future = future;
+        // reads nothing until a first install
+        this.future = InstalledTelemetry.get() == null ? future : new Timed(future, System.nanoTime());
+    }
+
+    /** {@return the async form's future, or {@code null}} No type check until a telemetry was ever installed. */
+    @SuppressWarnings("unchecked")
+    private @Nullable CompletableFuture<V> future() {
+        Object f = future;
+        return (CompletableFuture<V>) (InstalledTelemetry.everInstalled() && f instanceof Timed t ? t.future() : f);
     }
 
     // ---------------------------------------------------------------- the waiter
@@ -266,6 +284,11 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
 
     /** Waiter side or cancel: decides the race and, if won, removes the entry and wakes any waiter. */
     private boolean giveUp(Object reason) {
+        return giveUp(reason, reason == TIMED_OUT ? Telemetry.RequestOutcome.TIMEOUT : Telemetry.RequestOutcome.CANCELLED);
+    }
+
+    /** As {@link #giveUp(Object)}, reporting {@code reported} to the telemetry. */
+    private boolean giveUp(Object reason, Telemetry.RequestOutcome reported) {
         if (!OUTCOME.compareAndSet(this, (Object) null, reason)) {
             return false;
         }
@@ -274,7 +297,18 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         if (w != null && w != Thread.currentThread()) {
             LockSupport.unpark(w);
         }
+        report(reported);
         return true;
+    }
+
+    /** The winner of the outcome's CAS: tells the installed telemetry, if this request was timed. */
+    private void report(Telemetry.RequestOutcome outcome) {
+        if (InstalledTelemetry.everInstalled() && future instanceof Timed timed) {
+            InstalledTelemetry.Hook t = InstalledTelemetry.get();
+            if (t != null) {
+                t.requestCompleted(registry, outcome, System.nanoTime() - timed.startNanos()); // never throws
+            }
+        }
     }
 
     // ---------------------------------------------------------------- answering
@@ -327,14 +361,17 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         if (!OUTCOME.compareAndSet(this, (Object) null, value == null ? NULL_VALUE : value)) {
             return false;
         }
-        CompletableFuture<V> f = future;
+        CompletableFuture<V> f = future();
+        boolean delivered = true;
         if (f != null) {
             @SuppressWarnings("unchecked")
             V v = (V) value;
-            return f.complete(v);
+            delivered = f.complete(v);
+        } else {
+            wake();
         }
-        wake();
-        return true;
+        report(Telemetry.RequestOutcome.RESOLVED);
+        return delivered;
     }
 
     /**
@@ -347,13 +384,16 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         if (!OUTCOME.compareAndSet(this, (Object) null, new Failed(cause))) {
             return false;
         }
-        CompletableFuture<V> f = future;
+        CompletableFuture<V> f = future();
+        boolean delivered = true;
         if (f != null) {
-            return f.completeExceptionally(cause != null ? cause
+            delivered = f.completeExceptionally(cause != null ? cause
                     : new ClosedResourceException("request " + keyText() + " was abandoned: " + registry.describe() + " was closed"));
+        } else {
+            wake();
         }
-        wake();
-        return true;
+        report(cause != null ? Telemetry.RequestOutcome.FAILED : Telemetry.RequestOutcome.CLOSED);
+        return delivered;
     }
 
     /** {@return the key's text for a message, even if its toString throws} */
@@ -377,9 +417,13 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         return key;
     }
 
-    /** Async entries: the future completed, by us or by anyone else; make sure the entry is gone. */
-    void futureCompleted() {
-        giveUp(CANCELLED);
+    /**
+     * Async entries: the future completed, by us or by anyone else; make sure the entry is gone. If this
+     * ends the request, it was given up, or timed out if {@code failure} is the future's timeout.
+     */
+    void futureCompleted(@Nullable Throwable failure) {
+        giveUp(CANCELLED, failure instanceof TimeoutException ? Telemetry.RequestOutcome.TIMEOUT
+                : Telemetry.RequestOutcome.CANCELLED);
     }
 
     @Override

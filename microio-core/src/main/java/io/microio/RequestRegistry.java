@@ -166,7 +166,7 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
         Objects.requireNonNull(timeout, "timeout");
         CompletableFuture<V> future = new CompletableFuture<>();
         ReplyHandle<V> handle = add(key, future);
-        future.whenComplete((value, failure) -> handle.futureCompleted());
+        future.whenComplete((value, failure) -> handle.futureCompleted(failure));
         future.orTimeout(Math.max(0, Durations.saturatedNanos(timeout)), TimeUnit.NANOSECONDS);
         return future;
     }

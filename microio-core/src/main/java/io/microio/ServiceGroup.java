@@ -100,6 +100,7 @@ public final class ServiceGroup implements Service {
         this.name = name;
         this.members = members;
         this.lifecycle = new ServiceLifecycle("service group", name);
+        lifecycle.reportAs(this); // not shared before this constructor returns
         this.started = new boolean[members.size()];
         this.ended = new boolean[members.size()];
     }

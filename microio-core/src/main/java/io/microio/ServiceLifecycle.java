@@ -44,6 +44,11 @@ final class ServiceLifecycle {
      * order, every listener sees every transition once, in order, even when two threads make
      * transitions at the same time. A listener that calls back into the service (stop() from a
      * listener) appends an event and returns, and the dispatching loop delivers it next.
+     *
+     * Telemetry: while one is installed, the transitions to STARTING and STOPPING take their time under
+     * the lock, and STARTING -> RUNNING and STOPPING -> final compute the time since; the telemetry is
+     * called after the lock is released, before transition() returns (so before the listeners). A
+     * timestamp missing (none was installed then) reports nothing.
      */
 
     private static final System.Logger LOG = Loggers.get(Service.class.getName());
@@ -74,6 +79,12 @@ final class ServiceLifecycle {
     private Service.Listener[] listeners = new Service.Listener[0]; // guarded by lock; copy on write
     private final ArrayDeque<Event> events = new ArrayDeque<>(); // guarded by lock
     private boolean dispatching; // guarded by lock
+    private long startNanos = UNTIMED; // guarded by lock: the move to STARTING, while a telemetry was installed
+    private long stopNanos = UNTIMED; // guarded by lock: the move to STOPPING, while a telemetry was installed
+    /** What the telemetry is told about: the service that owns this lifecycle; set before it is shared. */
+    private volatile @Nullable Service reportedAs;
+
+    private static final long UNTIMED = Long.MIN_VALUE;
 
     /**
      * @param kind what the service is, for messages ("service", "service group")
@@ -91,6 +102,14 @@ final class ServiceLifecycle {
      */
     static String notStopped(Duration timeout) {
         return timeout.isNegative() || timeout.isZero() ? " has not stopped" : " did not stop within " + timeout;
+    }
+
+    /**
+     * Sets the service the telemetry is told about. Called by the owning service before it is shared (a
+     * {@link LoopServiceThread} names itself instead of its inner {@link ServiceThread}).
+     */
+    void reportAs(Service service) {
+        reportedAs = service;
     }
 
     /** {@return "service 'name'"} for messages. */
@@ -123,6 +142,10 @@ final class ServiceLifecycle {
     @Nullable ServiceState transition(Set<Phase> from, UnaryOperator<ServiceState> next, String failedService) {
         ServiceState before;
         ServiceState after;
+        InstalledTelemetry.Hook telemetry = InstalledTelemetry.get(); // null, and reads nothing, until a first install
+        long now = telemetry == null ? 0 : System.nanoTime();
+        long started = UNTIMED;
+        long stopped = UNTIMED;
         synchronized (lock) {
             Snapshot s = snapshot;
             before = s.state();
@@ -142,12 +165,32 @@ final class ServiceLifecycle {
             if (listeners.length > 0) {
                 events.add(new Event(listeners, before, after));
             }
+            if (telemetry != null) {
+                Phase to = after.phase();
+                if (to == Phase.STARTING) {
+                    startNanos = now;
+                } else if (to == Phase.RUNNING && before.phase() == Phase.STARTING && startNanos != UNTIMED) {
+                    started = now - startNanos;
+                } else if (to == Phase.STOPPING) {
+                    stopNanos = now;
+                } else if (after.isTerminal() && before.phase() == Phase.STOPPING && stopNanos != UNTIMED) {
+                    stopped = now - stopNanos;
+                }
+            }
         }
         if (after.phase() != Phase.STARTING) {
             decided.open(); // after the volatile write: a woken waiter sees `after` or later
         }
         if (after.isTerminal()) {
             ended.open();
+        }
+        Service service = reportedAs;
+        if (telemetry != null && service != null) { // no lock held: the telemetry is user code
+            if (started != UNTIMED) {
+                telemetry.serviceStarted(service, started); // never throws
+            } else if (stopped != UNTIMED) {
+                telemetry.serviceStopped(service, stopped);
+            }
         }
         return before;
     }

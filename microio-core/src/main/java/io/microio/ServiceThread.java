@@ -124,6 +124,7 @@ public final class ServiceThread implements Service {
         this.restoreAroundBody = restoreAroundBody;
         this.threadFactory = threadFactory;
         this.lifecycle = new ServiceLifecycle("service", name);
+        lifecycle.reportAs(this); // not shared before this constructor returns
         this.stopScope = new CloseScope("service '" + name + "'");
     }
 
@@ -309,6 +310,11 @@ public final class ServiceThread implements Service {
      * which the body restores itself where it needs it; {@code null} if none was captured. Only on the
      * service's thread, while the body runs.
      */
+    /** LoopServiceThread: the telemetry is told about {@code service} (the loop service) instead of this one. */
+    void reportAs(Service service) {
+        lifecycle.reportAs(service);
+    }
+
     @Nullable ContextHandoff startContextForBody() {
         return bodyStartContext;
     }

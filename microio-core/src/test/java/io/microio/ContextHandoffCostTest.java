@@ -71,6 +71,55 @@ class ContextHandoffCostTest {
                 .isLessThan(MAX_EXTRA_BYTES_PER_ITEM);
     }
 
+    /**
+     * With a telemetry installed that does not time item waits, a send and a receive allocate nothing for
+     * it; uninstalled again, nothing either.
+     */
+    @Test
+    void channelHandOffAllocatesNothingForTelemetryThatDoesNotTimeWaits() throws Exception {
+        Channel<Integer> propagating = Channel.create();
+        Channel<Integer> plain = Channel.builder().propagateContext(false).build();
+        try (Telemetry.Installation ignored = Telemetry.install(new Telemetry() {})) {
+            for (int warm = 0; warm < 3; warm++) {
+                sendAndTake(propagating);
+                sendAndTake(plain);
+            }
+            long withTelemetry = allocatedBy(() -> sendAndTake(propagating));
+            long without = allocatedBy(() -> sendAndTake(plain));
+            assertThat((double) (withTelemetry - without) / ITEMS)
+                    .as("extra bytes per item: %s against %s bytes in all", withTelemetry, without)
+                    .isLessThan(MAX_EXTRA_BYTES_PER_ITEM);
+        }
+        assertThat(Telemetry.installed()).isNull();
+        long uninstalled = allocatedBy(() -> sendAndTake(propagating));
+        long without = allocatedBy(() -> sendAndTake(plain));
+        assertThat((double) (uninstalled - without) / ITEMS)
+                .as("extra bytes per item after uninstall: %s against %s bytes in all", uninstalled, without)
+                .isLessThan(MAX_EXTRA_BYTES_PER_ITEM);
+    }
+
+    /** With no telemetry installed, a request's register, resolve and await allocate nothing for it. */
+    @Test
+    void requestAllocatesNothingForTelemetryWhenNoneInstalled() throws Exception {
+        assertThat(Telemetry.installed()).isNull();
+        RequestRegistry<Integer, Integer> registry = new RequestRegistry<>("cost");
+        Integer key = 1;
+        Work roundTrips = () -> {
+            for (int i = 0; i < ITEMS; i++) {
+                ReplyHandle<Integer> h = registry.register(key);
+                registry.resolve(key, key);
+                h.await(LONG_DELAY);
+            }
+        };
+        for (int warm = 0; warm < 3; warm++) {
+            roundTrips.run();
+        }
+        long bytes = allocatedBy(roundTrips);
+        // the handle (32 bytes with compressed pointers) and the map's node (32): a
+        // telemetry-only field or allocation would add 8 or more per request
+        assertThat((double) bytes / ITEMS).as("bytes per request, %s in all", bytes).isLessThan(65.0);
+    }
+
     private static void submitAll(Actor<Integer> actor) {
         Integer item = 7;
         for (int i = 0; i < ITEMS; i++) {

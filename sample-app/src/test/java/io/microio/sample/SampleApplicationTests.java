@@ -107,6 +107,23 @@ class SampleApplicationTests {
         }
     }
 
+    /**
+     * After some requests, the scrape has the gateway's request latency and the audit actor's handling
+     * time, with the percentiles set in application.properties.
+     */
+    @Test
+    void scrapeAfterRequestsShouldHaveLatencyTimersWithPercentiles() throws Exception {
+        awaitReady();
+        for (int i = 0; i < 5; i++) {
+            assertThat(send("POST", "/counter/add?value=1").statusCode()).isEqualTo(200);
+        }
+        Awaits.await().untilAsserted(() -> assertThat(send("GET", "/actuator/prometheus").body())
+                .containsPattern("microio_requests_latency_seconds\\{name=\"counter-server-requests\",outcome=\"resolved\",quantile=\"0.99\"\\} [0-9.E-]+")
+                .containsPattern("microio_requests_latency_seconds_count\\{name=\"counter-server-requests\",outcome=\"resolved\"\\} ([5-9]|\\d\\d+)")
+                .containsPattern("microio_actor_handle_seconds\\{name=\"audit\",quantile=\"0.5\"\\} [0-9.E-]+")
+                .containsPattern("microio_actor_handle_seconds_count\\{name=\"audit\"\\} ([5-9]|\\d\\d+)"));
+    }
+
     /** The admin endpoints do not exist unless sample.admin.enabled is set. */
     @Test
     void adminEndpointsWhenNotEnabledShouldNotExist() throws Exception {

@@ -35,6 +35,8 @@ public class MicroioProperties implements Validator {
 
     private final Web web = new Web();
 
+    private final Metrics metrics = new Metrics();
+
     /**
      * {@return whether {@code type} is validated by {@link #validate(Object, Errors)}}: the settings of
      * {@code microio.restart}, whose values are checked against each other.
@@ -244,6 +246,11 @@ public class MicroioProperties implements Validator {
     }
 
     /** {@return the settings for requests handled by Spring MVC controllers} */
+    /** {@return the settings of microio's timers} */
+    public Metrics getMetrics() {
+        return this.metrics;
+    }
+
     public Web getWeb() {
         return this.web;
     }
@@ -356,6 +363,61 @@ public class MicroioProperties implements Validator {
              * take precedence.
              */
             private boolean enabled = true;
+
+            public boolean isEnabled() {
+                return this.enabled;
+            }
+
+            public void setEnabled(boolean enabled) {
+                this.enabled = enabled;
+            }
+        }
+    }
+
+    /** Settings of microio's Micrometer timers. */
+    public static class Metrics {
+
+        private final Timers timers = new Timers();
+
+        private final MailboxWait mailboxWait = new MailboxWait();
+
+        public Timers getTimers() {
+            return this.timers;
+        }
+
+        public MailboxWait getMailboxWait() {
+            return this.mailboxWait;
+        }
+
+        /** Settings of the timers fed by microio's telemetry hook. */
+        public static class Timers {
+
+            /**
+             * Whether microio's timers are recorded (request latency, actor handling, service start and
+             * stop, loop lag and stalls): installs a telemetry hook for the JVM while the context runs.
+             * When false, nothing is installed and no timer is registered.
+             */
+            private boolean enabled = true;
+
+            public boolean isEnabled() {
+                return this.enabled;
+            }
+
+            public void setEnabled(boolean enabled) {
+                this.enabled = enabled;
+            }
+        }
+
+        /** Settings of the item-wait timers. */
+        public static class MailboxWait {
+
+            /**
+             * Whether the time items wait between their send and their hand-out is recorded
+             * (microio.actor.wait, microio.mailbox.wait, microio.channel.wait). Puts a timestamp, and a
+             * small carrier object where no context is propagated, on every item sent while the context
+             * runs. Needs the timers enabled.
+             */
+            private boolean enabled;
 
             public boolean isEnabled() {
                 return this.enabled;

@@ -144,6 +144,17 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     }
 
     /**
+     * {@return the names of the group's services that are {@link io.microio.LoopServiceThread} beans, in
+     * declaration order} For their loops' timers. Never changes.
+     */
+    public List<String> loopServiceNames() {
+        return members.stream()
+                .filter(m -> m instanceof GroupMember.ServiceBean b && b.service() instanceof io.microio.LoopServiceThread)
+                .map(GroupMember::serviceName)
+                .toList();
+    }
+
+    /**
      * {@return the state of each service, by name, in start order} Unmodifiable. Before the first start
      * every service is {@code NEW}; after a restart these are the new services' states.
      */

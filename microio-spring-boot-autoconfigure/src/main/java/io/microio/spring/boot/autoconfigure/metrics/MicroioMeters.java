@@ -5,10 +5,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.microio.Actor;
 import io.microio.Channel;
 import io.microio.ChannelStats;
+import io.microio.LoopServiceThread;
 import io.microio.Mailbox;
 import io.microio.PriorityMailbox;
 import io.microio.RequestRegistry;
@@ -16,6 +18,8 @@ import io.microio.ScopeGroup;
 import io.microio.Service;
 import io.microio.ServiceState;
 import io.microio.ServiceState.Phase;
+import io.microio.Telemetry;
+import io.microio.Telemetry.RequestOutcome;
 import io.microio.WorkTracker;
 import io.microio.spring.boot.autoconfigure.ServiceGroupLifecycle;
 import java.lang.ref.Reference;
@@ -27,6 +31,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -60,6 +65,30 @@ import org.jspecify.annotations.Nullable;
  * {@link Service} is in, 0 for the others; for the services of a {@link ServiceGroupLifecycle} also
  * tagged with the {@code group}.</li>
  * </ul>
+ * With {@linkplain #MicroioMeters(boolean, boolean) timers} (the auto-configuration's default, switched
+ * off with {@code microio.metrics.timers.enabled=false}), fed by the {@link MicroioTelemetry} that it
+ * installs as microio's {@link Telemetry} (Timers, in seconds, with Boot's
+ * {@code management.metrics.distribution.*} percentiles, histograms and SLOs applied by name):
+ * <ul>
+ * <li>{@code microio.requests.latency} (tag {@code outcome}: {@code resolved}, {@code timeout},
+ * {@code failed}, {@code cancelled}, {@code closed}): from a request's registration to its outcome, in a
+ * {@link RequestRegistry};</li>
+ * <li>{@code microio.actor.handle}: an {@link Actor}'s handler run per item;</li>
+ * <li>{@code microio.actor.wait}, {@code microio.mailbox.wait}, {@code microio.channel.wait}, only with
+ * item waits ({@code microio.metrics.mailbox-wait.enabled=true}, which puts a timestamp on every item
+ * sent): an item's time from its send to its hand-out by an actor's dispatcher, or by a {@link Mailbox}'s
+ * or a {@link Channel}'s receiver;</li>
+ * <li>{@code microio.service.start} and {@code microio.service.stop}: a {@link Service}'s time from
+ * {@code start()} to running, and from the stop request to its end (tagged as its
+ * {@code microio.service.state} gauges, with {@code group});</li>
+ * <li>{@code microio.loop.lag} and {@code microio.loop.stalls}, for a {@link LoopServiceThread} service:
+ * how long each task waited in the loop's queue, and the run time of each task that held the loop for at
+ * least its stall threshold (a Timer: its count is the number of stalls).</li>
+ * </ul>
+ * Timers exist only for registered objects: an event of an object that is not registered (a channel made
+ * at run time and never registered) creates no meter. A service of a group is recognised by its name
+ * among the group's services, and a loop service's loop by its name and by the service's
+ * {@link LoopServiceThread#inLoop() inLoop()} on the thread reporting it.
  * The JVM-wide timer thread has meters of its own, from {@link MicroioTimerMeters}.
  *
  * <p>Meters never keep the measured object alive: this class and the meters hold it through weak
@@ -104,12 +133,48 @@ public final class MicroioMeters implements MeterBinder {
     /** The {@code group} tag of a service registered on its own, outside any service group. */
     public static final String NO_GROUP = "none";
 
+    /** The timer names, keyed as {@link Source#timers} holds them. */
+    static final String REQUESTS_LATENCY = "microio.requests.latency";
+    static final String ACTOR_HANDLE = "microio.actor.handle";
+    static final String ACTOR_WAIT = "microio.actor.wait";
+    static final String MAILBOX_WAIT = "microio.mailbox.wait";
+    static final String CHANNEL_WAIT = "microio.channel.wait";
+    static final String SERVICE_START = "microio.service.start";
+    static final String SERVICE_STOP = "microio.service.stop";
+    static final String LOOP_LAG = "microio.loop.lag";
+    static final String LOOP_STALLS = "microio.loop.stalls";
+
     private final CopyOnWriteArrayList<MeterRegistry> registries = new CopyOnWriteArrayList<>();
     private final Map<Key, Slot> slots = new ConcurrentHashMap<>();
     private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
+    private final boolean timers;
+    private final boolean itemWaits;
+    /** The current registration of each registered object, by identity, for the telemetry's look-ups. */
+    private final Map<Object, Source<?>> byObject = new ConcurrentHashMap<>();
+    /** Group services and loop services, by the name a reported service or loop has. */
+    private final Map<String, List<Source<?>>> byName = new ConcurrentHashMap<>();
 
-    /** Creates an instance with nothing registered and no registry bound. */
-    public MicroioMeters() {}
+    /** Creates an instance with nothing registered, no registry bound, and no timers. */
+    public MicroioMeters() {
+        this(false, false);
+    }
+
+    /**
+     * Creates an instance with nothing registered and no registry bound.
+     *
+     * @param timers whether registrations get timers too, which a {@link MicroioTelemetry} over this
+     *     instance, installed as microio's {@link Telemetry}, records
+     * @param itemWaits whether actors, mailboxes and channels get their wait timers (with {@code timers})
+     */
+    public MicroioMeters(boolean timers, boolean itemWaits) {
+        this.timers = timers;
+        this.itemWaits = timers && itemWaits;
+    }
+
+    /** {@return whether this instance makes item-wait timers} */
+    boolean timesItemWaits() {
+        return itemWaits;
+    }
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -157,7 +222,10 @@ public final class MicroioMeters implements MeterBinder {
                         .description("Items sent and not yet received or dropped")
                         .baseUnit("messages")
                         .tags(tags)
-                        .register(r)));
+                        .register(r)), (c, tags, r) -> itemWaits
+                ? List.of(timer(CHANNEL_WAIT, "Time from an item's send to its hand-out by the channel's receiver",
+                        tags, r))
+                : List.of());
     }
 
     /**
@@ -192,7 +260,10 @@ public final class MicroioMeters implements MeterBinder {
             all.addAll(mailboxMeters("microio.mailbox", m, Function.identity(),
                     "Items taken from the mailbox's channel by its receiver", tags, r));
             return all;
-        });
+        }, (m, tags, r) -> itemWaits
+                ? List.of(timer(MAILBOX_WAIT, "Time from an item's submit to its hand-out by the mailbox's receiver",
+                        tags, r))
+                : List.of());
     }
 
     /**
@@ -225,6 +296,15 @@ public final class MicroioMeters implements MeterBinder {
                     .baseUnit("actors")
                     .tags(tags)
                     .register(r));
+            return all;
+        }, (a, tags, r) -> {
+            List<Meter> all = new ArrayList<>();
+            if (timers) {
+                all.add(timer(ACTOR_HANDLE, "Time the actor's handler took per item", tags, r));
+            }
+            if (itemWaits) {
+                all.add(timer(ACTOR_WAIT, "Time from an item's submit to its hand-out to the actor's handler", tags, r));
+            }
             return all;
         });
     }
@@ -311,7 +391,16 @@ public final class MicroioMeters implements MeterBinder {
                                 + " duplicate or unknown")
                         .baseUnit("replies")
                         .tags(tags)
-                        .register(r)));
+                        .register(r)), (q, tags, r) -> {
+            List<Meter> all = new ArrayList<>();
+            if (timers) {
+                for (RequestOutcome outcome : RequestOutcome.values()) {
+                    all.add(timer(REQUESTS_LATENCY, "Time from a request's registration to its outcome",
+                            tags.and("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT)), r));
+                }
+            }
+            return all;
+        });
     }
 
     /**
@@ -340,7 +429,28 @@ public final class MicroioMeters implements MeterBinder {
      */
     public Registration register(String name, Service service) {
         return add("service", name, service,
-                (s, tags, r) -> stateGauges(s, Service::state, tags.and("group", NO_GROUP), r));
+                (s, tags, r) -> stateGauges(s, Service::state, tags.and("group", NO_GROUP), r),
+                (s, tags, r) -> serviceTimers(s instanceof LoopServiceThread, tags.and("group", NO_GROUP), r));
+    }
+
+    private List<Meter> serviceTimers(boolean loop, Tags tags, MeterRegistry registry) {
+        List<Meter> all = new ArrayList<>();
+        if (timers) {
+            all.add(timer(SERVICE_START, "Time from the service's start() to running", tags, registry));
+            all.add(timer(SERVICE_STOP, "Time from the request to stop the service to its end", tags, registry));
+            if (loop) {
+                all.add(timer(LOOP_LAG, "Time a task waited in the loop's queue before the loop thread took it",
+                        tags, registry));
+                all.add(timer(LOOP_STALLS, "Run time of each task that held the loop for at least its stall"
+                        + " threshold; the count is the number of stalls", tags, registry));
+            }
+        }
+        return all;
+    }
+
+    /** A timer in seconds; Boot's distribution settings for its name apply through the registry's filters. */
+    private static Timer timer(String name, String description, Tags tags, MeterRegistry registry) {
+        return Timer.builder(name).description(description).tags(tags).register(registry);
     }
 
     /**
@@ -357,6 +467,13 @@ public final class MicroioMeters implements MeterBinder {
             for (String service : g.serviceNames()) {
                 all.addAll(stateGauges(g, x -> x.states().get(service),
                         Tags.of("name", service, "group", g.name()), r));
+            }
+            return all;
+        }, (g, tags, r) -> {
+            List<Meter> all = new ArrayList<>();
+            List<String> loops = g.loopServiceNames();
+            for (String service : g.serviceNames()) {
+                all.addAll(serviceTimers(loops.contains(service), Tags.of("name", service, "group", g.name()), r));
             }
             return all;
         });
@@ -380,11 +497,21 @@ public final class MicroioMeters implements MeterBinder {
     }
 
     private <T> Registration add(String kind, String name, T target, MeterSet<T> meterSet) {
+        return add(kind, name, target, meterSet, (t, tags, r) -> List.of());
+    }
+
+    /** As {@link #add(String, String, Object, MeterSet)}, with timers, made only if this instance has timers. */
+    private <T> Registration add(String kind, String name, T target, MeterSet<T> meterSet, MeterSet<T> timerSet) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(target, kind);
         purgeCollected();
         Key key = new Key(kind, name);
-        Source<T> source = new Source<>(key, target, collected, meterSet, Tags.of("name", name));
+        MeterSet<T> all = !timers ? meterSet : (t, tags, r) -> {
+            List<Meter> meters = new ArrayList<>(meterSet.register(t, tags, r));
+            meters.addAll(timerSet.register(t, tags, r));
+            return meters;
+        };
+        Source<T> source = new Source<>(key, target, collected, all, Tags.of("name", name), timerNames(target));
         while (true) {
             Slot slot = slots.computeIfAbsent(key, k -> new Slot());
             synchronized (slot) {
@@ -395,10 +522,12 @@ public final class MicroioMeters implements MeterBinder {
                 slot.current = source;
                 if (previous != null) {
                     previous.removeMeters(); // before binding: the new meters have the same ids
+                    unindex(previous);
                 }
                 for (MeterRegistry registry : registries) {
                     source.bind(registry);
                 }
+                index(source, target);
             }
             Reference.reachabilityFence(target);
             return () -> remove(source);
@@ -415,9 +544,119 @@ public final class MicroioMeters implements MeterBinder {
                 return; // replaced, and its meters removed, by a later registration
             }
             source.removeMeters();
+            unindex(source);
             slot.current = null;
             slot.retired = true;
             slots.remove(source.key, slot);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- timers
+
+    /**
+     * The names by which the telemetry looks up a group's services and a loop service's loop: the group's
+     * service names, or the loop service's own name; none for other kinds.
+     */
+    private List<String> timerNames(Object target) {
+        if (!timers) {
+            return List.of();
+        }
+        if (target instanceof ServiceGroupLifecycle g) {
+            return g.serviceNames();
+        }
+        return target instanceof LoopServiceThread l ? List.of(l.name()) : List.of();
+    }
+
+    /** Holding the slot: makes {@code source} the one the telemetry finds for {@code target}. */
+    private void index(Source<?> source, Object target) {
+        if (!timers) {
+            return;
+        }
+        byObject.put(source.identity, source);
+        for (String n : source.names) {
+            byName.compute(n, (k, list) -> {
+                List<Source<?>> grown = list == null ? new ArrayList<>() : new ArrayList<>(list);
+                grown.add(source);
+                return List.copyOf(grown);
+            });
+        }
+        Reference.reachabilityFence(target);
+    }
+
+    /** Holding the slot: the telemetry no longer finds {@code source}. */
+    private void unindex(Source<?> source) {
+        if (!timers) {
+            return;
+        }
+        byObject.remove(source.identity, source);
+        for (String n : source.names) {
+            byName.computeIfPresent(n, (k, list) -> {
+                List<Source<?>> shrunk = new ArrayList<>(list);
+                shrunk.removeIf(x -> x == source);
+                return shrunk.isEmpty() ? null : List.copyOf(shrunk);
+            });
+        }
+    }
+
+    /**
+     * Records {@code nanos} in the timers named {@code timer} of the registration of {@code object}, if it
+     * is registered; nothing otherwise. Lock-free; allocates at most the look-up key.
+     */
+    void record(Object object, String timer, long nanos) {
+        Source<?> source = byObject.get(new Probe(object));
+        if (source != null) {
+            source.record(timer, nanos);
+        }
+    }
+
+    /** The request latency timer of {@code registry}'s registration for {@code outcome}. */
+    void recordRequest(Object registry, RequestOutcome outcome, long nanos) {
+        record(registry, OUTCOME_KEYS[outcome.ordinal()], nanos);
+    }
+
+    private static final String[] OUTCOME_KEYS = java.util.Arrays.stream(RequestOutcome.values())
+            .map(o -> REQUESTS_LATENCY + "|" + o.name().toLowerCase(java.util.Locale.ROOT))
+            .toArray(String[]::new);
+
+    /**
+     * Records {@code nanos} in the timers named {@code timer} of {@code service}: its own registration, or
+     * the group registration that has a service of its name.
+     */
+    void recordService(Service service, String timer, long nanos) {
+        Source<?> own = byObject.get(new Probe(service));
+        if (own != null) {
+            own.record(timer, nanos);
+            return;
+        }
+        String name = service.name();
+        List<Source<?>> groups = byName.get(name);
+        if (groups != null) {
+            for (Source<?> g : groups) {
+                if (g.get() instanceof ServiceGroupLifecycle) {
+                    g.record(name, timer, nanos);
+                }
+            }
+        }
+    }
+
+    /**
+     * Records {@code nanos} in the loop timer {@code timer} of the loop service named {@code loopName}
+     * whose loop runs on the calling thread, if it is registered (alone or in a group).
+     */
+    void recordLoop(String loopName, String timer, long nanos) {
+        List<Source<?>> candidates = byName.get(loopName);
+        if (candidates == null) {
+            return;
+        }
+        for (Source<?> c : candidates) {
+            Object target = c.get();
+            if (target instanceof LoopServiceThread l && l.inLoop()) {
+                c.record(timer, nanos);
+                return;
+            }
+            if (target instanceof ServiceGroupLifecycle) {
+                c.record(loopName, timer, nanos); // a loop service of the group by that name
+            }
         }
     }
 
@@ -448,6 +687,39 @@ public final class MicroioMeters implements MeterBinder {
         List<Meter> register(T target, Tags tags, MeterRegistry registry);
     }
 
+    /** A registered object as the key of {@link #byObject}: held weakly, compared by identity. */
+    private static final class WeakIdentity extends WeakReference<Object> {
+        private final int hash;
+
+        WeakIdentity(Object target) {
+            super(target);
+            this.hash = System.identityHashCode(target);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(@Nullable Object o) {
+            return o == this; // a look-up uses a Probe, whose equals compares the objects
+        }
+    }
+
+    /** The look-up key for {@link #byObject}: equal to the {@link WeakIdentity} of the same object. */
+    private record Probe(Object target) {
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(target);
+        }
+
+        @Override
+        public boolean equals(@Nullable Object o) {
+            return o instanceof WeakIdentity w && w.get() == target;
+        }
+    }
+
     private record Key(String kind, String name) {}
 
     /**
@@ -468,12 +740,63 @@ public final class MicroioMeters implements MeterBinder {
         private final MeterSet<T> meterSet;
         private final Tags tags;
         private final List<RegisteredMeter> meters = new ArrayList<>(); // guarded by the slot
+        final WeakIdentity identity;
+        /** The names under which {@link #byName} finds it. */
+        final List<String> names;
+        /**
+         * Its timers by their {@code name} tag (the registration's name; for a group, each service's), then
+         * by look-up key (the meter's name; {@code name|outcome} for a request's), one per bound registry:
+         * an immutable snapshot, replaced under the slot.
+         */
+        private volatile Map<String, Map<String, List<Timer>>> timers = Map.of();
 
-        Source(Key key, T target, ReferenceQueue<Object> queue, MeterSet<T> meterSet, Tags tags) {
+        Source(Key key, T target, ReferenceQueue<Object> queue, MeterSet<T> meterSet, Tags tags, List<String> names) {
             super(target, queue);
             this.key = key;
             this.meterSet = meterSet;
             this.tags = tags;
+            this.identity = new WeakIdentity(target);
+            this.names = names;
+        }
+
+        /** Records in the timers {@code timer} of the registration's own name. */
+        void record(String timer, long nanos) {
+            record(key.name(), timer, nanos);
+        }
+
+        /** Records in the timers {@code timer} tagged {@code name} (a group's service); no allocation. */
+        void record(String name, String timer, long nanos) {
+            Map<String, List<Timer>> named = timers.get(name);
+            List<Timer> ts = named == null ? null : named.get(timer);
+            if (ts != null) {
+                for (Timer t : ts) {
+                    t.record(nanos, TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+
+        /** Holding the slot: the look-up snapshot of the timers among {@link #meters}. */
+        private void indexTimers() {
+            Map<String, Map<String, List<Timer>>> byName = new java.util.HashMap<>();
+            for (RegisteredMeter m : meters) {
+                if (m.meter() instanceof Timer t) {
+                    String k = t.getId().getName();
+                    String outcome = t.getId().getTag("outcome");
+                    if (outcome != null) {
+                        k = k + "|" + outcome;
+                    }
+                    String name = Objects.requireNonNullElse(t.getId().getTag("name"), key.name());
+                    byName.computeIfAbsent(name, x -> new java.util.HashMap<>())
+                            .computeIfAbsent(k, x -> new ArrayList<>()).add(t);
+                }
+            }
+            Map<String, Map<String, List<Timer>>> frozen = new java.util.HashMap<>();
+            byName.forEach((n, byKey) -> {
+                Map<String, List<Timer>> inner = new java.util.HashMap<>();
+                byKey.forEach((k, v) -> inner.put(k, List.copyOf(v)));
+                frozen.put(n, Map.copyOf(inner));
+            });
+            timers = Map.copyOf(frozen);
         }
 
         /** Registers the meters in {@code registry}, unless they are there or the object is collected. */
@@ -485,10 +808,12 @@ public final class MicroioMeters implements MeterBinder {
             for (Meter meter : meterSet.register(target, tags, registry)) {
                 meters.add(new RegisteredMeter(registry, meter));
             }
+            indexTimers();
             Reference.reachabilityFence(target);
         }
 
         void removeMeters() {
+            timers = Map.of(); // first: a telemetry call no longer records into meters being removed
             for (RegisteredMeter m : meters) {
                 m.registry().remove(m.meter());
             }
