@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.SafeText;
+import io.microio.internal.jfr.Jfr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -187,6 +188,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
                 long left = nanos <= 0 ? 0 : deadline - System.nanoTime();
                 if (left <= 0) {
                     if (giveUp(TIMED_OUT)) {
+                        Jfr.requestTimedOut(registry.name(), key, nanos);
                         throw timeout(timeout);
                     }
                     continue; // the reply won the race
@@ -261,7 +263,11 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
      * @return {@code true} if this call ended the request, {@code false} if it had already ended
      */
     boolean expire() {
-        return giveUp(TIMED_OUT);
+        if (!giveUp(TIMED_OUT)) {
+            return false;
+        }
+        Jfr.requestTimedOut(registry.name(), key, Long.MIN_VALUE);
+        return true;
     }
 
     /** Waiter side or cancel: decides the race and, if won, removes the entry and wakes any waiter. */
@@ -379,7 +385,10 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
 
     /** Async entries: the future completed, by us or by anyone else; make sure the entry is gone. */
     void futureCompleted() {
-        giveUp(CANCELLED);
+        if (giveUp(CANCELLED) && Jfr.ON && future != null && future.state() == java.util.concurrent.Future.State.FAILED
+                && future.exceptionNow() instanceof java.util.concurrent.TimeoutException) {
+            Jfr.requestTimedOut(registry.name(), key, Long.MIN_VALUE); // orTimeout's
+        }
     }
 
     @Override

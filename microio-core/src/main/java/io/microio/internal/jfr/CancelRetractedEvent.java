@@ -1,0 +1,38 @@
+package io.microio.internal.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/** A scope's interrupt, never observed by the body, was taken back at exit. */
+@Name("io.microio.CancelRetracted")
+@Label("Cancellation Retracted")
+@Description("A CancelScope exited with its own interrupt still pending: the body did not observe it (it returned"
+        + " normally, or threw something else). The scope cleared the interrupt flag, restoring it if it was set at"
+        + " entry, so that no interrupt leaks out of the scope. Often a sign of a body that does not block in"
+        + " interruptible calls.")
+@Category({"microio", "Cancellation"})
+@StackTrace(true)
+final class CancelRetractedEvent extends jdk.jfr.Event {
+    @Label("Scope")
+    @Description("The name of the scope group or task whose scope this is; empty for a bare CancelScope")
+    String scope;
+
+    @Label("Reason")
+    @Description("The cancellation's reason, \"deadline exceeded\" for a deadline; empty if none was given")
+    String reason;
+
+    @Label("Timed Out")
+    @Description("Whether the scope's deadline cancelled it")
+    boolean timedOut;
+
+    @Label("Owner")
+    @Description("The thread that left the scope; the event's own thread too")
+    Thread owner;
+
+    @Label("Interrupt Restored")
+    @Description("Whether the interrupt flag was set again on exit, because it was already set at entry")
+    boolean restored;
+}

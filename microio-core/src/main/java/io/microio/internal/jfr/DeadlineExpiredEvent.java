@@ -1,0 +1,37 @@
+package io.microio.internal.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
+
+/** A scope's deadline passed. */
+@Name("io.microio.DeadlineExpired")
+@Label("Deadline Expired")
+@Description("A CancelScope's deadline passed and cancelled it (a scope cancelled before by cancel() is not"
+        + " reported). Recorded on the time source's timer thread, or on the owner when the deadline had passed"
+        + " at entry.")
+@Category({"microio", "Cancellation"})
+@StackTrace(false)
+final class DeadlineExpiredEvent extends jdk.jfr.Event {
+    @Label("Scope")
+    @Description("The name of the scope group or task whose scope this is; empty for a bare CancelScope")
+    String scope;
+
+    @Label("Timeout")
+    @Description("The scope's timeout, counted from its entry; Long.MIN_VALUE (shown as N/A) for a scope built with"
+            + " an absolute deadline")
+    @Timespan(Timespan.NANOSECONDS)
+    long timeout;
+
+    @Label("Late By")
+    @Description("How long after the deadline the cancellation came, on the scope's time source")
+    @Timespan(Timespan.NANOSECONDS)
+    long lateBy;
+
+    @Label("Owner")
+    @Description("The thread inside the scope; null if it was not entered")
+    Thread owner;
+}
