@@ -81,6 +81,8 @@ public final class ThreadLeakExtension
             "Read-Poller",
             "Write-Poller",
             "Attach Listener", // jcmd, jstack
+            "JFR Recorder Thread", // Flight Recorder's JVM-wide threads, started by the first recording
+            "JFR Periodic Tasks",
             "junit-jupiter-timeout-watcher", // JUnit's @Timeout scheduler
             "surefire-forkedjvm-", // Maven Surefire's fork machinery
             "prometheus-metrics-scheduler-"); // the Prometheus client's JVM-wide daemon, never stopped
