@@ -152,7 +152,7 @@ public final class CancelScope {
     private @Nullable List<Runnable> callbacks; // guarded by this; becomes null once cancelled
 
     // set before entry, by the group that runs the scope; read after a volatile read of `owner` (or by the timer)
-    @Nullable String label; // for JFR events: the ScopeGroup's or Task's name
+    @Nullable String label; // for JFR events: the name of the ScopeGroup, Task, TaskGroup or ServiceThread it belongs to
 
     // owner-only state
     private @Nullable CancelScope parent;

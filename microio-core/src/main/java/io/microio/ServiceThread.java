@@ -121,6 +121,7 @@ public final class ServiceThread implements Service {
 
     private ServiceThread(String name, ThreadFactory threadFactory, Body body, boolean restoreAroundBody) {
         this.name = name;
+        bodyScope.label = name; // for JFR events
         this.body = body;
         this.restoreAroundBody = restoreAroundBody;
         this.threadFactory = threadFactory;

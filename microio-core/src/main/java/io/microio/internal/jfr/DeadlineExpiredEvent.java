@@ -17,7 +17,8 @@ import jdk.jfr.Timespan;
 @StackTrace(false)
 final class DeadlineExpiredEvent extends jdk.jfr.Event {
     @Label("Scope")
-    @Description("The name of the scope group or task whose scope this is; empty for a bare CancelScope")
+    @Description("Whose scope it is: the name of its ScopeGroup, Task, TaskGroup (the owner's scope) or ServiceThread (the body's"
+            + " scope); empty for a scope of your own")
     String scope;
 
     @Label("Timeout")
