@@ -11,8 +11,9 @@ import jdk.jfr.StackTrace;
 @Label("Cancellation Retracted")
 @Description("A CancelScope exited with its own interrupt still pending: the body did not observe it (it returned"
         + " normally, or threw something else). The scope cleared the interrupt flag, restoring it if it was set at"
-        + " entry, so that no interrupt leaks out of the scope. Often a sign of a body that does not block in"
-        + " interruptible calls.")
+        + " entry, so that no interrupt leaks out of the scope. Normal for a body that ended by other means once"
+        + " cancelled (a service that saw its stop and returned); worth a look where the body was expected to end"
+        + " by the interrupt.")
 @Category({"microio", "Cancellation"})
 @StackTrace(true)
 final class CancelRetractedEvent extends jdk.jfr.Event {
