@@ -305,6 +305,35 @@ class JfrEventsTest {
         }
     }
 
+    /** Actor.awaitTermination that gives up records JoinTimeout with the actor's run() thread and its stack. */
+    @Test
+    void actorAwaitTerminationTimeoutRecordsActorThreadAndStack() throws Exception {
+        try (Capture jfr = new Capture("io.microio.JoinTimeout")) {
+            CountDownLatch handling = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Actor<String> actor = Actor.<String>builder(item -> {
+                handling.countDown();
+                release.await();
+            }).name("jfr-actor").build();
+            Thread runner = Thread.ofPlatform().name("jfr-actor-thread").start(actor::run);
+            try {
+                actor.submit("work");
+                handling.await();
+                assertThat(actor.awaitTermination(SHORT)).isFalse();
+            } finally {
+                release.countDown();
+                actor.close();
+                assertThat(actor.awaitTermination(LONG)).isTrue();
+                assertThat(runner.join(LONG)).isTrue();
+            }
+            RecordedEvent e = jfr.await("io.microio.JoinTimeout", x -> "actor".equals(x.getString("kind")));
+            assertThat(e.getString("name")).isEqualTo("jfr-actor");
+            assertThat(e.getDuration("timeout")).isEqualTo(SHORT);
+            assertThat(threadName(e, "thread")).isEqualTo("jfr-actor-thread");
+            assertThat(e.getString("stack")).contains("JfrEventsTest.lambda$actorAwaitTerminationTimeoutRecordsActorThreadAndStack");
+        }
+    }
+
     /** A request whose await times out, and an async one whose future times out, each record RequestTimeout. */
     @Test
     void requestTimeoutsAreRecordedWithRegistryAndKey() throws Exception {
