@@ -315,7 +315,15 @@ class JfrEventsTest {
                 handling.countDown();
                 release.await();
             }).name("jfr-actor").build();
-            Thread runner = Thread.ofPlatform().name("jfr-actor-thread").start(actor::run);
+            CompletableFuture<Void> ran = new CompletableFuture<>();
+            Thread runner = Thread.ofPlatform().name("jfr-actor-thread").start(() -> {
+                try {
+                    actor.run();
+                    ran.complete(null);
+                } catch (Throwable t) {
+                    ran.completeExceptionally(t);
+                }
+            });
             try {
                 actor.submit("work");
                 handling.await();
@@ -325,6 +333,7 @@ class JfrEventsTest {
                 actor.close();
                 assertThat(actor.awaitTermination(LONG)).isTrue();
                 assertThat(runner.join(LONG)).isTrue();
+                ran.get(); // run() returned normally
             }
             RecordedEvent e = jfr.await("io.microio.JoinTimeout", x -> "actor".equals(x.getString("kind")));
             assertThat(e.getString("name")).isEqualTo("jfr-actor");
