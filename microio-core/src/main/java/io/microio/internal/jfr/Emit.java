@@ -2,7 +2,6 @@ package io.microio.internal.jfr;
 
 import io.microio.ServiceState;
 import io.microio.internal.SafeText;
-import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,17 +12,6 @@ import org.jspecify.annotations.Nullable;
 final class Emit {
 
     private Emit() {}
-
-    /** Every event class of microio; the JFC test checks the shipped settings list each. */
-    static final List<Class<? extends jdk.jfr.Event>> EVENTS = List.of(
-            CancelDeliveredEvent.class,
-            CancelRetractedEvent.class,
-            DeadlineExpiredEvent.class,
-            LoopStallEvent.class,
-            ServiceTransitionEvent.class,
-            JoinTimeoutEvent.class,
-            RequestTimeoutEvent.class,
-            UndeliveredEvent.class);
 
     static void cancelDelivered(@Nullable String scope, @Nullable String reason, boolean timedOut, Thread owner,
             boolean byOwner) {
