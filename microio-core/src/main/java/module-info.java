@@ -4,6 +4,10 @@
  */
 module io.microio {
     requires static org.jspecify;
+    // Flight Recorder events (io.microio.internal.jfr) are optional: microio loads and works on a runtime
+    // image without jdk.jfr. Only io.microio.internal.jfr.Jfr is used by the rest of microio; it checks once
+    // whether jdk.jfr is resolved and loads the classes that name jdk.jfr types only if it is.
+    requires static jdk.jfr;
 
     exports io.microio;
 

@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.Loggers;
+import io.microio.internal.jfr.Jfr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.ClosedByInterruptException;
@@ -446,6 +447,7 @@ public final class Actor<T> {
         CancelScope.checkpoint(); // a cancelled scope wins, even over an actor that has already ended
         if (!termination.isDone() && !terminationWaiters.await(termination::isDone, nanos)) {
             CancelScope.checkpoint();
+            Jfr.joinTimedOut("actor", name, runThread != null ? runThread : drainer, nanos);
             return false;
         }
         Throwable out = outcome(termination);

@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.Loggers;
+import io.microio.internal.jfr.Jfr;
 import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -150,6 +151,9 @@ public final class CancelScope {
     private volatile TimeSource.@Nullable Timer timer;
     private @Nullable List<Runnable> callbacks; // guarded by this; becomes null once cancelled
 
+    // set before entry, by the group that runs the scope; read after a volatile read of `owner` (or by the timer)
+    @Nullable String label; // for JFR events: the name of the ScopeGroup, Task, TaskGroup or ServiceThread it belongs to
+
     // owner-only state
     private @Nullable CancelScope parent;
     private boolean interruptedAtEntry;
@@ -297,9 +301,12 @@ public final class CancelScope {
             t.cancel();
         }
         if (delivered) {
-            Thread.interrupted(); // retract our own interrupt
+            boolean pending = Thread.interrupted(); // retract our own interrupt
             if (interruptedAtEntry) {
                 Thread.currentThread().interrupt();
+            }
+            if (pending) {
+                recordRetracted();
             }
         }
         if (delivered || shield) {
@@ -376,6 +383,7 @@ public final class CancelScope {
             int d = delivery;
             if (d == DELIVERED) {
                 Thread.currentThread().interrupt();
+                recordDelivered(Thread.currentThread(), true);
                 return;
             }
             if (d != IDLE) {
@@ -384,6 +392,7 @@ public final class CancelScope {
             if (DELIVERY.compareAndSet(this, IDLE, DELIVERING)) {
                 Thread.currentThread().interrupt();
                 delivery = DELIVERED;
+                recordDelivered(Thread.currentThread(), true);
                 return;
             }
         }
@@ -400,6 +409,7 @@ public final class CancelScope {
             // wait re-checks `checkpoint()` when it returns from park, and a spurious unpark is harmless
             // to any other parker (LockSupport allows spurious returns).
             LockSupport.unpark(target);
+            recordDelivered(target, false);
             return;
         }
         for (;;) {
@@ -409,6 +419,7 @@ public final class CancelScope {
             if (blockers == 0) {
                 target.interrupt();
                 delivery = DELIVERED;
+                recordDelivered(target, false);
                 return;
             }
             delivery = IDLE;
@@ -445,7 +456,26 @@ public final class CancelScope {
     }
 
     private void expire() {
-        cancelWith(new Cancellation("deadline exceeded", true));
+        long late = Jfr.ON ? timeSource.nanoTime() - deadlineNanos : 0;
+        if (cancelWith(new Cancellation("deadline exceeded", true))) {
+            Jfr.deadlineExpired(label, timeoutNanos, late, owner);
+        }
+    }
+
+    /** JFR: this scope's cancellation reached {@code target}. */
+    private void recordDelivered(Thread target, boolean byOwner) {
+        Cancellation c = cancellation;
+        if (Jfr.ON && c != null) {
+            Jfr.cancelDelivered(label, c.reason(), c.timedOut(), target, byOwner);
+        }
+    }
+
+    /** JFR: this scope's interrupt was still pending at exit and was cleared. */
+    private void recordRetracted() {
+        Cancellation c = cancellation;
+        if (Jfr.ON && c != null) {
+            Jfr.cancelRetracted(label, c.reason(), c.timedOut(), Thread.currentThread(), interruptedAtEntry);
+        }
     }
 
     private boolean cancelWith(Cancellation c) {

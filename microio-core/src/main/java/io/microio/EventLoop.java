@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.Loggers;
+import io.microio.internal.jfr.Jfr;
 import io.microio.internal.SafeText;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -569,6 +570,7 @@ final class EventLoop implements Loop {
         LOG.log(System.Logger.Level.WARNING, "A task has held loop " + name + " for " + Duration.ofNanos(heldNanos).toMillis()
                 + " ms (stall threshold " + threshold.toMillis() + " ms); no other task runs meanwhile. Move blocking work off the loop."
                 + " Loop thread " + t.getName() + " is at:" + stack);
+        Jfr.loopStall(name, heldNanos, Durations.saturatedNanos(threshold), t, stack);
     }
 
     @SuppressWarnings("unchecked")

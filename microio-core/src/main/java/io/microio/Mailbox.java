@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.Loggers;
+import io.microio.internal.jfr.Jfr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -377,6 +378,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     /** Hands an item that was taken but will not be handled to the {@code onUndelivered} hook. */
     void undelivered(T item) {
         Consumer<? super T> hook = onUndelivered;
+        Jfr.undelivered("mailbox", name(), Jfr.TAKEN_NOT_HANDLED, item, hook != null);
         if (hook == null) {
             return;
         }

@@ -5,6 +5,7 @@ import io.microio.MpscChannelFields.End;
 import io.microio.MpscChannelFields.EndKind;
 import io.microio.internal.Loggers;
 import io.microio.internal.SafeText;
+import io.microio.internal.jfr.Jfr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -305,7 +306,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                     return MUST_WAIT;
                 case DROP_NEWEST:
                     DROPPED_AT_ENTRY.getAndAdd(this, 1L);
-                    undelivered(item);
+                    undelivered(item, Jfr.DROPPED_NEWEST);
                     return DROPPED;
                 case DROP_OLDEST:
                     r = enqueueEvicting(item);
@@ -365,7 +366,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     private int lateSend(Object item) {
         if (lateSend == LateSend.DROP) {
             DROPPED_AT_ENTRY.getAndAdd(this, 1L);
-            undelivered(item);
+            undelivered(item, Jfr.SENT_AFTER_CLOSE);
             return DROPPED;
         }
         End end = Objects.requireNonNull(this.end); // written before CLOSED_BIT was set
@@ -497,7 +498,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             unlockConsumer();
         }
         if (evicted != null) {
-            undelivered(evicted);
+            undelivered(evicted, Jfr.DROPPED_OLDEST);
         }
         return r;
     }
@@ -741,7 +742,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
             unlockConsumer();
         }
         for (Object item : discarded) {
-            undelivered(item);
+            undelivered(item, Jfr.LEFT_AT_CANCEL);
         }
         wakeAllSenders();
         Object w = waiter;
@@ -1084,8 +1085,12 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         return (T) x; // a carrier where an item is expected: only for the *Carried callers, which unwrap
     }
 
-    private void undelivered(Object item) {
+    /** Tells JFR, then hands the item to the hook; {@code why} is one of {@link Jfr}'s reasons. */
+    private void undelivered(Object item, int why) {
         Consumer<? super T> hook = onUndelivered;
+        if (Jfr.ON) {
+            Jfr.undelivered("channel", name, why, ContextHandoff.unwrap(item), hook != null);
+        }
         if (hook == null) {
             return;
         }

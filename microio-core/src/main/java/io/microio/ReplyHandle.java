@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.SafeText;
+import io.microio.internal.jfr.Jfr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -205,6 +206,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
                 long left = nanos <= 0 ? 0 : deadline - System.nanoTime();
                 if (left <= 0) {
                     if (giveUp(TIMED_OUT)) {
+                        Jfr.requestTimedOut(registry.name(), key, nanos);
                         throw timeout(timeout);
                     }
                     continue; // the reply won the race
@@ -279,7 +281,11 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
      * @return {@code true} if this call ended the request, {@code false} if it had already ended
      */
     boolean expire() {
-        return giveUp(TIMED_OUT);
+        if (!giveUp(TIMED_OUT)) {
+            return false;
+        }
+        Jfr.requestTimedOut(registry.name(), key, Long.MIN_VALUE);
+        return true;
     }
 
     /** Waiter side or cancel: decides the race and, if won, removes the entry and wakes any waiter. */
@@ -422,8 +428,11 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
      * ends the request, it was given up, or timed out if {@code failure} is the future's timeout.
      */
     void futureCompleted(@Nullable Throwable failure) {
-        giveUp(CANCELLED, failure instanceof TimeoutException ? Telemetry.RequestOutcome.TIMEOUT
-                : Telemetry.RequestOutcome.CANCELLED);
+        boolean timedOut = failure instanceof TimeoutException;
+        if (giveUp(CANCELLED, timedOut ? Telemetry.RequestOutcome.TIMEOUT : Telemetry.RequestOutcome.CANCELLED)
+                && timedOut && Jfr.ON) {
+            Jfr.requestTimedOut(registry.name(), key, Long.MIN_VALUE); // orTimeout's
+        }
     }
 
     @Override

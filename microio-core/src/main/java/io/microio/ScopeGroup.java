@@ -144,6 +144,7 @@ public final class ScopeGroup {
 
     private <T extends @Nullable Object, X extends Exception> Optional<T> enterRegistered(
             CancelScope scope, CancelScope.Body<T, X> body) throws X {
+        scope.label = name; // for JFR events
         live.add(scope); // register, then check the latch: see the class comment
         try {
             Latch l = latch;

@@ -2,6 +2,7 @@ package io.microio;
 
 import io.microio.ServiceState.Phase;
 import io.microio.internal.Loggers;
+import io.microio.internal.jfr.Jfr;
 import io.microio.internal.SafeText;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -178,6 +179,7 @@ final class ServiceLifecycle {
                 }
             }
         }
+        Jfr.serviceTransition(kind, name, before, after);
         if (after.phase() != Phase.STARTING) {
             decided.open(); // after the volatile write: a woken waiter sees `after` or later
         }

@@ -2,6 +2,7 @@ package io.microio;
 
 import io.microio.ServiceState.Phase;
 import io.microio.internal.Loggers;
+import io.microio.internal.jfr.Jfr;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -120,6 +121,7 @@ public final class ServiceThread implements Service {
 
     private ServiceThread(String name, ThreadFactory threadFactory, Body body, boolean restoreAroundBody) {
         this.name = name;
+        bodyScope.label = name; // for JFR events
         this.body = body;
         this.restoreAroundBody = restoreAroundBody;
         this.threadFactory = threadFactory;
@@ -227,7 +229,7 @@ public final class ServiceThread implements Service {
         }
         long deadline = ServiceLifecycle.deadline(timeout);
         if (!lifecycle.awaitEnded(timeout)) {
-            return false;
+            return joinTimedOut(timeout);
         }
         t = thread; // the service has ended: `thread` is final now
         if (t == null) {
@@ -239,14 +241,20 @@ public final class ServiceThread implements Service {
         // The thread may still be running the listeners of the final transition (user code): wait for
         // that through the gate, which any scope can end; after it, only the thread's exit is left.
         if (!threadDone.await(ServiceLifecycle.nanos(ServiceLifecycle.remaining(deadline)))) {
-            return false;
+            return joinTimedOut(timeout);
         }
         try {
-            return t.join(ServiceLifecycle.remaining(deadline));
+            return t.join(ServiceLifecycle.remaining(deadline)) || joinTimedOut(timeout);
         } catch (InterruptedException e) {
             CancelScope.checkpoint();
             throw e;
         }
+    }
+
+    /** {@return false}, after telling JFR that a join gave up */
+    private boolean joinTimedOut(Duration timeout) {
+        Jfr.joinTimedOut("service", name, thread, ServiceLifecycle.nanos(timeout));
+        return false;
     }
 
     @Override

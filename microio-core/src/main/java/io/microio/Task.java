@@ -1,6 +1,7 @@
 package io.microio;
 
 import io.microio.internal.SafeText;
+import io.microio.internal.jfr.Jfr;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,6 +90,7 @@ public final class Task<T extends @Nullable Object> {
         this.body = body;
         this.status = status;
         this.context = context;
+        scope.label = name; // for JFR events
     }
 
     // ---------------------------------------------------------------- public API
@@ -156,6 +158,7 @@ public final class Task<T extends @Nullable Object> {
             boolean ended = done.await(Durations.saturatedNanos(timeout));
             CancelScope.checkpoint();
             if (!ended) {
+                Jfr.joinTimedOut("task", name, thread, Durations.saturatedNanos(timeout));
                 throw new TimeoutException("task " + name + " did not end within " + timeout);
             }
         }

@@ -155,6 +155,7 @@ public final class TaskGroup {
 
     private TaskGroup(Config config) {
         this.name = config.name();
+        ownerScope.label = name; // for JFR events
         this.threadFactory = config.threadFactory();
         this.maxConcurrency = config.maxConcurrency();
         this.aggregateFailures = config.aggregateFailures();

@@ -108,6 +108,8 @@ public final class ThreadLeakExtension
      *   <li>{@code VirtualThread-}, {@code MasterPoller}, {@code Read-Poller}, {@code Write-Poller}: the
      *       virtual-thread unparker and I/O pollers;
      *   <li>{@code Attach Listener}: started by {@code jcmd} and {@code jstack};
+     *   <li>{@code JFR Recorder Thread}, {@code JFR Periodic Tasks}: Flight Recorder's JVM-wide threads,
+     *       started by the first recording;
      *   <li>{@code junit-jupiter-timeout-watcher}: JUnit's {@code @Timeout} scheduler;
      *   <li>{@code surefire-forkedjvm-}: Maven Surefire's fork machinery.
      * </ul>
@@ -123,6 +125,8 @@ public final class ThreadLeakExtension
             "Read-Poller",
             "Write-Poller",
             "Attach Listener",
+            "JFR Recorder Thread",
+            "JFR Periodic Tasks",
             "junit-jupiter-timeout-watcher",
             "surefire-forkedjvm-");
 
