@@ -260,6 +260,11 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         return giveUp(CANCELLED);
     }
 
+    /** {@code request}'s send threw: gives the request up as {@link #cancel()} does, reported as failed. */
+    void sendFailed() {
+        giveUp(CANCELLED, Telemetry.RequestOutcome.FAILED);
+    }
+
     /**
      * Same as {@link #cancel()}, for {@code try}-with-resources: after a reply was received it does
      * nothing. Never blocks, never throws.

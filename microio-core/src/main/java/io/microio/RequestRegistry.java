@@ -165,10 +165,16 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
     public CompletableFuture<V> registerAsync(K key, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         CompletableFuture<V> future = new CompletableFuture<>();
+        addAsync(key, future, timeout);
+        return future;
+    }
+
+    /** Registers {@code future} as the reply of {@code key}, ending at the timeout. */
+    private ReplyHandle<V> addAsync(K key, CompletableFuture<V> future, Duration timeout) {
         ReplyHandle<V> handle = add(key, future);
         future.whenComplete((value, failure) -> handle.futureCompleted(failure));
         future.orTimeout(Math.max(0, Durations.saturatedNanos(timeout)), TimeUnit.NANOSECONDS);
-        return future;
+        return handle;
     }
 
     private ReplyHandle<V> add(K key, @Nullable CompletableFuture<V> future) {
@@ -336,7 +342,7 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
         try {
             send.send(key);
         } catch (Throwable failure) {
-            handle.cancel();
+            handle.sendFailed();
             throw failure;
         }
         return handle.await(timeout);
@@ -361,10 +367,13 @@ public final class RequestRegistry<K, V extends @Nullable Object> {
     public <X extends Exception> CompletableFuture<V> requestAsync(K key, Sender<? super K, X> send, Duration timeout)
             throws X {
         Objects.requireNonNull(send, "send");
-        CompletableFuture<V> future = registerAsync(key, timeout);
+        Objects.requireNonNull(timeout, "timeout");
+        CompletableFuture<V> future = new CompletableFuture<>();
+        ReplyHandle<V> handle = addAsync(key, future, timeout);
         try {
             send.send(key);
         } catch (Throwable failure) {
+            handle.sendFailed();
             future.cancel(false);
             throw failure;
         }

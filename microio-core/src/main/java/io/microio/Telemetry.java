@@ -70,14 +70,14 @@ public interface Telemetry {
         /** Its wait timed out: {@code await}'s timeout, or the async form's timeout. */
         TIMEOUT,
         /**
-         * It was failed: {@code fail}, {@code failAll}, or {@code close(cause)}; the waiter got a
-         * {@link BrokenResourceException} (the async form, the cause itself).
+         * It was failed: {@code fail}, {@code failAll}, or {@code close(cause)}, and the waiter got a
+         * {@link BrokenResourceException} (the async form, the cause itself); or the {@code send} given to
+         * {@code request} or {@code requestAsync} threw, so that it never left.
          */
         FAILED,
         /**
          * It was given up: {@link ReplyHandle#cancel()} or {@code close()}, an interrupted or cancelled
-         * {@code await}, a {@code send} that threw in {@code request}, or the async form's future
-         * completed or cancelled by its caller.
+         * {@code await}, or the async form's future completed or cancelled by its caller.
          */
         CANCELLED,
         /** The registry was closed normally ({@code close()}) while it was pending. */

@@ -149,6 +149,26 @@ class TelemetryTest {
         assertThat(timeout.nanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(20));
     }
 
+    /**
+     * A request whose send threw never reached the peer: it failed (as the caller sees it), it was not given
+     * up, in the blocking and the async form.
+     */
+    @Test
+    void requestWhoseSendThrewIsReportedAsFailed() {
+        RequestRegistry<Integer, String> registry = new RequestRegistry<>("unsent");
+        IllegalStateException notConnected = new IllegalStateException("not connected");
+        assertThatThrownBy(() -> registry.request(1, key -> {
+            throw notConnected;
+        }, LONG_DELAY)).isSameAs(notConnected);
+        assertThatThrownBy(() -> registry.requestAsync(2, key -> {
+            throw notConnected;
+        }, LONG_DELAY)).isSameAs(notConnected);
+
+        await().until(() -> telemetry.of("request").size() == 2);
+        assertThat(telemetry.of("request")).extracting(Event::outcome)
+                .containsExactly(RequestOutcome.FAILED, RequestOutcome.FAILED);
+    }
+
     /** A request registered while no telemetry was installed reports nothing when it ends under one. */
     @Test
     void requestRegisteredBeforeInstallIsNotReported() {
