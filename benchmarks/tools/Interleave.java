@@ -45,12 +45,18 @@ import java.util.regex.Pattern;
  * <p>{@code --noise[=K]} starts K CPU-bound shell loops (default 1) for the whole run. Each loop also
  * checks that this program is still alive and exits when it is not; a shutdown hook (normal end,
  * error, Ctrl-C) kills them and any fork still running.
+ *
+ * <p>JMH runs one benchmark run per machine at a time ({@code /tmp/jmh.lock}); a fork that finds the lock
+ * taken is started again every 2 s until it gets it (for at most 30 minutes), so a pair is never
+ * measured beside another JMH run.
  */
 public class Interleave {
 
     static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
     static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
     static final int RESAMPLES = 10_000;
+    /** How long a fork waits for another JMH run on the machine (JMH's lock) before it counts as failed. */
+    static final long LOCK_PATIENCE_SECONDS = 1_800;
 
     /**
      * The peers the goals in benchmarks/README.md ("The goals, one by one") are stated against, for
@@ -455,11 +461,29 @@ public class Interleave {
                 b.params().isEmpty() ? "" : "-" + b.paramText().replace(' ', '-').replace('=', '-'));
         Path json = out.resolve("forks").resolve(base + ".json");
         Path log = out.resolve("forks").resolve(base + ".log");
-        long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(command(b, json)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        running = p;
-        int status = p.waitFor();
-        running = null;
+        long t0;
+        int status;
+        long waitedSince = System.nanoTime();
+        while (true) {
+            t0 = System.nanoTime();
+            Process p = new ProcessBuilder(command(b, json)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            running = p;
+            status = p.waitFor();
+            running = null;
+            // JMH allows one run per machine (/tmp/jmh.lock) and exits at once when another holds it:
+            // wait for that run to end rather than run beside it or record a failure.
+            if (status == 0 || !Files.readString(log).contains("Unable to acquire the JMH lock")) {
+                break;
+            }
+            long waited = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - waitedSince);
+            if (waited > LOCK_PATIENCE_SECONDS) {
+                break;
+            }
+            if (waited == 0) {
+                System.out.println("  (another JMH run holds /tmp/jmh.lock; waiting for it to end)");
+            }
+            Thread.sleep(2_000);
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
         double load = load1();
         String file = out.relativize(json).toString();
