@@ -459,8 +459,9 @@ final class EventLoop implements Loop {
             Duration threshold = stallThreshold;
             if (telemetry != null && threshold != null) {
                 long held = time.nanoTime() - start;
-                if (held >= Durations.saturatedNanos(threshold)) {
-                    telemetry.loopStalled(this, held); // never throws
+                InstalledTelemetry.Hook now = InstalledTelemetry.get(); // not one uninstalled while the task ran
+                if (now != null && held >= Durations.saturatedNanos(threshold)) {
+                    now.loopStalled(this, held); // never throws
                 }
             }
         }

@@ -7,15 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.Telemetry.RequestOutcome;
+import io.microio.test.ConcurrentHarness;
 import io.microio.testing.LogCapture;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import org.jspecify.annotations.Nullable;
@@ -161,6 +164,49 @@ class TelemetryTest {
     }
 
     // ---------------------------------------------------------------- actors
+
+    /**
+     * An async request whose future its caller cancels while a reply or failure arrives reports RESOLVED
+     * (FAILED) exactly when resolve (fail) returned {@code true}, and otherwise what its caller saw.
+     */
+    @Test
+    void asyncRequestCancelledWhileAnsweredReportsWhatItsCallerSaw() throws Exception {
+        int rounds = 20_000;
+        for (boolean failing : new boolean[] {false, true}) {
+            RequestRegistry<Integer, String> registry = new RequestRegistry<>(failing ? "failed-raced" : "resolved-raced");
+            List<CompletableFuture<String>> futures = new ArrayList<>(rounds);
+            for (int i = 0; i < rounds; i++) {
+                futures.add(registry.registerAsync(i, Duration.ofMinutes(5)));
+            }
+            AtomicInteger answered = new AtomicInteger();
+            AtomicIntegerArray at = new AtomicIntegerArray(2); // lockstep: both threads on the same request
+            RuntimeException failure = new RuntimeException("down");
+            ConcurrentHarness.run(2, t -> {
+                for (int i = 0; i < rounds; i++) {
+                    at.set(t, i);
+                    while (at.get(1 - t) < i) {
+                        Thread.onSpinWait();
+                    }
+                    if (t == 1) {
+                        futures.get(i).cancel(false);
+                    } else if (failing ? registry.fail(i, failure) : registry.resolve(i, "r")) {
+                        answered.incrementAndGet();
+                    }
+                }
+            });
+            RequestOutcome answer = failing ? RequestOutcome.FAILED : RequestOutcome.RESOLVED;
+            long reportedAnswered = telemetry.of("request").stream()
+                    .filter(e -> e.source() == registry && e.outcome() == answer).count();
+            long reportedCancelled = telemetry.of("request").stream()
+                    .filter(e -> e.source() == registry && e.outcome() == RequestOutcome.CANCELLED).count();
+            long sawCancelled = futures.stream().filter(CompletableFuture::isCancelled).count();
+            assertThat(reportedAnswered + reportedCancelled).as("one report per request").isEqualTo(rounds);
+            assertThat(reportedAnswered).as(answer + " reports against answers that returned true")
+                    .isEqualTo(answered.get());
+            assertThat(reportedCancelled).as("CANCELLED reports against futures the caller saw cancelled")
+                    .isEqualTo(sawCancelled);
+        }
+    }
 
     /** A serialized actor reports each item's handler time, at least what the handler itself measured. */
     @Test
@@ -383,6 +429,50 @@ class TelemetryTest {
                 assertThat(r.getThrown()).hasMessage("broken metrics");
             });
         }
+    }
+
+    /** A handler that runs across close() of the installation reports nothing to the uninstalled telemetry. */
+    @Test
+    void serializedHandlerRunningAcrossUninstallDoesNotReportToUninstalledTelemetry() throws Exception {
+        Actor<Integer> actor = Actor.<Integer>builder(i -> installation.close()).name("across")
+                .executor(Runnable::run).build();
+        actor.submit(1);
+        actor.close();
+        assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+        assertThat(Telemetry.installed()).isNull();
+        assertThat(telemetry.of("actor")).as("reported after close() returned").isEmpty();
+    }
+
+    /** A concurrent handler that runs across close() of the installation reports nothing to it. */
+    @Test
+    void concurrentHandlerRunningAcrossUninstallDoesNotReportToUninstalledTelemetry() throws Exception {
+        Actor<Integer> actor = Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            installation.close();
+        }).name("across-concurrent").build();
+        actor.submit(1);
+        actor.close();
+        try (JoinedThreads threads = new JoinedThreads()) {
+            threads.start(actor::run);
+        }
+        assertThat(telemetry.of("actor")).as("reported after close() returned").isEmpty();
+    }
+
+    /** A stalling task that runs across close() of the installation reports no stall to it. */
+    @Test
+    void stallRunningAcrossUninstallDoesNotReportToUninstalledTelemetry() throws Exception {
+        ManualTimeSource time = new ManualTimeSource();
+        Loop loop = Loop.builder().name("across-stall").timeSource(time).stallThreshold(Duration.ofMillis(10)).build();
+        loop.execute(() -> {
+            installation.close();
+            time.advance(Duration.ofMillis(15));
+        });
+        loop.stop("done");
+        try (LogCapture log = LogCapture.of(Loop.class.getName()).quiet(); JoinedThreads threads = new JoinedThreads()) {
+            threads.start(loop::run);
+        }
+        assertThat(telemetry.of("loop")).as("the wait was reported before the task, while installed").hasSize(1);
+        assertThat(telemetry.of("stall")).as("reported after close() returned").isEmpty();
     }
 
     /** Once uninstalled, a telemetry is no longer called, and microio keeps no reference to it. */
