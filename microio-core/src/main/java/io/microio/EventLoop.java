@@ -135,10 +135,18 @@ final class EventLoop implements Loop {
 
     /** Offers a task; returns false if the loop refused it (stopping or stopped). */
     private boolean offer(Runnable task) {
+        return offer(task, false, 0);
+    }
+
+    /**
+     * Offers a task whose wait counts from {@code due} if {@code hasDue} (a timer's deadline), else from
+     * now; returns false if the loop refused it (stopping or stopped).
+     */
+    private boolean offer(Runnable task, boolean hasDue, long due) {
         if (state != OPEN) {
             return false;
         }
-        Runnable queued = InstalledTelemetry.get() == null ? task : new Queued(task, time.nanoTime());
+        Runnable queued = InstalledTelemetry.get() == null ? task : new Queued(task, hasDue ? due : time.nanoTime());
         queue.offer(queued);
         if (state != OPEN && queue.remove(new Same(queued))) {
             return false; // see the design comment: the runner never took it
@@ -272,7 +280,7 @@ final class EventLoop implements Loop {
         }
         timerTask.timer = time.schedule(deadline, () -> {
             timers.remove(timerTask);
-            if (!offer(timerTask)) {
+            if (!offer(timerTask, true, deadline)) { // its wait counts from its deadline
                 timerTask.drop(); // refused after stop: timers are dropped, and the handle keeps nothing
             }
         });

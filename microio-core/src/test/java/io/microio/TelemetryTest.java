@@ -314,6 +314,26 @@ class TelemetryTest {
         });
     }
 
+    /** A scheduled task's wait counts from the moment its timer was due, not from when the time source fired it. */
+    @Test
+    void scheduledTaskWaitCountsFromItsDueTime() throws Exception {
+        ManualTimeSource time = new ManualTimeSource();
+        Loop loop = Loop.builder().name("late-timer").timeSource(time).build();
+        CountDownLatch ran = new CountDownLatch(1);
+        loop.schedule(Duration.ofMillis(5), ran::countDown);
+        time.advance(Duration.ofMillis(12)); // fires the timer, due 7 ms ago
+        time.advance(Duration.ofMillis(3));
+        loop.stop("done");
+        try (JoinedThreads threads = new JoinedThreads()) {
+            threads.start(loop::run);
+        }
+        assertThat(ran.await(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(telemetry.of("loop")).singleElement().satisfies(e -> {
+            assertThat(e.source()).isSameAs(loop);
+            assertThat(e.nanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(10));
+        });
+    }
+
     /** A task that holds the loop for at least the stall threshold is reported with its whole run time. */
     @Test
     void loopReportsStalledTaskWithItsRunTime() throws Exception {
