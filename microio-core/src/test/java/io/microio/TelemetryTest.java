@@ -401,6 +401,45 @@ class TelemetryTest {
         assertThat(telemetry.of("stopped")).isEmpty();
     }
 
+    /** A group's start and stop times are reported without the group's lock held, as for every service. */
+    @Test
+    void groupTimesAreNotReportedUnderTheGroupsLock() throws Exception {
+        ServiceGroup group = ServiceGroup.of("locked", List.of(ServiceThread.of("member", ctx -> {
+            ctx.started();
+            while (!ctx.isStopping()) {
+                LockSupport.park();
+            }
+        })));
+        java.lang.reflect.Field field = ServiceGroup.class.getDeclaredField("lock");
+        field.setAccessible(true);
+        Object groupLock = field.get(group);
+        ConcurrentLinkedQueue<String> underLock = new ConcurrentLinkedQueue<>();
+        installation.close();
+        installation = Telemetry.install(new Telemetry() {
+            @Override
+            public void serviceStarted(Service service, long nanos) {
+                telemetry.serviceStarted(service, nanos);
+                if (Thread.holdsLock(groupLock)) {
+                    underLock.add("started " + service.name());
+                }
+            }
+
+            @Override
+            public void serviceStopped(Service service, long nanos) {
+                telemetry.serviceStopped(service, nanos);
+                if (Thread.holdsLock(groupLock)) {
+                    underLock.add("stopped " + service.name());
+                }
+            }
+        });
+        group.start().awaitStarted(LONG_DELAY);
+        group.stop("test");
+        assertThat(group.join(LONG_DELAY)).isTrue();
+        assertThat(telemetry.of("started")).extracting(Event::source).contains(group);
+        assertThat(telemetry.of("stopped")).extracting(Event::source).contains(group);
+        assertThat(underLock).as("reported under the group's lock").isEmpty();
+    }
+
     // ---------------------------------------------------------------- failures, uninstall
 
     /** A telemetry that throws, an Error included, is logged once with its stack, and microio goes on. */
