@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  *       release);</li>
  *   <li>an item's wait ({@link #itemWaited}), opt-in through {@link #timesItemWaits()}: from the send to
  *       the hand-out, by an actor's dispatcher to the handler, or by a channel's or mailbox's
- *       {@code receive}, {@code poll}, {@code drain} or bound handler (not {@code receiveAsync},
- *       iteration, or a {@link PriorityMailbox}'s own receiver; its actor's dispatcher does report). Only items sent while the installed telemetry {@linkplain #timesItemWaits() times
+ *       {@code receive} (so also its iteration), {@code poll}, {@code drain} or bound handler (not
+ *       {@code receiveAsync}, or a {@link PriorityMailbox}'s own receiver; its actor's dispatcher does report). Only items sent while the installed telemetry {@linkplain #timesItemWaits() times
  *       waits} carry a timestamp, whatever the channel's {@code propagateContext} setting;</li>
  *   <li>a loop task's wait ({@link #loopTaskWaited}): from {@code execute}, {@code submit},
  *       {@code callSync} (or, for {@code schedule}, the moment the timer was due) to the moment the loop

@@ -284,6 +284,24 @@ class TelemetryTest {
         assertThat(telemetry.of("wait")).extracting(Event::source).containsExactly(mailbox, channel, channel);
     }
 
+    /**
+     * Iteration hands items out through receive(), and reports their waits; receiveAsync hands out the
+     * bare item and reports none (as Telemetry documents).
+     */
+    @Test
+    void iterationReportsItemWaitsAndReceiveAsyncDoesNot() throws Exception {
+        telemetry.timeWaits = true;
+        Channel<String> channel = Channel.builder().name("iterated").build();
+        channel.send("a");
+        channel.send("b");
+        assertThat(channel.receiveAsync().get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("a");
+        channel.close();
+        List<String> rest = new ArrayList<>();
+        channel.iterator().forEachRemaining(rest::add);
+        assertThat(rest).containsExactly("b");
+        assertThat(telemetry.of("wait")).extracting(Event::source).containsExactly(channel);
+    }
+
     /** Without timesItemWaits, no item carries a timestamp and no wait is reported. */
     @Test
     void noWaitsReportedUnlessAsked() throws Exception {
