@@ -389,6 +389,7 @@ class TelemetryTest {
             assertThat(e.source()).isSameAs(service);
             assertThat(e.nanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(3));
         });
+        await().until(() -> telemetry.of("stopped").size() == 1); // reported just after join() can return
         assertThat(telemetry.of("stopped")).singleElement().satisfies(e -> {
             assertThat(e.source()).isSameAs(service);
             assertThat(e.nanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(4));
@@ -404,6 +405,7 @@ class TelemetryTest {
         group.stop("test");
         assertThat(group.join(LONG_DELAY)).isTrue();
         assertThat(telemetry.of("started")).extracting(Event::source).containsExactlyInAnyOrder(loopService, group);
+        await().until(() -> telemetry.of("stopped").size() == 2); // reported just after join() can return
         assertThat(telemetry.of("stopped")).extracting(Event::source).containsExactlyInAnyOrder(loopService, group);
 
         telemetry.events.clear();
@@ -454,6 +456,7 @@ class TelemetryTest {
         group.stop("test");
         assertThat(group.join(LONG_DELAY)).isTrue();
         assertThat(telemetry.of("started")).extracting(Event::source).contains(group);
+        await().until(() -> telemetry.of("stopped").stream().anyMatch(e -> e.source() == group));
         assertThat(telemetry.of("stopped")).extracting(Event::source).contains(group);
         assertThat(underLock).as("reported under the group's lock").isEmpty();
     }
