@@ -657,7 +657,7 @@ public final class Actor<T> {
                 try {
                     callHandler(item, context);
                 } finally {
-                    telemetry.actorHandled(this, System.nanoTime() - start); // never throws
+                    reportHandled(start);
                 }
             }
         } catch (Throwable t) {
@@ -676,6 +676,18 @@ public final class Actor<T> {
             }
             failedByHandler = true;
             end(t, true);
+        }
+    }
+
+    /**
+     * Reports a handler call that began at {@code start}, while a telemetry was installed, to the one
+     * installed now, if any: one uninstalled while the handler ran is not called after its close().
+     */
+    private void reportHandled(long start) {
+        long nanos = System.nanoTime() - start;
+        InstalledTelemetry.Hook now = InstalledTelemetry.get();
+        if (now != null) {
+            now.actorHandled(this, nanos); // never throws
         }
     }
 
@@ -891,7 +903,7 @@ public final class Actor<T> {
                 failure = t;
             } finally {
                 if (telemetry != null) {
-                    telemetry.actorHandled(Actor.this, System.nanoTime() - start); // never throws
+                    reportHandled(start);
                 }
                 if (ctx != null) {
                     ctx.close(restored, HANDOFF, name); // before the count drops: the thread is done with it

@@ -136,10 +136,18 @@ final class EventLoop implements Loop {
 
     /** Offers a task; returns false if the loop refused it (stopping or stopped). */
     private boolean offer(Runnable task) {
+        return offer(task, false, 0);
+    }
+
+    /**
+     * Offers a task whose wait counts from {@code due} if {@code hasDue} (a timer's deadline), else from
+     * now; returns false if the loop refused it (stopping or stopped).
+     */
+    private boolean offer(Runnable task, boolean hasDue, long due) {
         if (state != OPEN) {
             return false;
         }
-        Runnable queued = InstalledTelemetry.get() == null ? task : new Queued(task, time.nanoTime());
+        Runnable queued = InstalledTelemetry.get() == null ? task : new Queued(task, hasDue ? due : time.nanoTime());
         queue.offer(queued);
         if (state != OPEN && queue.remove(new Same(queued))) {
             return false; // see the design comment: the runner never took it
@@ -273,7 +281,7 @@ final class EventLoop implements Loop {
         }
         timerTask.timer = time.schedule(deadline, () -> {
             timers.remove(timerTask);
-            if (!offer(timerTask)) {
+            if (!offer(timerTask, true, deadline)) { // its wait counts from its deadline
                 timerTask.drop(); // refused after stop: timers are dropped, and the handle keeps nothing
             }
         });
@@ -460,8 +468,9 @@ final class EventLoop implements Loop {
             Duration threshold = stallThreshold;
             if (telemetry != null && threshold != null) {
                 long held = time.nanoTime() - start;
-                if (held >= Durations.saturatedNanos(threshold)) {
-                    telemetry.loopStalled(this, held); // never throws
+                InstalledTelemetry.Hook now = InstalledTelemetry.get(); // not one uninstalled while the task ran
+                if (now != null && held >= Durations.saturatedNanos(threshold)) {
+                    now.loopStalled(this, held); // never throws
                 }
             }
         }

@@ -312,6 +312,17 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         return true;
     }
 
+    /**
+     * The async form's outcome when the registry won the CAS but not the future: its caller completed or
+     * cancelled it, or its timeout did, just before; that completion's {@link #futureCompleted} lost the
+     * CAS to us, so we report what the caller saw.
+     */
+    private static Telemetry.RequestOutcome overtaken(@Nullable CompletableFuture<?> f) {
+        return f != null && f.state() == java.util.concurrent.Future.State.FAILED
+                && f.exceptionNow() instanceof TimeoutException ? Telemetry.RequestOutcome.TIMEOUT
+                : Telemetry.RequestOutcome.CANCELLED;
+    }
+
     /** The winner of the outcome's CAS: tells the installed telemetry, if this request was timed. */
     private void report(Telemetry.RequestOutcome outcome) {
         if (InstalledTelemetry.everInstalled() && future instanceof Timed timed) {
@@ -381,7 +392,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         } else {
             wake();
         }
-        report(Telemetry.RequestOutcome.RESOLVED);
+        report(delivered ? Telemetry.RequestOutcome.RESOLVED : overtaken(f));
         return delivered;
     }
 
@@ -403,7 +414,7 @@ public final class ReplyHandle<V extends @Nullable Object> implements AutoClosea
         } else {
             wake();
         }
-        report(cause != null ? Telemetry.RequestOutcome.FAILED : Telemetry.RequestOutcome.CLOSED);
+        report(!delivered ? overtaken(f) : cause != null ? Telemetry.RequestOutcome.FAILED : Telemetry.RequestOutcome.CLOSED);
         return delivered;
     }
 

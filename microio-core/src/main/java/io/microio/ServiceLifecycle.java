@@ -47,9 +47,10 @@ final class ServiceLifecycle {
      * listener) appends an event and returns, and the dispatching loop delivers it next.
      *
      * Telemetry: while one is installed, the transitions to STARTING and STOPPING take their time under
-     * the lock, and STARTING -> RUNNING and STOPPING -> final compute the time since; the telemetry is
-     * called after the lock is released, before transition() returns (so before the listeners). A
-     * timestamp missing (none was installed then) reports nothing.
+     * the lock, and STARTING -> RUNNING and STOPPING -> final compute the time since and queue a Report
+     * ahead of that transition's listener event; dispatch() delivers it, as it does the events, holding no
+     * lock (a group makes transitions under its own lock, so transition() must not call it), to the
+     * telemetry installed then. A timestamp missing (none was installed then) reports nothing.
      */
 
     private static final System.Logger LOG = Loggers.get(Service.class.getName());
@@ -70,6 +71,9 @@ final class ServiceLifecycle {
 
     private record Event(Service.Listener[] listeners, ServiceState from, ServiceState to) {}
 
+    /** A start or stop time for the telemetry, delivered by dispatch() like a listener event. */
+    private record Report(Service service, boolean started, long nanos) {}
+
     private final String kind;
     private final String name;
     private final Object lock = new Object();
@@ -78,7 +82,7 @@ final class ServiceLifecycle {
     private final Gate ended = new Gate();
 
     private Service.Listener[] listeners = new Service.Listener[0]; // guarded by lock; copy on write
-    private final ArrayDeque<Event> events = new ArrayDeque<>(); // guarded by lock
+    private final ArrayDeque<Object> events = new ArrayDeque<>(); // Event or Report; guarded by lock
     private boolean dispatching; // guarded by lock
     private long startNanos = UNTIMED; // guarded by lock: the move to STARTING, while a telemetry was installed
     private long stopNanos = UNTIMED; // guarded by lock: the move to STOPPING, while a telemetry was installed
@@ -145,8 +149,6 @@ final class ServiceLifecycle {
         ServiceState after;
         InstalledTelemetry.Hook telemetry = InstalledTelemetry.get(); // null, and reads nothing, until a first install
         long now = telemetry == null ? 0 : System.nanoTime();
-        long started = UNTIMED;
-        long stopped = UNTIMED;
         synchronized (lock) {
             Snapshot s = snapshot;
             before = s.state();
@@ -163,20 +165,25 @@ final class ServiceLifecycle {
                     s.everRunning() || after.phase() == Phase.RUNNING,
                     after.phase() == Phase.FAILED ? before.phase() : null,
                     after.phase() == Phase.FAILED ? failedService : null);
-            if (listeners.length > 0) {
-                events.add(new Event(listeners, before, after));
-            }
             if (telemetry != null) {
                 Phase to = after.phase();
+                Service service = reportedAs;
                 if (to == Phase.STARTING) {
                     startNanos = now;
                 } else if (to == Phase.RUNNING && before.phase() == Phase.STARTING && startNanos != UNTIMED) {
-                    started = now - startNanos;
+                    if (service != null) {
+                        events.add(new Report(service, true, now - startNanos));
+                    }
                 } else if (to == Phase.STOPPING) {
                     stopNanos = now;
                 } else if (after.isTerminal() && before.phase() == Phase.STOPPING && stopNanos != UNTIMED) {
-                    stopped = now - stopNanos;
+                    if (service != null) {
+                        events.add(new Report(service, false, now - stopNanos));
+                    }
                 }
+            }
+            if (listeners.length > 0) {
+                events.add(new Event(listeners, before, after));
             }
         }
         Jfr.serviceTransition(kind, name, before, after);
@@ -185,14 +192,6 @@ final class ServiceLifecycle {
         }
         if (after.isTerminal()) {
             ended.open();
-        }
-        Service service = reportedAs;
-        if (telemetry != null && service != null) { // no lock held: the telemetry is user code
-            if (started != UNTIMED) {
-                telemetry.serviceStarted(service, started); // never throws
-            } else if (stopped != UNTIMED) {
-                telemetry.serviceStopped(service, stopped);
-            }
         }
         return before;
     }
@@ -227,15 +226,20 @@ final class ServiceLifecycle {
         boolean done = false;
         try {
             for (;;) {
-                Event e;
+                Object next;
                 synchronized (lock) {
-                    e = events.poll();
-                    if (e == null) {
+                    next = events.poll();
+                    if (next == null) {
                         dispatching = false;
                         done = true;
                         return;
                     }
                 }
+                if (next instanceof Report r) {
+                    report(r);
+                    continue;
+                }
+                Event e = (Event) next;
                 for (Service.Listener listener : e.listeners()) {
                     call(listener, e);
                 }
@@ -245,6 +249,18 @@ final class ServiceLifecycle {
                 synchronized (lock) {
                     dispatching = false; // the log call itself threw (out of memory); let the next transition dispatch
                 }
+            }
+        }
+    }
+
+    /** Tells the telemetry installed now, if any, a start or stop time; holding no lock. */
+    private static void report(Report r) {
+        InstalledTelemetry.Hook t = InstalledTelemetry.get();
+        if (t != null) {
+            if (r.started()) {
+                t.serviceStarted(r.service(), r.nanos()); // never throws
+            } else {
+                t.serviceStopped(r.service(), r.nanos());
             }
         }
     }

@@ -313,16 +313,16 @@ public final class ServiceThread implements Service {
         }
     }
 
-    /**
-     * For a service built by {@link Builder#buildRestoringNothing}: the context captured by {@code start()},
-     * which the body restores itself where it needs it; {@code null} if none was captured. Only on the
-     * service's thread, while the body runs.
-     */
     /** LoopServiceThread: the telemetry is told about {@code service} (the loop service) instead of this one. */
     void reportAs(Service service) {
         lifecycle.reportAs(service);
     }
 
+    /**
+     * For a service built by {@link Builder#buildRestoringNothing}: the context captured by {@code start()},
+     * which the body restores itself where it needs it; {@code null} if none was captured. Only on the
+     * service's thread, while the body runs.
+     */
     @Nullable ContextHandoff startContextForBody() {
         return bodyStartContext;
     }

@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  *       release);</li>
  *   <li>an item's wait ({@link #itemWaited}), opt-in through {@link #timesItemWaits()}: from the send to
  *       the hand-out, by an actor's dispatcher to the handler, or by a channel's or mailbox's
- *       {@code receive}, {@code poll}, {@code drain} or bound handler (not {@code receiveAsync},
- *       iteration, or a {@link PriorityMailbox}'s own receiver; its actor's dispatcher does report). Only items sent while the installed telemetry {@linkplain #timesItemWaits() times
+ *       {@code receive} (so also its iteration), {@code poll}, {@code drain} or bound handler (not
+ *       {@code receiveAsync}, or a {@link PriorityMailbox}'s own receiver; its actor's dispatcher does report). Only items sent while the installed telemetry {@linkplain #timesItemWaits() times
  *       waits} carry a timestamp, whatever the channel's {@code propagateContext} setting;</li>
  *   <li>a loop task's wait ({@link #loopTaskWaited}): from {@code execute}, {@code submit},
  *       {@code callSync} (or, for {@code schedule}, the moment the timer was due) to the moment the loop
@@ -148,8 +148,9 @@ public interface Telemetry {
 
     /**
      * A service reached {@code RUNNING}. Called on the thread that moved it there (the service's own
-     * thread, or for a group the thread that started its last member), after the state was published and
-     * before its listeners are told. Must not block.
+     * thread, or for a group the thread that started its last member), or on a thread that is telling the
+     * service's listeners of an earlier transition at that moment; after the state was published and
+     * before its listeners are told of it. Must not block.
      *
      * @param service the service ({@link ServiceThread}, {@link LoopServiceThread}, {@link ServiceGroup})
      * @param nanos the time from its {@code start()} to {@code RUNNING}
@@ -158,7 +159,8 @@ public interface Telemetry {
 
     /**
      * A service that was asked to stop reached its final state. Called on the thread that moved it there,
-     * after the state was published and before its listeners are told. Must not block.
+     * or on a thread that is telling the service's listeners of an earlier transition at that moment;
+     * after the state was published and before its listeners are told of it. Must not block.
      *
      * @param service the service
      * @param nanos the time from the stop request (the move to {@code STOPPING}) to {@code TERMINATED}

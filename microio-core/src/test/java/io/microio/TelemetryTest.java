@@ -7,15 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microio.Telemetry.RequestOutcome;
+import io.microio.test.ConcurrentHarness;
 import io.microio.testing.LogCapture;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import org.jspecify.annotations.Nullable;
@@ -182,6 +185,49 @@ class TelemetryTest {
 
     // ---------------------------------------------------------------- actors
 
+    /**
+     * An async request whose future its caller cancels while a reply or failure arrives reports RESOLVED
+     * (FAILED) exactly when resolve (fail) returned {@code true}, and otherwise what its caller saw.
+     */
+    @Test
+    void asyncRequestCancelledWhileAnsweredReportsWhatItsCallerSaw() throws Exception {
+        int rounds = 20_000;
+        for (boolean failing : new boolean[] {false, true}) {
+            RequestRegistry<Integer, String> registry = new RequestRegistry<>(failing ? "failed-raced" : "resolved-raced");
+            List<CompletableFuture<String>> futures = new ArrayList<>(rounds);
+            for (int i = 0; i < rounds; i++) {
+                futures.add(registry.registerAsync(i, Duration.ofMinutes(5)));
+            }
+            AtomicInteger answered = new AtomicInteger();
+            AtomicIntegerArray at = new AtomicIntegerArray(2); // lockstep: both threads on the same request
+            RuntimeException failure = new RuntimeException("down");
+            ConcurrentHarness.run(2, t -> {
+                for (int i = 0; i < rounds; i++) {
+                    at.set(t, i);
+                    while (at.get(1 - t) < i) {
+                        Thread.onSpinWait();
+                    }
+                    if (t == 1) {
+                        futures.get(i).cancel(false);
+                    } else if (failing ? registry.fail(i, failure) : registry.resolve(i, "r")) {
+                        answered.incrementAndGet();
+                    }
+                }
+            });
+            RequestOutcome answer = failing ? RequestOutcome.FAILED : RequestOutcome.RESOLVED;
+            long reportedAnswered = telemetry.of("request").stream()
+                    .filter(e -> e.source() == registry && e.outcome() == answer).count();
+            long reportedCancelled = telemetry.of("request").stream()
+                    .filter(e -> e.source() == registry && e.outcome() == RequestOutcome.CANCELLED).count();
+            long sawCancelled = futures.stream().filter(CompletableFuture::isCancelled).count();
+            assertThat(reportedAnswered + reportedCancelled).as("one report per request").isEqualTo(rounds);
+            assertThat(reportedAnswered).as(answer + " reports against answers that returned true")
+                    .isEqualTo(answered.get());
+            assertThat(reportedCancelled).as("CANCELLED reports against futures the caller saw cancelled")
+                    .isEqualTo(sawCancelled);
+        }
+    }
+
     /** A serialized actor reports each item's handler time, at least what the handler itself measured. */
     @Test
     void serializedActorReportsHandlerTimePerItem() throws Exception {
@@ -258,6 +304,24 @@ class TelemetryTest {
         assertThat(telemetry.of("wait")).extracting(Event::source).containsExactly(mailbox, channel, channel);
     }
 
+    /**
+     * Iteration hands items out through receive(), and reports their waits; receiveAsync hands out the
+     * bare item and reports none (as Telemetry documents).
+     */
+    @Test
+    void iterationReportsItemWaitsAndReceiveAsyncDoesNot() throws Exception {
+        telemetry.timeWaits = true;
+        Channel<String> channel = Channel.builder().name("iterated").build();
+        channel.send("a");
+        channel.send("b");
+        assertThat(channel.receiveAsync().get(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("a");
+        channel.close();
+        List<String> rest = new ArrayList<>();
+        channel.iterator().forEachRemaining(rest::add);
+        assertThat(rest).containsExactly("b");
+        assertThat(telemetry.of("wait")).extracting(Event::source).containsExactly(channel);
+    }
+
     /** Without timesItemWaits, no item carries a timestamp and no wait is reported. */
     @Test
     void noWaitsReportedUnlessAsked() throws Exception {
@@ -285,6 +349,26 @@ class TelemetryTest {
         assertThat(telemetry.of("loop")).singleElement().satisfies(e -> {
             assertThat(e.source()).isSameAs(loop);
             assertThat(e.nanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(7));
+        });
+    }
+
+    /** A scheduled task's wait counts from the moment its timer was due, not from when the time source fired it. */
+    @Test
+    void scheduledTaskWaitCountsFromItsDueTime() throws Exception {
+        ManualTimeSource time = new ManualTimeSource();
+        Loop loop = Loop.builder().name("late-timer").timeSource(time).build();
+        CountDownLatch ran = new CountDownLatch(1);
+        loop.schedule(Duration.ofMillis(5), ran::countDown);
+        time.advance(Duration.ofMillis(12)); // fires the timer, due 7 ms ago
+        time.advance(Duration.ofMillis(3));
+        loop.stop("done");
+        try (JoinedThreads threads = new JoinedThreads()) {
+            threads.start(loop::run);
+        }
+        assertThat(ran.await(LONG_DELAY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(telemetry.of("loop")).singleElement().satisfies(e -> {
+            assertThat(e.source()).isSameAs(loop);
+            assertThat(e.nanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(10));
         });
     }
 
@@ -325,6 +409,7 @@ class TelemetryTest {
             assertThat(e.source()).isSameAs(service);
             assertThat(e.nanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(3));
         });
+        await().until(() -> telemetry.of("stopped").size() == 1); // reported just after join() can return
         assertThat(telemetry.of("stopped")).singleElement().satisfies(e -> {
             assertThat(e.source()).isSameAs(service);
             assertThat(e.nanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(4));
@@ -340,6 +425,7 @@ class TelemetryTest {
         group.stop("test");
         assertThat(group.join(LONG_DELAY)).isTrue();
         assertThat(telemetry.of("started")).extracting(Event::source).containsExactlyInAnyOrder(loopService, group);
+        await().until(() -> telemetry.of("stopped").size() == 2); // reported just after join() can return
         assertThat(telemetry.of("stopped")).extracting(Event::source).containsExactlyInAnyOrder(loopService, group);
 
         telemetry.events.clear();
@@ -353,6 +439,46 @@ class TelemetryTest {
         }
         assertThat(telemetry.of("started")).isEmpty();
         assertThat(telemetry.of("stopped")).isEmpty();
+    }
+
+    /** A group's start and stop times are reported without the group's lock held, as for every service. */
+    @Test
+    void groupTimesAreNotReportedUnderTheGroupsLock() throws Exception {
+        ServiceGroup group = ServiceGroup.of("locked", List.of(ServiceThread.of("member", ctx -> {
+            ctx.started();
+            while (!ctx.isStopping()) {
+                LockSupport.park();
+            }
+        })));
+        java.lang.reflect.Field field = ServiceGroup.class.getDeclaredField("lock");
+        field.setAccessible(true);
+        Object groupLock = field.get(group);
+        ConcurrentLinkedQueue<String> underLock = new ConcurrentLinkedQueue<>();
+        installation.close();
+        installation = Telemetry.install(new Telemetry() {
+            @Override
+            public void serviceStarted(Service service, long nanos) {
+                telemetry.serviceStarted(service, nanos);
+                if (Thread.holdsLock(groupLock)) {
+                    underLock.add("started " + service.name());
+                }
+            }
+
+            @Override
+            public void serviceStopped(Service service, long nanos) {
+                telemetry.serviceStopped(service, nanos);
+                if (Thread.holdsLock(groupLock)) {
+                    underLock.add("stopped " + service.name());
+                }
+            }
+        });
+        group.start().awaitStarted(LONG_DELAY);
+        group.stop("test");
+        assertThat(group.join(LONG_DELAY)).isTrue();
+        assertThat(telemetry.of("started")).extracting(Event::source).contains(group);
+        await().until(() -> telemetry.of("stopped").stream().anyMatch(e -> e.source() == group));
+        assertThat(telemetry.of("stopped")).extracting(Event::source).contains(group);
+        assertThat(underLock).as("reported under the group's lock").isEmpty();
     }
 
     // ---------------------------------------------------------------- failures, uninstall
@@ -403,6 +529,50 @@ class TelemetryTest {
                 assertThat(r.getThrown()).hasMessage("broken metrics");
             });
         }
+    }
+
+    /** A handler that runs across close() of the installation reports nothing to the uninstalled telemetry. */
+    @Test
+    void serializedHandlerRunningAcrossUninstallDoesNotReportToUninstalledTelemetry() throws Exception {
+        Actor<Integer> actor = Actor.<Integer>builder(i -> installation.close()).name("across")
+                .executor(Runnable::run).build();
+        actor.submit(1);
+        actor.close();
+        assertThat(actor.awaitTermination(LONG_DELAY)).isTrue();
+        assertThat(Telemetry.installed()).isNull();
+        assertThat(telemetry.of("actor")).as("reported after close() returned").isEmpty();
+    }
+
+    /** A concurrent handler that runs across close() of the installation reports nothing to it. */
+    @Test
+    void concurrentHandlerRunningAcrossUninstallDoesNotReportToUninstalledTelemetry() throws Exception {
+        Actor<Integer> actor = Actor.<Integer>concurrentBuilder((i, release) -> {
+            release.release();
+            installation.close();
+        }).name("across-concurrent").build();
+        actor.submit(1);
+        actor.close();
+        try (JoinedThreads threads = new JoinedThreads()) {
+            threads.start(actor::run);
+        }
+        assertThat(telemetry.of("actor")).as("reported after close() returned").isEmpty();
+    }
+
+    /** A stalling task that runs across close() of the installation reports no stall to it. */
+    @Test
+    void stallRunningAcrossUninstallDoesNotReportToUninstalledTelemetry() throws Exception {
+        ManualTimeSource time = new ManualTimeSource();
+        Loop loop = Loop.builder().name("across-stall").timeSource(time).stallThreshold(Duration.ofMillis(10)).build();
+        loop.execute(() -> {
+            installation.close();
+            time.advance(Duration.ofMillis(15));
+        });
+        loop.stop("done");
+        try (LogCapture log = LogCapture.of(Loop.class.getName()).quiet(); JoinedThreads threads = new JoinedThreads()) {
+            threads.start(loop::run);
+        }
+        assertThat(telemetry.of("loop")).as("the wait was reported before the task, while installed").hasSize(1);
+        assertThat(telemetry.of("stall")).as("reported after close() returned").isEmpty();
     }
 
     /** Once uninstalled, a telemetry is no longer called, and microio keeps no reference to it. */

@@ -155,6 +155,23 @@ public final class ServiceGroupLifecycle implements SmartLifecycle {
     }
 
     /**
+     * {@return whether the calling thread is the loop thread of the group's loop service named
+     * {@code serviceName}} For its loop's timers: another loop of the same name is not that service's.
+     * Lock-free.
+     *
+     * @param serviceName a service's name
+     */
+    public boolean inLoopOf(String serviceName) {
+        for (GroupMember m : members) {
+            if (m instanceof GroupMember.ServiceBean b && b.service() instanceof io.microio.LoopServiceThread l
+                    && l.name().equals(serviceName) && l.inLoop()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * {@return the state of each service, by name, in start order} Unmodifiable. Before the first start
      * every service is {@code NEW}; after a restart these are the new services' states.
      */

@@ -654,8 +654,8 @@ public final class MicroioMeters implements MeterBinder {
                 c.record(timer, nanos);
                 return;
             }
-            if (target instanceof ServiceGroupLifecycle) {
-                c.record(loopName, timer, nanos); // a loop service of the group by that name
+            if (target instanceof ServiceGroupLifecycle g && g.inLoopOf(loopName)) {
+                c.record(loopName, timer, nanos); // the group's loop service by that name, on its loop thread
             }
         }
     }

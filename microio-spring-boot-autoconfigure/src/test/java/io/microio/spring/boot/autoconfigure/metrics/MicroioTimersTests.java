@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.microio.Actor;
 import io.microio.Channel;
+import io.microio.Loop;
 import io.microio.LoopServiceThread;
 import io.microio.ReplyHandle;
 import io.microio.RequestRegistry;
@@ -197,6 +198,26 @@ class MicroioTimersTests {
             assertThat(lag.count()).isGreaterThanOrEqualTo(1);
             assertThat(lag.getId().getTag("group")).isNotNull();
             assertThat(registry.get("microio.loop.stalls").tag("name", "ticker").timer().count()).isZero();
+        });
+    }
+
+    /** A loop that is not the group's loop service, but has its name, is not recorded in that service's lag timer. */
+    @Test
+    void loopLagWhenAnotherLoopHasTheGroupServicesNameShouldNotRecordIt() {
+        contextRunner.withBean("ticker", LoopServiceThread.class, () -> LoopServiceThread.of("ticker")).run(context -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            LoopServiceThread ticker = context.getBean(LoopServiceThread.class);
+            await().atMost(WAIT).until(() -> registry.find("microio.service.start").tag("name", "ticker").timers()
+                    .stream().anyMatch(t -> t.count() == 1));
+            ticker.submit(() -> "done").get(20, TimeUnit.SECONDS);
+            Timer lag = registry.get("microio.loop.lag").tag("name", "ticker").timer();
+            long before = lag.count();
+            Loop namesake = Loop.builder().name("ticker").build();
+            namesake.execute(() -> {});
+            namesake.execute(() -> {});
+            namesake.stop("done");
+            namesake.run(); // on this thread: not the service's loop
+            assertThat(lag.count()).as("tasks of another loop named 'ticker'").isEqualTo(before);
         });
     }
 }
