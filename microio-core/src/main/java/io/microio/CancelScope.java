@@ -235,9 +235,12 @@ public final class CancelScope {
         try {
             result = body.call();
         } catch (Throwable failure) {
-            exit();
+            boolean retracted = exit();
             Cancellation c = cancellation;
             if (c == null || !isCancellation(failure)) {
+                if (retracted) {
+                    recordRetracted(); // not when the body ended by the cancellation: it observed it
+                }
                 throw CancelScope.<RuntimeException>sneaky(failure);
             }
             cancelledCaught = true;
@@ -248,7 +251,9 @@ public final class CancelScope {
             }
             return Optional.empty();
         }
-        exit();
+        if (exit()) {
+            recordRetracted();
+        }
         return Optional.ofNullable(result);
     }
 
@@ -288,7 +293,8 @@ public final class CancelScope {
         }
     }
 
-    private void exit() {
+    /** Owner: leaves the scope; returns whether it retracted its own interrupt, still pending (for JFR). */
+    private boolean exit() {
         boolean delivered = seal();
         TOP.set(parent);
         if (shield) {
@@ -300,18 +306,17 @@ public final class CancelScope {
         if (t != null) {
             t.cancel();
         }
+        boolean pending = false;
         if (delivered) {
-            boolean pending = Thread.interrupted(); // retract our own interrupt
+            pending = Thread.interrupted(); // retract our own interrupt
             if (interruptedAtEntry) {
                 Thread.currentThread().interrupt();
-            }
-            if (pending) {
-                recordRetracted();
             }
         }
         if (delivered || shield) {
             redeliver(parent);
         }
+        return pending;
     }
 
     /** Owner: closes delivery; returns whether this scope's interrupt reached the owner. */
@@ -470,7 +475,7 @@ public final class CancelScope {
         }
     }
 
-    /** JFR: this scope's interrupt was still pending at exit and was cleared. */
+    /** JFR: this scope's interrupt was still pending at exit and was cleared, and the body did not end by the cancellation. */
     private void recordRetracted() {
         Cancellation c = cancellation;
         if (Jfr.ON && c != null) {

@@ -162,6 +162,70 @@ class JfrEventsTest {
         }
     }
 
+    /**
+     * A body that ended by the scope's cancellation (a checkpoint threw, leaving the interrupt flag set) observed it:
+     * no CancelRetracted is recorded, though the scope clears the flag at exit.
+     */
+    @Test
+    void bodyEndedByCheckpointIsNotRecordedAsRetracted() throws Exception {
+        try (Capture jfr = new Capture("io.microio.CancelRetracted")) {
+            CancelScope scope = CancelScope.create();
+            scope.run(() -> {
+                scope.cancel("observed");
+                CancelScope.checkpoint(); // throws CancelledException; the interrupt stays pending
+            });
+            assertThat(scope.cancelledCaught()).isTrue();
+            assertThat(Thread.currentThread().isInterrupted()).isFalse();
+            CancelScope unobserved = CancelScope.create();
+            unobserved.run(() -> unobserved.cancel("not observed")); // the one retraction that is due
+            jfr.await("io.microio.CancelRetracted", x -> "not observed".equals(x.getString("reason")));
+            assertThat(jfr.history).as("CancelRetracted events before the due one")
+                    .noneMatch(x -> x.getEventType().getName().equals("io.microio.CancelRetracted"));
+        }
+    }
+
+    /** A thread whose stack cannot be read (its getStackTrace throws) does not change what a timed-out join returns. */
+    @Test
+    void joinTimeoutSurvivesThreadWhoseStackTraceThrows() throws Exception {
+        try (Capture jfr = new Capture("io.microio.JoinTimeout")) {
+            CountDownLatch handling = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Actor<String> actor = Actor.<String>builder(item -> {
+                handling.countDown();
+                release.await();
+            }).name("jfr-odd-actor").build();
+            CompletableFuture<Void> ran = new CompletableFuture<>();
+            Thread runner = new Thread(() -> {
+                try {
+                    actor.run();
+                    ran.complete(null);
+                } catch (Throwable t) {
+                    ran.completeExceptionally(t);
+                }
+            }, "jfr-odd-thread") {
+                @Override
+                public StackTraceElement[] getStackTrace() {
+                    throw new UnsupportedOperationException("no stack for you");
+                }
+            };
+            runner.start();
+            try {
+                actor.submit("work");
+                handling.await();
+                assertThat(actor.awaitTermination(SHORT)).isFalse();
+            } finally {
+                release.countDown();
+                actor.close();
+                assertThat(actor.awaitTermination(LONG)).isTrue();
+                runner.join(LONG.toMillis());
+                assertThat(runner.isAlive()).isFalse();
+                ran.get();
+            }
+            RecordedEvent e = jfr.await("io.microio.JoinTimeout", x -> "jfr-odd-actor".equals(x.getString("name")));
+            assertThat(e.getString("threadName")).isEqualTo("jfr-odd-thread");
+        }
+    }
+
     /** A scope's deadline records DeadlineExpired with the group's name, the timeout and the owner, and the delivery says timedOut. */
     @Test
     void deadlineRecordsExpiryWithTimeoutAndOwner() throws Exception {

@@ -86,8 +86,13 @@ final class Emit {
             if (thread != null) {
                 e.threadName = thread.getName();
                 StringBuilder sb = new StringBuilder();
-                for (StackTraceElement frame : thread.getStackTrace()) {
-                    sb.append(sb.isEmpty() ? "at " : "\nat ").append(frame);
+                try {
+                    for (StackTraceElement frame : thread.getStackTrace()) {
+                        sb.append(sb.isEmpty() ? "at " : "\nat ").append(frame);
+                    }
+                } catch (RuntimeException unreadable) { // a Thread subclass's override; the rest is still worth having
+                    sb.setLength(0);
+                    sb.append("(not readable: getStackTrace threw ").append(unreadable.getClass().getName()).append(')');
                 }
                 e.stack = sb.toString();
             }
