@@ -458,6 +458,28 @@ class JfrEventsTest {
         }
     }
 
+    /** An item a priority mailbox drops because its priority function threw is recorded as that, not as left by a failed actor. */
+    @Test
+    void priorityFunctionDropIsRecordedWithItsOwnReason() throws Exception {
+        try (Capture jfr = new Capture("io.microio.Undelivered")) {
+            List<Object> hooked = new ArrayList<>();
+            PriorityMailbox<Integer> box = PriorityMailbox.<Integer>builder(i -> {
+                if (i == 13) {
+                    throw new IllegalArgumentException("unlucky");
+                }
+                return i;
+            }).name("jfr-priority").onUndelivered(hooked::add).build();
+            box.submit(1);
+            box.submit(13);
+            assertThat(box.drainNow()).containsExactly(1);
+            assertThat(hooked).containsExactly(13);
+
+            RecordedEvent e = jfr.await("io.microio.Undelivered", x -> "mailbox jfr-priority".equals(x.getString("where")));
+            assertThat(e.getString("why")).doesNotContain("actor").contains("priority function");
+            assertThat(e.getClass("itemClass").getName()).isEqualTo("java.lang.Integer");
+        }
+    }
+
     /**
      * With a recording running and microio's events disabled, cancellation, deadlines and drops work as without one,
      * and no microio event is recorded.

@@ -40,6 +40,8 @@ public final class Jfr {
     public static final int LEFT_AT_CANCEL = 3;
     /** Taken from an actor's mailbox but never handled: the actor ended abnormally first. */
     public static final int TAKEN_NOT_HANDLED = 4;
+    /** A priority mailbox's gate or priority function threw for the item, which was dropped. */
+    public static final int GATE_THREW = 5;
 
     private static final String[] WHY = {
         "dropped (DROP_NEWEST, channel full)",
@@ -47,6 +49,7 @@ public final class Jfr {
         "sent after close (LateSend.DROP)",
         "left in the channel when it was cancelled",
         "taken but not handled: the actor ended abnormally",
+        "dropped: the mailbox's gate or priority function threw for it",
     };
 
     /** {@return the text an {@code UndeliveredEvent} gives for {@code why}} */
