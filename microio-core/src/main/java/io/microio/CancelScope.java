@@ -461,9 +461,18 @@ public final class CancelScope {
     }
 
     private void expire() {
-        long late = Jfr.ON ? timeSource.nanoTime() - deadlineNanos : 0;
+        long late = Jfr.deadlineExpiredEnabled() ? lateForJfr() : 0; // the user's clock is read for a recording only
         if (cancelWith(new Cancellation("deadline exceeded", true))) {
             Jfr.deadlineExpired(label, timeoutNanos, late, owner);
+        }
+    }
+
+    /** JFR: how late this expiry is on the time source; 0 if its clock threw (the cancellation must still happen). */
+    private long lateForJfr() {
+        try {
+            return timeSource.nanoTime() - deadlineNanos;
+        } catch (Throwable e) {
+            return 0;
         }
     }
 

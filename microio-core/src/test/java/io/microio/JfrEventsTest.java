@@ -244,6 +244,44 @@ class JfrEventsTest {
         }
     }
 
+    /**
+     * A deadline cancels its scope even if the time source's clock throws when the deadline fires: the clock read for
+     * DeadlineExpired's lateBy happens only for a recording, and its failure loses only that field.
+     */
+    @Test
+    void deadlineCancelsScopeEvenIfClockThrowsWhenItFires() throws Exception {
+        ManualTimeSource manual = new ManualTimeSource();
+        java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean();
+        TimeSource clock = new TimeSource() {
+            @Override
+            public long nanoTime() {
+                if (broken.get()) {
+                    throw new IllegalStateException("clock unreadable");
+                }
+                return manual.nanoTime();
+            }
+
+            @Override
+            public Timer schedule(long deadlineNanos, Runnable action) {
+                return manual.schedule(deadlineNanos, action);
+            }
+        };
+        CancelScope scope = CancelScope.builder().timeout(Duration.ofSeconds(1)).timeSource(clock).build();
+        List<Throwable> fromAdvance = new ArrayList<>();
+        scope.run(() -> {
+            broken.set(true);
+            try {
+                manual.advance(Duration.ofSeconds(2)); // runs the deadline's action on this thread
+            } catch (Throwable t) {
+                fromAdvance.add(t);
+            }
+            broken.set(false);
+            Thread.interrupted(); // the scope's interrupt, if it came: observed
+        });
+        assertThat(fromAdvance).as("what the deadline's action threw").isEmpty();
+        assertThat(scope.timedOut()).isTrue();
+    }
+
     /** A task that holds a loop past its stall threshold records LoopStall with the loop, times, thread and the task's stack. */
     @Test
     void loopStallRecordsLoopThreadAndStack() throws Exception {

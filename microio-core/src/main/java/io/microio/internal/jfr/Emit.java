@@ -39,6 +39,10 @@ final class Emit {
         }
     }
 
+    static boolean deadlineExpiredEnabled() {
+        return new DeadlineExpiredEvent().isEnabled();
+    }
+
     static void deadlineExpired(@Nullable String scope, long timeoutNanos, long lateNanos, @Nullable Thread owner) {
         DeadlineExpiredEvent e = new DeadlineExpiredEvent();
         if (e.isEnabled()) {

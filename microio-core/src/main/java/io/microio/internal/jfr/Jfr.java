@@ -132,6 +132,21 @@ public final class Jfr {
     }
 
     /**
+     * {@return whether a recording has {@code DeadlineExpired} enabled now} For a caller that must call user code
+     * (a time source's clock) to fill in the event: it does so only then. Never throws.
+     */
+    public static boolean deadlineExpiredEnabled() {
+        if (ON) {
+            try {
+                return Emit.deadlineExpiredEnabled();
+            } catch (Throwable e) {
+                failed(e);
+            }
+        }
+        return false;
+    }
+
+    /**
      * A scope's deadline passed and cancelled it.
      *
      * @param timeoutNanos the scope's timeout, or {@code Long.MIN_VALUE} for an absolute deadline
