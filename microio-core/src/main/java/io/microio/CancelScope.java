@@ -414,7 +414,9 @@ public final class CancelScope {
             // wait re-checks `checkpoint()` when it returns from park, and a spurious unpark is harmless
             // to any other parker (LockSupport allows spurious returns).
             LockSupport.unpark(target);
-            recordDelivered(target, false);
+            if (delivery == IDLE && blockers == 0) { // JFR: still inside, no shield in the way (not exact under a race)
+                recordDelivered(target, false);
+            }
             return;
         }
         for (;;) {

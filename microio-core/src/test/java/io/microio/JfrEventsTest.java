@@ -226,6 +226,21 @@ class JfrEventsTest {
         }
     }
 
+    /** A scope built without interrupting, cancelled after its owner left it, records no CancelDelivered: nothing reached the owner. */
+    @Test
+    void nonInterruptingScopeCancelledAfterExitRecordsNoDelivery() throws Exception {
+        try (Capture jfr = new Capture("io.microio.CancelDelivered")) {
+            CancelScope late = CancelScope.builder().interruptOwner(false).build();
+            late.run(() -> {});
+            assertThat(late.cancel("after exit")).isTrue();
+            CancelScope inside = CancelScope.builder().interruptOwner(false).build();
+            inside.run(() -> inside.cancel("inside")); // the delivery that is due, recorded after the other
+            jfr.await("io.microio.CancelDelivered", x -> "inside".equals(x.getString("reason")));
+            assertThat(jfr.history).as("CancelDelivered events before the due one")
+                    .noneMatch(x -> "after exit".equals(x.getString("reason")));
+        }
+    }
+
     /** A scope's deadline records DeadlineExpired with the group's name, the timeout and the owner, and the delivery says timedOut. */
     @Test
     void deadlineRecordsExpiryWithTimeoutAndOwner() throws Exception {
