@@ -13,9 +13,9 @@ import org.jspecify.annotations.Nullable;
  * refers to no {@code jdk.jfr} type, so that microio loads on a runtime image without that module: the
  * event classes and {@link Emit}, which do, are loaded only after {@link #ON} came out {@code true}.
  *
- * <p>Cost when no recording has an event enabled: {@link #ON} is a constant to the JIT; behind it, the
- * event is made, asked {@code isEnabled()} (one static field read once the event class is instrumented)
- * and dropped; escape analysis removes the allocation. Nothing else (no text, no stack) is built then.
+ * <p>Cost when no recording has an event enabled: {@link #ON} is a constant to the JIT; behind it, a shared
+ * instance of the event is asked {@code isEnabled()} (one static field read once the event class is
+ * instrumented). Nothing is allocated and nothing else (no text, no stack) is built then.
  *
  * <p>Thread safety: every method may be called from any thread.
  */
