@@ -235,9 +235,12 @@ public final class CancelScope {
         try {
             result = body.call();
         } catch (Throwable failure) {
-            exit();
+            boolean retracted = exit();
             Cancellation c = cancellation;
             if (c == null || !isCancellation(failure)) {
+                if (retracted) {
+                    recordRetracted(); // not when the body ended by the cancellation: it observed it
+                }
                 throw CancelScope.<RuntimeException>sneaky(failure);
             }
             cancelledCaught = true;
@@ -248,7 +251,9 @@ public final class CancelScope {
             }
             return Optional.empty();
         }
-        exit();
+        if (exit()) {
+            recordRetracted();
+        }
         return Optional.ofNullable(result);
     }
 
@@ -288,7 +293,8 @@ public final class CancelScope {
         }
     }
 
-    private void exit() {
+    /** Owner: leaves the scope; returns whether it retracted its own interrupt, still pending (for JFR). */
+    private boolean exit() {
         boolean delivered = seal();
         TOP.set(parent);
         if (shield) {
@@ -300,18 +306,17 @@ public final class CancelScope {
         if (t != null) {
             t.cancel();
         }
+        boolean pending = false;
         if (delivered) {
-            boolean pending = Thread.interrupted(); // retract our own interrupt
+            pending = Thread.interrupted(); // retract our own interrupt
             if (interruptedAtEntry) {
                 Thread.currentThread().interrupt();
-            }
-            if (pending) {
-                recordRetracted();
             }
         }
         if (delivered || shield) {
             redeliver(parent);
         }
+        return pending;
     }
 
     /** Owner: closes delivery; returns whether this scope's interrupt reached the owner. */
@@ -409,7 +414,9 @@ public final class CancelScope {
             // wait re-checks `checkpoint()` when it returns from park, and a spurious unpark is harmless
             // to any other parker (LockSupport allows spurious returns).
             LockSupport.unpark(target);
-            recordDelivered(target, false);
+            if (delivery == IDLE && blockers == 0) { // JFR: still inside, no shield in the way (not exact under a race)
+                recordDelivered(target, false);
+            }
             return;
         }
         for (;;) {
@@ -456,9 +463,18 @@ public final class CancelScope {
     }
 
     private void expire() {
-        long late = Jfr.ON ? timeSource.nanoTime() - deadlineNanos : 0;
+        long late = Jfr.deadlineExpiredEnabled() ? lateForJfr() : 0; // the user's clock is read for a recording only
         if (cancelWith(new Cancellation("deadline exceeded", true))) {
             Jfr.deadlineExpired(label, timeoutNanos, late, owner);
+        }
+    }
+
+    /** JFR: how late this expiry is on the time source; 0 if its clock threw (the cancellation must still happen). */
+    private long lateForJfr() {
+        try {
+            return timeSource.nanoTime() - deadlineNanos;
+        } catch (Throwable e) {
+            return 0;
         }
     }
 
@@ -470,7 +486,7 @@ public final class CancelScope {
         }
     }
 
-    /** JFR: this scope's interrupt was still pending at exit and was cleared. */
+    /** JFR: this scope's interrupt was still pending at exit and was cleared, and the body did not end by the cancellation. */
     private void recordRetracted() {
         Cancellation c = cancellation;
         if (Jfr.ON && c != null) {

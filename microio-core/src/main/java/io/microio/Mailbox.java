@@ -377,8 +377,13 @@ public sealed class Mailbox<T> permits PriorityMailbox {
 
     /** Hands an item that was taken but will not be handled to the {@code onUndelivered} hook. */
     void undelivered(T item) {
+        undelivered(item, Jfr.TAKEN_NOT_HANDLED);
+    }
+
+    /** As {@link #undelivered(Object)}; {@code why} is one of {@link Jfr}'s reasons, for its event. */
+    void undelivered(T item, int why) {
         Consumer<? super T> hook = onUndelivered;
-        Jfr.undelivered("mailbox", name(), Jfr.TAKEN_NOT_HANDLED, item, hook != null);
+        Jfr.undelivered("mailbox", name(), why, item, hook != null);
         if (hook == null) {
             return;
         }

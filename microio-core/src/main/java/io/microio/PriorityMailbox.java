@@ -1,5 +1,6 @@
 package io.microio;
 
+import io.microio.internal.jfr.Jfr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -444,7 +445,7 @@ public final class PriorityMailbox<T> extends Mailbox<T> {
         } catch (Throwable e) { // an Error too: the rest of a drained batch must not be lost with it
             LOG.log(System.Logger.Level.ERROR, "The gate or priority function of mailbox " + name()
                     + " threw; the item is dropped and handed to onUndelivered. They must not throw.", e);
-            undelivered(item);
+            undelivered(item, Jfr.GATE_THREW);
             return;
         }
         heap.add(new Entry<>(p, seq++, carried));

@@ -162,6 +162,85 @@ class JfrEventsTest {
         }
     }
 
+    /**
+     * A body that ended by the scope's cancellation (a checkpoint threw, leaving the interrupt flag set) observed it:
+     * no CancelRetracted is recorded, though the scope clears the flag at exit.
+     */
+    @Test
+    void bodyEndedByCheckpointIsNotRecordedAsRetracted() throws Exception {
+        try (Capture jfr = new Capture("io.microio.CancelRetracted")) {
+            CancelScope scope = CancelScope.create();
+            scope.run(() -> {
+                scope.cancel("observed");
+                CancelScope.checkpoint(); // throws CancelledException; the interrupt stays pending
+            });
+            assertThat(scope.cancelledCaught()).isTrue();
+            assertThat(Thread.currentThread().isInterrupted()).isFalse();
+            CancelScope unobserved = CancelScope.create();
+            unobserved.run(() -> unobserved.cancel("not observed")); // the one retraction that is due
+            jfr.await("io.microio.CancelRetracted", x -> "not observed".equals(x.getString("reason")));
+            assertThat(jfr.history).as("CancelRetracted events before the due one")
+                    .noneMatch(x -> x.getEventType().getName().equals("io.microio.CancelRetracted"));
+        }
+    }
+
+    /** A thread whose stack cannot be read (its getStackTrace throws) does not change what a timed-out join returns. */
+    @Test
+    void joinTimeoutSurvivesThreadWhoseStackTraceThrows() throws Exception {
+        try (Capture jfr = new Capture("io.microio.JoinTimeout")) {
+            CountDownLatch handling = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Actor<String> actor = Actor.<String>builder(item -> {
+                handling.countDown();
+                release.await();
+            }).name("jfr-odd-actor").build();
+            CompletableFuture<Void> ran = new CompletableFuture<>();
+            Thread runner = new Thread(() -> {
+                try {
+                    actor.run();
+                    ran.complete(null);
+                } catch (Throwable t) {
+                    ran.completeExceptionally(t);
+                }
+            }, "jfr-odd-thread") {
+                @Override
+                public StackTraceElement[] getStackTrace() {
+                    throw new UnsupportedOperationException("no stack for you");
+                }
+            };
+            runner.start();
+            try {
+                actor.submit("work");
+                handling.await();
+                assertThat(actor.awaitTermination(SHORT)).isFalse();
+            } finally {
+                release.countDown();
+                actor.close();
+                assertThat(actor.awaitTermination(LONG)).isTrue();
+                runner.join(LONG.toMillis());
+                assertThat(runner.isAlive()).isFalse();
+                ran.get();
+            }
+            RecordedEvent e = jfr.await("io.microio.JoinTimeout", x -> "jfr-odd-actor".equals(x.getString("name")));
+            assertThat(e.getString("threadName")).isEqualTo("jfr-odd-thread");
+        }
+    }
+
+    /** A scope built without interrupting, cancelled after its owner left it, records no CancelDelivered: nothing reached the owner. */
+    @Test
+    void nonInterruptingScopeCancelledAfterExitRecordsNoDelivery() throws Exception {
+        try (Capture jfr = new Capture("io.microio.CancelDelivered")) {
+            CancelScope late = CancelScope.builder().interruptOwner(false).build();
+            late.run(() -> {});
+            assertThat(late.cancel("after exit")).isTrue();
+            CancelScope inside = CancelScope.builder().interruptOwner(false).build();
+            inside.run(() -> inside.cancel("inside")); // the delivery that is due, recorded after the other
+            jfr.await("io.microio.CancelDelivered", x -> "inside".equals(x.getString("reason")));
+            assertThat(jfr.history).as("CancelDelivered events before the due one")
+                    .noneMatch(x -> "after exit".equals(x.getString("reason")));
+        }
+    }
+
     /** A scope's deadline records DeadlineExpired with the group's name, the timeout and the owner, and the delivery says timedOut. */
     @Test
     void deadlineRecordsExpiryWithTimeoutAndOwner() throws Exception {
@@ -178,6 +257,44 @@ class JfrEventsTest {
             assertThat(delivered.getBoolean("timedOut")).isTrue();
             assertThat(delivered.getString("reason")).isEqualTo("deadline exceeded");
         }
+    }
+
+    /**
+     * A deadline cancels its scope even if the time source's clock throws when the deadline fires: the clock read for
+     * DeadlineExpired's lateBy happens only for a recording, and its failure loses only that field.
+     */
+    @Test
+    void deadlineCancelsScopeEvenIfClockThrowsWhenItFires() throws Exception {
+        ManualTimeSource manual = new ManualTimeSource();
+        java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean();
+        TimeSource clock = new TimeSource() {
+            @Override
+            public long nanoTime() {
+                if (broken.get()) {
+                    throw new IllegalStateException("clock unreadable");
+                }
+                return manual.nanoTime();
+            }
+
+            @Override
+            public Timer schedule(long deadlineNanos, Runnable action) {
+                return manual.schedule(deadlineNanos, action);
+            }
+        };
+        CancelScope scope = CancelScope.builder().timeout(Duration.ofSeconds(1)).timeSource(clock).build();
+        List<Throwable> fromAdvance = new ArrayList<>();
+        scope.run(() -> {
+            broken.set(true);
+            try {
+                manual.advance(Duration.ofSeconds(2)); // runs the deadline's action on this thread
+            } catch (Throwable t) {
+                fromAdvance.add(t);
+            }
+            broken.set(false);
+            Thread.interrupted(); // the scope's interrupt, if it came: observed
+        });
+        assertThat(fromAdvance).as("what the deadline's action threw").isEmpty();
+        assertThat(scope.timedOut()).isTrue();
     }
 
     /** A task that holds a loop past its stall threshold records LoopStall with the loop, times, thread and the task's stack. */
@@ -391,6 +508,28 @@ class JfrEventsTest {
             assertThat(evicted.getBoolean("hooked")).isFalse();
             RecordedEvent left = jfr.await("io.microio.Undelivered", x -> "channel jfr-newest".equals(x.getString("where")));
             assertThat(left.getString("why")).contains("cancelled");
+        }
+    }
+
+    /** An item a priority mailbox drops because its priority function threw is recorded as that, not as left by a failed actor. */
+    @Test
+    void priorityFunctionDropIsRecordedWithItsOwnReason() throws Exception {
+        try (Capture jfr = new Capture("io.microio.Undelivered")) {
+            List<Object> hooked = new ArrayList<>();
+            PriorityMailbox<Integer> box = PriorityMailbox.<Integer>builder(i -> {
+                if (i == 13) {
+                    throw new IllegalArgumentException("unlucky");
+                }
+                return i;
+            }).name("jfr-priority").onUndelivered(hooked::add).build();
+            box.submit(1);
+            box.submit(13);
+            assertThat(box.drainNow()).containsExactly(1);
+            assertThat(hooked).containsExactly(13);
+
+            RecordedEvent e = jfr.await("io.microio.Undelivered", x -> "mailbox jfr-priority".equals(x.getString("where")));
+            assertThat(e.getString("why")).doesNotContain("actor").contains("priority function");
+            assertThat(e.getClass("itemClass").getName()).isEqualTo("java.lang.Integer");
         }
     }
 

@@ -6,11 +6,12 @@ import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 
-/** A scope's interrupt, never observed by the body, was taken back at exit. */
+/** A scope's interrupt, still pending when the body ended other than by the cancellation, was taken back at exit. */
 @Name("io.microio.CancelRetracted")
 @Label("Cancellation Retracted")
-@Description("A CancelScope exited with its own interrupt still pending: the body did not observe it (it returned"
-        + " normally, or threw something else). The scope cleared the interrupt flag, restoring it if it was set at"
+@Description("A CancelScope exited with its own interrupt still pending, and the body did not end by the"
+        + " cancellation (it returned normally, or threw something else): it never observed the interrupt, or caught"
+        + " it and set the flag again. The scope cleared the interrupt flag, restoring it if it was set at"
         + " entry, so that no interrupt leaks out of the scope. Normal for a body that ended by other means once"
         + " cancelled (a service that saw its stop and returned); worth a look where the body was expected to end"
         + " by the interrupt.")

@@ -28,7 +28,7 @@ final class DeadlineExpiredEvent extends jdk.jfr.Event {
     long timeout;
 
     @Label("Late By")
-    @Description("How long after the deadline the cancellation came, on the scope's time source")
+    @Description("How long after the deadline the cancellation came, on the scope's time source (0 if its clock threw)")
     @Timespan(Timespan.NANOSECONDS)
     long lateBy;
 

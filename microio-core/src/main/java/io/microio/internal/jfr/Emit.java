@@ -6,17 +6,30 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Makes and commits the events; the only class besides the events that names {@code jdk.jfr} types, loaded
- * only behind {@link Jfr#ON}. Each method first asks a fresh event whether it is enabled (escape analysis
- * removes the allocation), and builds no text before the answer is yes.
+ * only behind {@link Jfr#ON}. Each method first asks a shared, never-committed instance of the event whether
+ * it is enabled, and makes the event and builds its text only once the answer is yes.
  */
 final class Emit {
 
     private Emit() {}
 
+    // One never-committed instance of each event, only to ask isEnabled() (which reads the event type's
+    // setting, not the instance). Asking a fresh event relied on escape analysis to remove it, and that
+    // failed once a recording had had the event enabled while the caller was compiled: the compiled code
+    // had seen the event committed, and kept allocating it (48 bytes a channel drop) with no recording.
+    private static final CancelDeliveredEvent CANCEL_DELIVERED = new CancelDeliveredEvent();
+    private static final CancelRetractedEvent CANCEL_RETRACTED = new CancelRetractedEvent();
+    private static final DeadlineExpiredEvent DEADLINE_EXPIRED = new DeadlineExpiredEvent();
+    private static final LoopStallEvent LOOP_STALL = new LoopStallEvent();
+    private static final ServiceTransitionEvent SERVICE_TRANSITION = new ServiceTransitionEvent();
+    private static final JoinTimeoutEvent JOIN_TIMEOUT = new JoinTimeoutEvent();
+    private static final RequestTimeoutEvent REQUEST_TIMEOUT = new RequestTimeoutEvent();
+    private static final UndeliveredEvent UNDELIVERED = new UndeliveredEvent();
+
     static void cancelDelivered(@Nullable String scope, @Nullable String reason, boolean timedOut, Thread owner,
             boolean byOwner) {
-        CancelDeliveredEvent e = new CancelDeliveredEvent();
-        if (e.isEnabled()) {
+        if (CANCEL_DELIVERED.isEnabled()) {
+            CancelDeliveredEvent e = new CancelDeliveredEvent();
             e.scope = scope;
             e.reason = reason;
             e.timedOut = timedOut;
@@ -28,8 +41,8 @@ final class Emit {
 
     static void cancelRetracted(@Nullable String scope, @Nullable String reason, boolean timedOut, Thread owner,
             boolean restored) {
-        CancelRetractedEvent e = new CancelRetractedEvent();
-        if (e.isEnabled()) {
+        if (CANCEL_RETRACTED.isEnabled()) {
+            CancelRetractedEvent e = new CancelRetractedEvent();
             e.scope = scope;
             e.reason = reason;
             e.timedOut = timedOut;
@@ -39,9 +52,13 @@ final class Emit {
         }
     }
 
+    static boolean deadlineExpiredEnabled() {
+        return DEADLINE_EXPIRED.isEnabled();
+    }
+
     static void deadlineExpired(@Nullable String scope, long timeoutNanos, long lateNanos, @Nullable Thread owner) {
-        DeadlineExpiredEvent e = new DeadlineExpiredEvent();
-        if (e.isEnabled()) {
+        if (DEADLINE_EXPIRED.isEnabled()) {
+            DeadlineExpiredEvent e = new DeadlineExpiredEvent();
             e.scope = scope;
             e.timeout = timeoutNanos;
             e.lateBy = lateNanos;
@@ -51,8 +68,8 @@ final class Emit {
     }
 
     static void loopStall(String loop, long heldNanos, long thresholdNanos, Thread loopThread, CharSequence stack) {
-        LoopStallEvent e = new LoopStallEvent();
-        if (e.isEnabled()) {
+        if (LOOP_STALL.isEnabled()) {
+            LoopStallEvent e = new LoopStallEvent();
             e.loop = loop;
             e.held = heldNanos;
             e.threshold = thresholdNanos;
@@ -63,8 +80,8 @@ final class Emit {
     }
 
     static void serviceTransition(String kind, String service, ServiceState from, ServiceState to) {
-        ServiceTransitionEvent e = new ServiceTransitionEvent();
-        if (e.isEnabled()) {
+        if (SERVICE_TRANSITION.isEnabled()) {
+            ServiceTransitionEvent e = new ServiceTransitionEvent();
             e.kind = kind;
             e.service = service;
             e.from = from.phase().name();
@@ -77,8 +94,8 @@ final class Emit {
     }
 
     static void joinTimedOut(String kind, String name, @Nullable Thread thread, long timeoutNanos) {
-        JoinTimeoutEvent e = new JoinTimeoutEvent();
-        if (e.isEnabled()) {
+        if (JOIN_TIMEOUT.isEnabled()) {
+            JoinTimeoutEvent e = new JoinTimeoutEvent();
             e.kind = kind;
             e.name = name;
             e.timeout = timeoutNanos;
@@ -86,8 +103,13 @@ final class Emit {
             if (thread != null) {
                 e.threadName = thread.getName();
                 StringBuilder sb = new StringBuilder();
-                for (StackTraceElement frame : thread.getStackTrace()) {
-                    sb.append(sb.isEmpty() ? "at " : "\nat ").append(frame);
+                try {
+                    for (StackTraceElement frame : thread.getStackTrace()) {
+                        sb.append(sb.isEmpty() ? "at " : "\nat ").append(frame);
+                    }
+                } catch (RuntimeException unreadable) { // a Thread subclass's override; the rest is still worth having
+                    sb.setLength(0);
+                    sb.append("(not readable: getStackTrace threw ").append(unreadable.getClass().getName()).append(')');
                 }
                 e.stack = sb.toString();
             }
@@ -96,8 +118,8 @@ final class Emit {
     }
 
     static void requestTimedOut(String registry, Object key, long timeoutNanos) {
-        RequestTimeoutEvent e = new RequestTimeoutEvent();
-        if (e.isEnabled()) {
+        if (REQUEST_TIMEOUT.isEnabled()) {
+            RequestTimeoutEvent e = new RequestTimeoutEvent();
             e.registry = registry;
             e.key = SafeText.of(key);
             e.timeout = timeoutNanos;
@@ -106,8 +128,8 @@ final class Emit {
     }
 
     static void undelivered(String kind, String name, int why, Object item, boolean hooked) {
-        UndeliveredEvent e = new UndeliveredEvent();
-        if (e.isEnabled()) {
+        if (UNDELIVERED.isEnabled()) {
+            UndeliveredEvent e = new UndeliveredEvent();
             e.where = kind + " " + name;
             e.why = Jfr.why(why);
             e.itemClass = item.getClass();

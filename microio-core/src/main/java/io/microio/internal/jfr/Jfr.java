@@ -8,13 +8,14 @@ import org.jspecify.annotations.Nullable;
  * Where microio reports to JDK Flight Recorder. Not part of microio's API.
  *
  * <p>Every method is a no-op unless the {@code jdk.jfr} module is present (microio only {@code requires
- * static} it) and a recording has the event enabled; each never throws and never blocks. This class
+ * static} it) and a recording has the event enabled; each never throws (what making or committing the
+ * event throws, an {@code Error} too, is swallowed and the event lost) and never blocks. This class
  * refers to no {@code jdk.jfr} type, so that microio loads on a runtime image without that module: the
  * event classes and {@link Emit}, which do, are loaded only after {@link #ON} came out {@code true}.
  *
- * <p>Cost when no recording has an event enabled: {@link #ON} is a constant to the JIT; behind it, the
- * event is made, asked {@code isEnabled()} (one static field read once the event class is instrumented)
- * and dropped; escape analysis removes the allocation. Nothing else (no text, no stack) is built then.
+ * <p>Cost when no recording has an event enabled: {@link #ON} is a constant to the JIT; behind it, a shared
+ * instance of the event is asked {@code isEnabled()} (one static field read once the event class is
+ * instrumented). Nothing is allocated and nothing else (no text, no stack) is built then.
  *
  * <p>Thread safety: every method may be called from any thread.
  */
@@ -39,6 +40,8 @@ public final class Jfr {
     public static final int LEFT_AT_CANCEL = 3;
     /** Taken from an actor's mailbox but never handled: the actor ended abnormally first. */
     public static final int TAKEN_NOT_HANDLED = 4;
+    /** A priority mailbox's gate or priority function threw for the item, which was dropped. */
+    public static final int GATE_THREW = 5;
 
     private static final String[] WHY = {
         "dropped (DROP_NEWEST, channel full)",
@@ -46,6 +49,7 @@ public final class Jfr {
         "sent after close (LateSend.DROP)",
         "left in the channel when it was cancelled",
         "taken but not handled: the actor ended abnormally",
+        "dropped: the mailbox's gate or priority function threw for it",
     };
 
     /** {@return the text an {@code UndeliveredEvent} gives for {@code why}} */
@@ -82,6 +86,16 @@ public final class Jfr {
         }
     }
 
+    /**
+     * An event could not be made or committed (a field's extraction threw: a thread whose
+     * {@code getStackTrace} throws, an {@code OutOfMemoryError} while building the text). Recording must
+     * not change what microio does, so the event is lost and the caller goes on; nothing is logged, as a
+     * log line here could fail in the same way.
+     */
+    private static void failed(Throwable e) {
+        // deliberately empty
+    }
+
     // ---------------------------------------------------------------- CancelScope
 
     /**
@@ -93,7 +107,11 @@ public final class Jfr {
     public static void cancelDelivered(@Nullable String scope, @Nullable String reason, boolean timedOut,
             Thread owner, boolean byOwner) {
         if (ON) {
-            Emit.cancelDelivered(scope, reason, timedOut, owner, byOwner);
+            try {
+                Emit.cancelDelivered(scope, reason, timedOut, owner, byOwner);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
     }
 
@@ -105,8 +123,27 @@ public final class Jfr {
     public static void cancelRetracted(@Nullable String scope, @Nullable String reason, boolean timedOut,
             Thread owner, boolean restored) {
         if (ON) {
-            Emit.cancelRetracted(scope, reason, timedOut, owner, restored);
+            try {
+                Emit.cancelRetracted(scope, reason, timedOut, owner, restored);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
+    }
+
+    /**
+     * {@return whether a recording has {@code DeadlineExpired} enabled now} For a caller that must call user code
+     * (a time source's clock) to fill in the event: it does so only then. Never throws.
+     */
+    public static boolean deadlineExpiredEnabled() {
+        if (ON) {
+            try {
+                return Emit.deadlineExpiredEnabled();
+            } catch (Throwable e) {
+                failed(e);
+            }
+        }
+        return false;
     }
 
     /**
@@ -117,7 +154,11 @@ public final class Jfr {
      */
     public static void deadlineExpired(@Nullable String scope, long timeoutNanos, long lateNanos, @Nullable Thread owner) {
         if (ON) {
-            Emit.deadlineExpired(scope, timeoutNanos, lateNanos, owner);
+            try {
+                Emit.deadlineExpired(scope, timeoutNanos, lateNanos, owner);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
     }
 
@@ -126,14 +167,22 @@ public final class Jfr {
     /** A task held a loop past its stall threshold; {@code stack} is the loop thread's stack, one frame a line. */
     public static void loopStall(String loop, long heldNanos, long thresholdNanos, Thread loopThread, CharSequence stack) {
         if (ON) {
-            Emit.loopStall(loop, heldNanos, thresholdNanos, loopThread, stack);
+            try {
+                Emit.loopStall(loop, heldNanos, thresholdNanos, loopThread, stack);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
     }
 
     /** A service made a transition. */
     public static void serviceTransition(String kind, String service, ServiceState from, ServiceState to) {
         if (ON) {
-            Emit.serviceTransition(kind, service, from, to);
+            try {
+                Emit.serviceTransition(kind, service, from, to);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
     }
 
@@ -145,7 +194,11 @@ public final class Jfr {
      */
     public static void joinTimedOut(String kind, String name, @Nullable Thread thread, long timeoutNanos) {
         if (ON) {
-            Emit.joinTimedOut(kind, name, thread, timeoutNanos);
+            try {
+                Emit.joinTimedOut(kind, name, thread, timeoutNanos);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
     }
 
@@ -158,7 +211,11 @@ public final class Jfr {
      */
     public static void requestTimedOut(String registry, Object key, long timeoutNanos) {
         if (ON) {
-            Emit.requestTimedOut(registry, key, timeoutNanos);
+            try {
+                Emit.requestTimedOut(registry, key, timeoutNanos);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
     }
 
@@ -173,7 +230,11 @@ public final class Jfr {
      */
     public static void undelivered(String kind, String name, int why, Object item, boolean hooked) {
         if (ON) {
-            Emit.undelivered(kind, name, why, item, hooked);
+            try {
+                Emit.undelivered(kind, name, why, item, hooked);
+            } catch (Throwable e) {
+                failed(e);
+            }
         }
     }
 }

@@ -10,8 +10,8 @@ import jdk.jfr.StackTrace;
 @Name("io.microio.Undelivered")
 @Label("Item Undelivered")
 @Description("An item sent to a channel or a mailbox will not be received: dropped by the overflow policy, sent after"
-        + " close under LateSend.DROP, left in the channel when it was cancelled, or taken by an actor that ended"
-        + " abnormally before handling it. One event per item, recorded on the thread that drops it, just before"
+        + " close under LateSend.DROP, left in the channel when it was cancelled, taken by an actor that ended"
+        + " abnormally before handling it, or dropped because a priority mailbox's gate or priority function threw. One event per item, recorded on the thread that drops it, just before"
         + " the onUndelivered hook (if any) gets it.")
 @Category({"microio", "Channel"})
 @StackTrace(true)
