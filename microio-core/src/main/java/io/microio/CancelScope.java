@@ -321,7 +321,8 @@ public final class CancelScope {
 
     /** Owner: closes delivery; returns whether this scope's interrupt reached the owner. */
     private boolean seal() {
-        for (int spins = 0; ; spins++) {
+        long spinStart = 0; // read from the clock only once a canceller is seen inside interrupt()
+        for (;;) {
             int d = delivery;
             if (d == IDLE) {
                 if (DELIVERY.compareAndSet(this, IDLE, SEALED)) {
@@ -330,21 +331,31 @@ public final class CancelScope {
             } else if (d == DELIVERED) {
                 delivery = SEALED; // final state
                 return true;
-            } else if (spins < SEAL_SPINS) {
-                Thread.onSpinWait(); // a canceller is between its CAS and the return of interrupt()
             } else {
-                Thread.yield(); // it lost its core
+                // DELIVERING: a canceller is between its CAS and the return of interrupt()
+                long now = System.nanoTime();
+                if (spinStart == 0) {
+                    spinStart = now == 0 ? 1 : now;
+                }
+                if (now - spinStart < SEAL_SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield(); // it lost its core, often to us: the interrupt woke us first
+                }
             }
         }
     }
 
     /**
-     * How long an exiting owner spins for a canceller that is inside {@code interrupt()}. That call wakes
-     * the owner before it returns, and then finishes its own system call: 64 spins were too few on a
-     * 2-core machine, and the owner that went on to {@code Thread.yield()} came back microseconds late
-     * in one run out of four (CancelLatency at=parked: 2.2 us against 0.8 us); 1024 spins, none in four.
+     * How long an exiting owner spins for a canceller that is inside {@code interrupt()}, by the clock.
+     * That call wakes the owner before it returns, and then finishes its own system call. A count of
+     * spins was the bound before: 64 were too few on an idle 2-core machine (the owner went on to
+     * {@code Thread.yield()} and came back microseconds late in one run out of four), but 1024 cost
+     * 17 to 19 us on an AMD EPYC (about 18 ns per {@code onSpinWait()}), spun out whenever the woken
+     * owner had taken the canceller's core: CancelLatency at=parked on platform threads had a floor of
+     * 30 us against 6 us for a raw interrupt. The price of a spin varies by CPU; time does not.
      */
-    private static final int SEAL_SPINS = 1024;
+    private static final long SEAL_SPIN_NANOS = 5_000;
 
     /** Owner, entering a shield inside this scope: stop this scope's interrupts until it exits. */
     private void blockForShield() {
