@@ -329,10 +329,15 @@ public final class CounterGateway implements Service {
         } catch (IOException | RuntimeException e) {
             c.fail(e);
         } finally {
+            // An Error records nothing above; this only takes effect if no failure was recorded.
+            c.fail(new IOException("connection " + n + " to the counter server ended abnormally"));
+            // The outage is published before the connection is forgotten: a request that finds no
+            // connection is told why, never "connected".
+            publishOutage(address, c.failure());
             connection = null;
         }
         Throwable cause = c.failure();
-        int failed = disconnected(address, cause, n);
+        int failed = failWaiters(address, cause, n);
         c.awaitWriter();
         if (!ctx.isStopping()) {
             log.warn("Connection {} to the counter server at {} lost: {}; {} requests failed; reconnecting", n,
@@ -343,10 +348,19 @@ public final class CounterGateway implements Service {
 
     /** Publishes the outage, then fails every waiter with it. {@return how many requests were failed} */
     private int disconnected(@Nullable InetSocketAddress address, Throwable cause, long connection) {
+        publishOutage(address, cause);
+        return failWaiters(address, cause, connection);
+    }
+
+    private void publishOutage(@Nullable InetSocketAddress address, Throwable cause) {
         UpstreamStatus before = status;
         Instant since = before.state() == UpstreamStatus.State.CONNECTED || before.lastFailure() == null
                 ? Instant.now() : before.since();
         status = new UpstreamStatus(UpstreamStatus.State.DISCONNECTED, address, since, cause, before.connects(), null);
+    }
+
+    /** Fails every waiter with the outage. {@return how many requests were failed} */
+    private int failWaiters(@Nullable InetSocketAddress address, Throwable cause, long connection) {
         String what = connection > 0 ? "connection " + connection + " to the counter server" : "the counter server";
         return requests.failAll(new UpstreamUnavailableException(what + (address == null ? "" : " at " + address)
                 + " is unavailable: " + cause.getMessage(), cause));

@@ -126,6 +126,36 @@ class CounterGatewayTest {
         assertThat(gateway.status().connects()).isEqualTo(2);
     }
 
+    /**
+     * A request sent just after a drop is told the drop's cause, even while the reader thread is between
+     * forgetting the connection and publishing the outage (it was once told "connected since ..." with no
+     * cause at all).
+     */
+    @Test
+    void requestRightAfterADropShouldAlwaysCarryTheDropAsItsCause() throws Exception {
+        CounterServer server = server(Duration.ZERO);
+        CounterGateway gateway = gateway(server::address);
+        awaitConnected(gateway);
+        List<UpstreamUnavailableException> failures = new ArrayList<>();
+        for (int round = 0; round < 300; round++) {
+            String reason = "round " + round;
+            assertThat(gateway.drop(reason, FOREVER)).isTrue();
+            // ask until the outage is published, so the request that finds no connection first is among them
+            while (gateway.status().state() != UpstreamStatus.State.DISCONNECTED) {
+                try {
+                    gateway.get();
+                } catch (UpstreamUnavailableException e) {
+                    failures.add(e);
+                    assertThat(e).as("round %d", round).hasMessageContaining("connection dropped: " + reason)
+                            .rootCause().isInstanceOf(IOException.class).hasMessage("connection dropped: " + reason);
+                }
+            }
+            gateway.reconnectNow();
+            awaitConnected(gateway);
+        }
+        assertThat(failures).as("requests that raced the drop").isNotEmpty();
+    }
+
     /** Stopping the server fails a waiting request with the server's 'unavailable' reply. */
     @Test
     void requestWhenTheServerStopsShouldFailAsUnavailable() throws Exception {
