@@ -20,8 +20,14 @@ import org.junit.jupiter.api.Timeout;
  */
 class SampleAppProcessIT {
 
-    /** How long a request may take to fail once the upstream is down: fast, far below its deadline. */
-    private static final Duration FAIL_FAST = Delays.scaled(Duration.ofSeconds(1));
+    /**
+     * How long a request may take to fail once the upstream is down, as its HTTP client sees it: fast, far
+     * below its deadline. Tomcat closes the connection after every 503, so such a request often opens a new
+     * TCP connection, and a SYN that goes unanswered is sent again only after TCP's initial 1 s timeout. Once a
+     * request the application failed at once took 1,062 ms, most likely that way; the bound leaves room for
+     * two such retries and is still far below the deadline.
+     */
+    private static final Duration FAIL_FAST = Delays.scaled(Duration.ofSeconds(3));
 
     /** The HTTP deadline of the application under test: long, so that failing fast is not the deadline. */
     private static final Duration HTTP_DEADLINE = Duration.ofSeconds(10);
