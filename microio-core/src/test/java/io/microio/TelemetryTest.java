@@ -204,8 +204,12 @@ class TelemetryTest {
             ConcurrentHarness.run(2, t -> {
                 for (int i = 0; i < rounds; i++) {
                     at.set(t, i);
-                    while (at.get(1 - t) < i) {
-                        Thread.onSpinWait();
+                    for (int spins = 0; at.get(1 - t) < i; spins++) {
+                        if (spins < 1_000) {
+                            Thread.onSpinWait();
+                        } else {
+                            Thread.yield(); // the other thread may be waiting for this core or carrier
+                        }
                     }
                     if (t == 1) {
                         futures.get(i).cancel(false);
