@@ -218,7 +218,10 @@ public class Interleave {
             usage("name at least one family, or 'goals', or 'all'");
         }
         if (out == null) {
-            out = jar.toAbsolutePath().getParent().resolveSibling("results").resolve(STAMP.format(Instant.now()) + "-interleaved");
+            // benchmarks/results, also when --jar names a jar elsewhere (a copy kept for a before/after run)
+            Path results = Files.isDirectory(Path.of("benchmarks", "tools")) ? Path.of("benchmarks", "results")
+                    : Path.of("results");
+            out = results.toAbsolutePath().resolve(STAMP.format(Instant.now()) + "-interleaved");
         }
     }
 
