@@ -34,10 +34,12 @@ import javax.imageio.ImageIO;
  * where the kinds {@code channel}, {@code bounded16} and {@code actor} are ours and {@code pekko} the
  * peer.
  *
- * <p>Tables: x, the score of each side, then ours/peer for every pair of an ours side and a peer side,
+ * <p>Tables: x, the score of each side (with the lowest–highest measurement iteration, or the 90th
+ * percentile for sampled time), then ours/peer for every pair of an ours side and a peer side,
  * and, where JMH's {@code gc} profiler ran, the bytes allocated per operation of each side. Plots:
  * logarithmic x axis; the y axis linear from zero, or logarithmic when the values span more than 30x;
- * one line with markers per side, ours in blue.
+ * one line with markers per side, ours in blue; for average time a thin bar from the lowest to the
+ * highest measurement iteration.
  */
 public class Curves {
 
@@ -65,6 +67,10 @@ public class Curves {
         String unit = "";
         final Map<String, TreeMap<Double, Double>> sides = new LinkedHashMap<>();
         final Map<String, TreeMap<Double, Double>> alloc = new LinkedHashMap<>();
+        /** Side -> x -> {lowest, highest} measurement iteration (average time only). */
+        final Map<String, TreeMap<Double, double[]>> range = new LinkedHashMap<>();
+        /** Side -> x -> the spread as the table shows it: "lowest–highest" or "p90 n". */
+        final Map<String, TreeMap<Double, String>> spread = new LinkedHashMap<>();
 
         Curve(String name) {
             this.name = name;
@@ -147,6 +153,21 @@ public class Curves {
             c.param = String.valueOf(param.getKey());
             c.unit = r.unit();
             c.put(r.side(), x, r.score());
+            if (!r.spread().isEmpty()) {
+                c.spread.computeIfAbsent(r.side(), k -> new TreeMap<>())
+                        .put(x, r.mode().equals("sample") ? "p90 " + r.spread() : r.spread());
+            }
+            if (r.mode().equals("avgt") && ((Map<?, ?>) m.get("primaryMetric")).get("rawData") instanceof List<?> forks) {
+                double lo = Double.MAX_VALUE;
+                double hi = -Double.MAX_VALUE;
+                for (Object fork : forks) {
+                    for (Object iteration : (List<?>) fork) {
+                        lo = Math.min(lo, Report.number(iteration));
+                        hi = Math.max(hi, Report.number(iteration));
+                    }
+                }
+                c.range.computeIfAbsent(r.side(), k -> new TreeMap<>()).put(x, new double[] {lo, hi});
+            }
             if (m.get("secondaryMetrics") instanceof Map<?, ?> secondary
                     && (secondary.get("gc.alloc.rate.norm") instanceof Map<?, ?> n ? n : secondary.get("·gc.alloc.rate.norm")) instanceof Map<?, ?> norm) {
                 c.alloc.computeIfAbsent(r.side(), s -> new TreeMap<>()).put(x, Report.number(norm.get("score")));
@@ -201,7 +222,9 @@ public class Curves {
             List<String> row = new ArrayList<>();
             row.add(String.format(Locale.ROOT, "%,.0f", x));
             for (String s : sides) {
-                row.add(cell(c.sides.get(s).get(x)));
+                String cell = cell(c.sides.get(s).get(x));
+                String sp = c.spread.getOrDefault(s, new TreeMap<>()).get(x);
+                row.add(sp == null || cell.isEmpty() ? cell : cell + " <sub>(" + sp + ")</sub>");
             }
             for (String[] pair : pairs) {
                 Double o = c.sides.get(pair[0]).get(x);
@@ -259,6 +282,14 @@ public class Curves {
                     yMin = Math.min(yMin, p.getValue());
                     yMax = Math.max(yMax, p.getValue());
                 }
+            }
+        }
+        for (TreeMap<Double, double[]> ranges : c.range.values()) {
+            for (double[] lh : ranges.values()) {
+                if (lh[0] > 0) {
+                    yMin = Math.min(yMin, lh[0]);
+                }
+                yMax = Math.max(yMax, lh[1]);
             }
         }
         boolean logY = yMax / yMin > 30;
@@ -379,6 +410,21 @@ public class Curves {
                 }
             }
             g.draw(line);
+            // the lowest and highest measurement iteration, as a thin bar with caps
+            TreeMap<Double, double[]> ranges = c.range.getOrDefault(sides.get(i), new TreeMap<>());
+            g.setStroke(new BasicStroke(1.2f));
+            double shift = (i - (sides.size() - 1) / 2.0) * 5; // side by side, so that bars at one x do not overlap
+            for (var e : ranges.entrySet()) {
+                if (!(e.getValue()[0] > 0)) {
+                    continue;
+                }
+                double x = px.applyAsDouble(e.getKey()) + shift;
+                double lo = py.applyAsDouble(e.getValue()[0]);
+                double hi = py.applyAsDouble(e.getValue()[1]);
+                g.draw(new java.awt.geom.Line2D.Double(x, lo, x, hi));
+                g.draw(new java.awt.geom.Line2D.Double(x - 3, lo, x + 3, lo));
+                g.draw(new java.awt.geom.Line2D.Double(x - 3, hi, x + 3, hi));
+            }
             for (var p : points.entrySet()) {
                 if (p.getValue() > 0) {
                     marker(g, i, px.applyAsDouble(p.getKey()), py.applyAsDouble(p.getValue()));

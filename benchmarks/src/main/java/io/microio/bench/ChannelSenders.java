@@ -40,8 +40,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * poll}. On a 2-core machine 2 or more senders take turns on the cores with the receiver.
  */
 @Fork(1)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
+@Warmup(iterations = 3, time = 300, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 10, time = 300, timeUnit = TimeUnit.MILLISECONDS)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @OperationsPerInvocation(ChannelSenders.ROUND)

@@ -9,7 +9,7 @@ import java.util.Locale;
  * Memory per idle object: a curve over how many exist at once. Not a JMH benchmark: a program, run
  * once per (kind, N) in a fresh JVM, that prints one CSV line {@code kind,n,bytes,bytesPerObject}.
  *
- * <pre>java -XX:+UseSerialGC -cp benchmarks.jar io.microio.bench.IdleFootprint KIND N</pre>
+ * <pre>java -XX:+UseSerialGC -XX:MarkSweepDeadRatio=0 -cp benchmarks.jar io.microio.bench.IdleFootprint KIND N</pre>
  *
  * <p>Kinds: {@code channel} an unbounded {@code Channel.create()}; {@code bounded16} {@code
  * Channel.builder().capacity(16).build()}; {@code actor} an executor-mode {@code Actor} (its default
@@ -18,8 +18,12 @@ import java.util.Locale;
  * one actor system (dispatcher capped at two threads), started, nothing sent.
  *
  * <p>Method: first {@value #WARM_UP} objects of the kind are made and kept (class loading, the pool's or
- * actor system's own start, first-use caches), then the heap in use is read after {@code System.gc()}
- * repeated until it stops shrinking (serial collector: each is a full compacting collection), then N
+ * actor system's own start, first-use caches), and the heap is read once and the reading thrown away
+ * (the first reading itself leaves objects behind: about 760 bytes, which showed as that much more per
+ * object at N = 1). Then the heap in use is read after {@code System.gc()} repeated until it stops
+ * shrinking (serial collector: each a full compacting collection; run with {@code
+ * -XX:MarkSweepDeadRatio=0}, else a collection may leave up to 5% of the heap as dead objects it does
+ * not bother to move, which once made Pekko's N = 1 read as a megabyte), then N
  * objects are made and held strongly in an array, then the heap is read the same way. Bytes per object
  * = (after - before) / N. Nothing else is subtracted: the array holding the N references (4 bytes each
  * with compressed oops, plus 16 bytes) is counted, and so is whatever the pool or the actor system keeps
@@ -43,6 +47,7 @@ public final class IdleFootprint {
         switch (kind) {
             case "channel", "bounded16" -> {
                 Object warm = channels(kind, WARM_UP);
+                heapUsed(); // the first reading leaves objects behind: not in the difference
                 before = heapUsed();
                 kept = channels(kind, n);
                 after = heapUsed();
@@ -51,6 +56,7 @@ public final class IdleFootprint {
             case "actor" -> {
                 try (IdleActors.Ours ours = new IdleActors.Ours(message -> {})) {
                     Object warm = ours.create(WARM_UP);
+                    heapUsed(); // the first reading leaves objects behind: not in the difference
                     before = heapUsed();
                     kept = ours.create(n);
                     after = heapUsed();
@@ -60,6 +66,7 @@ public final class IdleFootprint {
             case "pekko" -> {
                 try (IdleActors.Peer peer = new IdleActors.Peer(message -> {})) {
                     Object warm = peer.create(WARM_UP);
+                    heapUsed(); // the first reading leaves objects behind: not in the difference
                     before = heapUsed();
                     kept = peer.create(n);
                     after = heapUsed();
