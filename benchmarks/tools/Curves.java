@@ -39,7 +39,8 @@ import javax.imageio.ImageIO;
  * and, where JMH's {@code gc} profiler ran, the bytes allocated per operation of each side. Plots:
  * logarithmic x axis; the y axis linear from zero, or logarithmic when the values span more than 30x;
  * one line with markers per side, ours in blue; for average time a thin bar from the lowest to the
- * highest measurement iteration.
+ * highest measurement iteration; for sampled time the median with markers and the 90th percentile
+ * dashed.
  */
 public class Curves {
 
@@ -56,7 +57,7 @@ public class Curves {
             "TaskGroupChildren", new Labels("Children per group: start N trivial children, join them all",
                     "children per group", "ns per child"),
             "IdleDelivery", new Labels("One message to a random one of N idle actors, until handled",
-                    "idle actors", "ns per delivery (median)"),
+                    "idle actors", "ns per delivery"),
             "IdleFootprint", new Labels("Heap per idle object, N held at once (serial GC)",
                     "objects alive", "bytes per object"));
 
@@ -69,6 +70,8 @@ public class Curves {
         final Map<String, TreeMap<Double, Double>> alloc = new LinkedHashMap<>();
         /** Side -> x -> {lowest, highest} measurement iteration (average time only). */
         final Map<String, TreeMap<Double, double[]>> range = new LinkedHashMap<>();
+        /** Side -> x -> the 90th percentile (sampled time only), drawn as a dashed line. */
+        final Map<String, TreeMap<Double, Double>> p90 = new LinkedHashMap<>();
         /** Side -> x -> the spread as the table shows it: "lowest–highest" or "p90 n". */
         final Map<String, TreeMap<Double, String>> spread = new LinkedHashMap<>();
 
@@ -156,6 +159,10 @@ public class Curves {
             if (!r.spread().isEmpty()) {
                 c.spread.computeIfAbsent(r.side(), k -> new TreeMap<>())
                         .put(x, r.mode().equals("sample") ? "p90 " + r.spread() : r.spread());
+            }
+            if (r.mode().equals("sample")
+                    && ((Map<?, ?>) m.get("primaryMetric")).get("scorePercentiles") instanceof Map<?, ?> pct) {
+                c.p90.computeIfAbsent(r.side(), k -> new TreeMap<>()).put(x, Report.number(pct.get("90.0")));
             }
             if (r.mode().equals("avgt") && ((Map<?, ?>) m.get("primaryMetric")).get("rawData") instanceof List<?> forks) {
                 double lo = Double.MAX_VALUE;
@@ -284,6 +291,11 @@ public class Curves {
                 }
             }
         }
+        for (TreeMap<Double, Double> high : c.p90.values()) {
+            for (double v : high.values()) {
+                yMax = Math.max(yMax, v);
+            }
+        }
         for (TreeMap<Double, double[]> ranges : c.range.values()) {
             for (double[] lh : ranges.values()) {
                 if (lh[0] > 0) {
@@ -410,6 +422,23 @@ public class Curves {
                 }
             }
             g.draw(line);
+            TreeMap<Double, Double> high = c.p90.get(sides.get(i));
+            if (high != null) {
+                g.setStroke(new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {7f, 5f}, 0f));
+                Path2D dashed = new Path2D.Double();
+                boolean start = true;
+                for (var p : high.entrySet()) {
+                    double x = px.applyAsDouble(p.getKey());
+                    double y = py.applyAsDouble(p.getValue());
+                    if (start) {
+                        dashed.moveTo(x, y);
+                        start = false;
+                    } else {
+                        dashed.lineTo(x, y);
+                    }
+                }
+                g.draw(dashed);
+            }
             // the lowest and highest measurement iteration, as a thin bar with caps
             TreeMap<Double, double[]> ranges = c.range.getOrDefault(sides.get(i), new TreeMap<>());
             g.setStroke(new BasicStroke(1.2f));
@@ -439,6 +468,9 @@ public class Curves {
         for (String s : sides) {
             total += 40 + fm.stringWidth(s) + 24;
         }
+        if (!c.p90.isEmpty()) {
+            total += 40 + fm.stringWidth("90th percentile");
+        }
         int lx = Math.max(LEFT, (WIDTH - total) / 2);
         int yy = 54;
         for (int i = 0; i < sides.size(); i++) {
@@ -449,6 +481,12 @@ public class Curves {
             g.setColor(Color.BLACK);
             g.drawString(sides.get(i), lx + 38, yy + fm.getAscent() / 2 - 1);
             lx += 40 + fm.stringWidth(sides.get(i)) + 24;
+        }
+        if (!c.p90.isEmpty()) {
+            g.setColor(Color.DARK_GRAY);
+            g.setStroke(new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {7f, 5f}, 0f));
+            g.drawLine(lx, yy, lx + 30, yy);
+            g.drawString("90th percentile", lx + 38, yy + fm.getAscent() / 2 - 1);
         }
         g.dispose();
         ImageIO.write(img, "png", file.toFile());
