@@ -58,6 +58,8 @@ public class ChannelSenders {
 
         volatile long round;
         volatile boolean stop;
+        /** What ended a sender early; the receiver rethrows it instead of waiting for items forever. */
+        volatile Throwable failure;
         Thread[] threads;
 
         abstract void create();
@@ -74,23 +76,32 @@ public class ChannelSenders {
             int share = ROUND / senders;
             for (int s = 0; s < senders; s++) {
                 threads[s] = Thread.ofPlatform().name("sender-" + s).daemon().start(() -> {
-                    long seen = 0;
-                    while (true) {
-                        long r;
-                        while ((r = round) == seen) {
-                            if (stop) {
-                                return;
-                            }
-                            LockSupport.park(this);
-                        }
-                        seen = r;
-                        for (int i = 0; i < share; i++) {
-                            if (!offer(ITEM)) {
-                                throw new IllegalStateException("queue full: it holds more than a round");
-                            }
-                        }
+                    try {
+                        send(share);
+                    } catch (Throwable t) {
+                        failure = t;
                     }
                 });
+            }
+        }
+
+        /** A sender: {@code share} items each round, parked between rounds, until stopped. */
+        private void send(int share) {
+            long seen = 0;
+            while (true) {
+                long r;
+                while ((r = round) == seen) {
+                    if (stop) {
+                        return;
+                    }
+                    LockSupport.park(this);
+                }
+                seen = r;
+                for (int i = 0; i < share; i++) {
+                    if (!offer(ITEM)) {
+                        throw new IllegalStateException("queue full: it holds more than a round");
+                    }
+                }
             }
         }
 
@@ -104,6 +115,9 @@ public class ChannelSenders {
             for (int n = 0; n < ROUND; n++) {
                 Object item;
                 for (int i = 0; (item = poll()) == null; i++) {
+                    if (failure != null) {
+                        throw new IllegalStateException("a sender failed", failure);
+                    }
                     Backoff.pause(i);
                 }
                 taken += item == ITEM ? 1 : 0;

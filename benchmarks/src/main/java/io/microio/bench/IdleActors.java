@@ -4,10 +4,10 @@ import io.microio.Actor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -62,30 +62,25 @@ final class IdleActors {
             this.handler = handler;
             Behavior<Object> guardian = Behaviors.setup(context -> Behaviors.receiveMessage(message -> {
                 Spawn spawn = (Spawn) message;
-                CountDownLatch started = new CountDownLatch(spawn.n());
+                // Counts the children still to start, plus one for the guardian's own loop: whoever takes it
+                // to zero (the guardian after its loop, or the last child to start) completes the future.
+                AtomicInteger remaining = new AtomicInteger(spawn.n() + 1);
+                List<ActorRef<Object>> refs = new ArrayList<>(spawn.n());
                 Behavior<Object> child = Behaviors.setup(c -> {
-                    started.countDown();
+                    if (remaining.decrementAndGet() == 0) {
+                        spawn.done().complete(refs);
+                    }
                     return Behaviors.receiveMessage(m -> {
                         this.handler.accept(m);
                         return Behaviors.same();
                     });
                 });
-                List<ActorRef<Object>> refs = new ArrayList<>(spawn.n());
                 for (int i = 0; i < spawn.n(); i++) {
                     refs.add(context.spawnAnonymous(child));
                 }
-                // Completed from another thread once every child has run its setup (is started).
-                Thread.ofPlatform().daemon().start(() -> {
-                    try {
-                        if (started.await(WAIT_SECONDS, TimeUnit.SECONDS)) {
-                            spawn.done().complete(refs);
-                        } else {
-                            spawn.done().completeExceptionally(new IllegalStateException("children did not start"));
-                        }
-                    } catch (InterruptedException e) {
-                        spawn.done().completeExceptionally(e);
-                    }
-                });
+                if (remaining.decrementAndGet() == 0) {
+                    spawn.done().complete(refs);
+                }
                 return Behaviors.same();
             }));
             system = ActorSystem.create(guardian, "idle-actors", Pekko.CONFIG);

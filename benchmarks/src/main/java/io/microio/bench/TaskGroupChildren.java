@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -44,7 +45,7 @@ public class TaskGroupChildren {
         Thread[] threads;
         TaskGroup.Action<RuntimeException> fork;
 
-        @org.openjdk.jmh.annotations.Setup
+        @Setup
         public void create() {
             threads = new Thread[children];
             int n = children;
