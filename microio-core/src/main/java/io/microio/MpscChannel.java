@@ -39,18 +39,18 @@ final class MpscChannel<T> implements Channel<T> {
      * the receiver's on cache lines of their own (MpscChannelFields). The algorithms below run on the
      * queue's fields; ChannelQueue has them.
      *
-     * Idle. A channel that was never used holds no queue: `queue` is null, and the channel object (56
-     * bytes with compressed class pointers; 112 with a generated name) is all it costs, where the queue
-     * would add about 770 (a channel per connection, 100,000 connections: 11 MB, not 86). The first call that changes the
-     * queue (a send, close, fail or cancel) makes it and publishes it by CAS on `queue` (volatile), and
-     * only then claims, so every claim and every end is made on the one published queue. A call that
-     * only looks (receive, poll, drain, receiveAsync, arming, bind's task, hasAvailable, isClosed,
-     * stats) and finds no queue treats the channel as empty and open, without making one: that is what
-     * it would find in a fresh queue, since nothing can be sent before the queue is published. The
-     * handshakes below keep their order: a receiver that publishes itself in `waiter` and then reads
-     * `queue` as null is ordered before the CAS that publishes it, and so before the sender's claim and
-     * its read of `waiter`, which then sees the receiver. The chunk, too, is made with the queue, and a
-     * BLOCK channel's queue of blocked senders (`sendWaiters`) when a sender first has to wait.
+     * Idle. A channel that was never used holds no queue: `queue` is null, and the channel object (56 bytes
+     * with compressed class pointers; 112 with a generated name) is all it costs, where the queue would add
+     * about 770 (a channel per connection, 100,000 connections: 11 MB, not 86). The first call that changes
+     * the queue (a send, close, fail or cancel) makes it and publishes it by CAS on `queue` (volatile), and
+     * only then claims, so every claim and every end is made on the one published queue. A call that only
+     * looks (receive, poll, drain, receiveAsync, arming, bind's task, hasAvailable, isClosed, stats) and
+     * finds no queue treats the channel as empty and open, without making one: that is what it would find
+     * in a fresh queue, since nothing can be sent before the queue is published. The handshakes below keep
+     * their order: a receiver that publishes itself in `waiter` and then reads `queue` as null is ordered
+     * before the CAS that publishes it, and so before the sender's claim and its read of `waiter`, which
+     * then sees the receiver. The chunk, too, is made with the queue, and a BLOCK channel's queue of
+     * blocked senders (`sendWaiters`) when a sender first has to wait.
      *
      * The queue. An unbounded array cut into chunks of CHUNK_SIZE slots, linked in order. Every item
      * has an index: the n-th item ever queued has index n (from 0), and lives in slot n & CHUNK_MASK of
@@ -69,10 +69,10 @@ final class MpscChannel<T> implements Channel<T> {
      *
      *     queued = (producerIndex >>> 1) - consumerIndex              exactly, at any instant.
      *
-     * Per message: no allocation (a chunk per CHUNK_SIZE items); the sender reads `queue`, does one CAS
-     * and one release store and reads `waiter`; the receiver reads `queue`, takes the consumer lock
-     * (below), reads and clears the slot, stores consumerIndex (release), and unlocks. A receiver that finds an item reads no sender field.
-     * No counter is touched on the way (see "Counters").
+     * Per message: no allocation (a chunk per CHUNK_SIZE items); the sender reads `queue`, does one CAS and
+     * one release store and reads `waiter`; the receiver reads `queue`, takes the consumer lock (below),
+     * reads and clears the slot, stores consumerIndex (release), and unlocks. A receiver that finds an item
+     * reads no sender field. No counter is touched on the way (see "Counters").
      *
      * Chunks. A sender finds the chunk of its index by walking `next` links from `producerChunk`, a hint
      * it reads before the CAS: the hint is only ever set to the chunk of an index claimed earlier, so it
@@ -108,11 +108,12 @@ final class MpscChannel<T> implements Channel<T> {
      * evicts; see enqueueEvicting.) `producerLimit` caches a known bound so that senders rarely read the
      * consumer's cache line.
      *
-     * The consumer lock. Taking items is serialized by a tiny spin lock (`consumerLock`), held only for
-     * the few instructions of a take, never while parked and never while user code runs. The normal
-     * receiver pays one uncontended CAS per take. It lets the other consumers act safely: a DROP_OLDEST
-     * sender claiming its index and evicting the oldest item, a sender handing an item to a pending receiveAsync future, the
-     * receiver's cancel discarding the queue, receives from a second thread, and the fallback of stats().
+     * The consumer lock. Taking items is serialized by a tiny spin lock (`consumerLock`), held only for the
+     * few instructions of a take, never while parked and never while user code runs. The normal receiver
+     * pays one uncontended CAS per take. It lets the other consumers act safely: a DROP_OLDEST sender
+     * claiming its index and evicting the oldest item, a sender handing an item to a pending receiveAsync
+     * future, the receiver's cancel discarding the queue, receives from a second thread, and the fallback
+     * of stats().
      *
      * Waking the receiver without a wasted unpark (Dekker). The receiver, finding nothing, publishes
      * itself in `waiter` (volatile CAS) and then re-reads producerIndex; a sender CASes producerIndex and
@@ -129,13 +130,13 @@ final class MpscChannel<T> implements Channel<T> {
      * (once, by the sender whose CAS clears it) in place of the unpark. It takes no item, so arming costs
      * one CAS and no allocation, and a dispatcher that finds an item after arming withdraws it by CAS.
      *
-     * Waking blocked senders (BLOCK). A sender that finds the channel full adds its thread to
-     * `sendWaiters` (made and published by CAS by the first sender that waits; the add is a CAS, so a
-     * full fence) and then re-checks the bound; the consumer, after advancing consumerIndex, issues a
-     * full fence and then looks at `sendWaiters` (null: nobody ever waited yet, and a sender that will
-     * re-checks after the fence): again one of them sees the other. The consumer wakes one waiter per slot it frees by polling it off the queue; a woken sender
-     * that leaves without retrying (cancelled, interrupted) passes the wake-up on. close and cancel wake
-     * all.
+     * Waking blocked senders (BLOCK). A sender that finds the channel full adds its thread to `sendWaiters`
+     * (made and published by CAS by the first sender that waits; the add is a CAS, so a full fence) and
+     * then re-checks the bound; the consumer, after advancing consumerIndex, issues a full fence and then
+     * looks at `sendWaiters` (null: nobody has waited yet, and a sender that is about to wait re-checks
+     * the bound after this fence): again one of them sees the other. The consumer wakes one waiter per slot it frees by polling
+     * it off the queue; a woken sender that leaves without retrying (cancelled, interrupted) passes the
+     * wake-up on. close and cancel wake all.
      *
      * Context. A send on a channel built with propagateContext (the default) reads the installed
      * ContextPropagator (one volatile read, and none until a propagator was ever installed: see
@@ -150,15 +151,16 @@ final class MpscChannel<T> implements Channel<T> {
      *
      * Counters and the snapshot. With q = producerIndex >>> 1: sent = q + droppedAtEntry; dropped =
      * droppedAtEntry + droppedFromQueue; received = consumerIndex - droppedFromQueue; queued = q -
-     * consumerIndex; closed = CLOSED_BIT. So there are no per-message counters at all: the indexes are
-     * the counters. `droppedFromQueue` changes only together with consumerIndex, under the consumer lock,
+     * consumerIndex; closed = CLOSED_BIT. So there are no per-message counters at all: the indexes are the
+     * counters. `droppedFromQueue` changes only together with consumerIndex, under the consumer lock,
      * bracketed by `dropVersion` (odd while changing, a seqlock); the bracket of a DROP_OLDEST eviction
-     * also holds the evicting sender's claim on producerIndex. A plain take changes only consumerIndex. stats() reads dropVersion, consumerIndex, droppedFromQueue, droppedAtEntry, then
-     * producerIndex, then re-reads consumerIndex, droppedAtEntry and dropVersion: when nothing moved, the
-     * values all held at the instant producerIndex was read. If the receiver keeps moving, stats() takes
-     * the consumer lock (freezing consumerIndex and droppedFromQueue) and reads droppedAtEntry before
-     * producerIndex: a drop counted by then but not reflected in the producerIndex read would need room
-     * to be made in between, which the held lock excludes.
+     * also holds the evicting sender's claim on producerIndex. A plain take changes only consumerIndex.
+     * stats() reads dropVersion, consumerIndex, droppedFromQueue, droppedAtEntry, then producerIndex, then
+     * re-reads consumerIndex, droppedAtEntry and dropVersion: when nothing moved, the values all held at
+     * the instant producerIndex was read. If the receiver keeps moving, stats() takes the consumer lock
+     * (freezing consumerIndex and droppedFromQueue) and reads droppedAtEntry before producerIndex: a drop
+     * counted by then but not reflected in the producerIndex read would need room to be made in between,
+     * which the held lock excludes.
      */
 
     static final System.Logger LOG = Loggers.get(Channel.class.getName());
@@ -406,7 +408,7 @@ final class MpscChannel<T> implements Channel<T> {
         VarHandle.fullFence(); // the consumerIndex store before the read of `sendWaiters`: the consumer's half
         ConcurrentLinkedQueue<Thread> waiters = sendWaiters;
         if (waiters == null) {
-            return; // nobody waited yet; a sender that will re-checks the bound after this fence
+            return; // nobody has waited yet; a sender about to wait re-checks the bound after this fence
         }
         for (int i = 0; i < slots && !waiters.isEmpty(); i++) {
             wakeOneSender();
