@@ -213,7 +213,6 @@ public final class Actor<T> {
     private final @Nullable Executor executor; // null: run() on the caller's thread
     private final @Nullable Handler<? super T> handler;
     private final @Nullable ConcurrentHandler<? super T> concurrentHandler;
-    private final ThreadFactory threadFactory;
     private final FailurePolicy failurePolicy;
     private final int batchSize;
     private final boolean propagateContext;
@@ -240,10 +239,8 @@ public final class Actor<T> {
     private volatile @Nullable Throwable rejection; // the executor refused a drain
     private volatile boolean ended; // tests: the dispatcher has left RUNNING
 
-    // concurrent mode, shared with the handler threads
-    private final AtomicInteger running = new AtomicInteger();
-    private final Set<Baton> inFlight = ConcurrentHashMap.newKeySet();
-    private final Queue<Throwable> handlerFailures = new ConcurrentLinkedQueue<>(); // for the dispatcher
+    // concurrent mode only, shared with the handler threads; null in the other modes, which need none of it
+    private final @Nullable Handlers handlers;
 
     // dispatcher
     private int phase = RUNNING;
@@ -262,9 +259,9 @@ public final class Actor<T> {
         this.executor = b.executor;
         this.handler = b.handler;
         this.concurrentHandler = b.concurrentHandler;
-        this.threadFactory = b.threadFactory != null
+        this.handlers = b.concurrentHandler == null ? null : new Handlers(b.threadFactory != null
                 ? b.threadFactory
-                : Thread.ofVirtual().name(name + "-handler-", 0).factory();
+                : Thread.ofVirtual().name(name + "-handler-", 0).factory());
         this.failurePolicy = b.failurePolicy;
         this.batchSize = b.batchSize;
         this.propagateContext = b.propagateContext;
@@ -586,7 +583,7 @@ public final class Actor<T> {
             if (phase == TERMINATED) {
                 return false;
             }
-            Throwable failed = handlerFailures.poll();
+            Throwable failed = handlers == null ? null : handlers.failures.poll();
             if (failed != null) {
                 handlerFailed(failed);
                 continue;
@@ -707,19 +704,20 @@ public final class Actor<T> {
 
     /** Concurrent mode: starts the item's thread; the next item waits for its release. */
     private void start(T item, @Nullable ContextHandoff context) {
+        Handlers hs = Objects.requireNonNull(handlers);
         Baton b = new Baton(item, context);
-        running.incrementAndGet();
-        inFlight.add(b);
+        hs.running.incrementAndGet();
+        hs.inFlight.add(b);
         current = b;
         try {
-            Thread t = threadFactory.newThread(b);
+            Thread t = hs.threadFactory.newThread(b);
             if (t == null) {
                 throw new IllegalStateException("the thread factory of actor " + name + " refused a thread");
             }
             t.start();
         } catch (Throwable e) {
-            inFlight.remove(b);
-            running.decrementAndGet();
+            hs.inFlight.remove(b);
+            hs.running.decrementAndGet();
             current = null;
             mailbox.undelivered(item);
             end(e, true);
@@ -760,8 +758,10 @@ public final class Actor<T> {
         abandoned = true;
         mailbox.abandon(); // queued items to onUndelivered (user code, no lock held), later submits late
         String reason = "actor " + name + " is ending: " + outcome;
-        for (Baton b : inFlight) {
-            b.scope.cancel(reason);
+        if (handlers != null) {
+            for (Baton b : handlers.inFlight) {
+                b.scope.cancel(reason);
+            }
         }
     }
 
@@ -795,12 +795,15 @@ public final class Actor<T> {
     }
 
     private void finishIfIdle() {
-        if (running.get() != 0) {
-            return; // the last handler to end signals
-        }
-        // every handler has queued its failure before its count dropped: take the last ones
-        for (Throwable failed; (failed = handlerFailures.poll()) != null; ) {
-            handlerFailed(failed);
+        Handlers hs = handlers;
+        if (hs != null) {
+            if (hs.running.get() != 0) {
+                return; // the last handler to end signals
+            }
+            // every handler has queued its failure before its count dropped: take the last ones
+            for (Throwable failed; (failed = hs.failures.poll()) != null; ) {
+                handlerFailed(failed);
+            }
         }
         phase = TERMINATED;
         Throwable out = outcome;
@@ -868,6 +871,21 @@ public final class Actor<T> {
         }
     }
 
+    /**
+     * Concurrent mode: the handler threads and what they share with the dispatcher. Only a concurrent-mode
+     * actor makes one: an idle actor of the other modes does not pay for it.
+     */
+    private final class Handlers {
+        final ThreadFactory threadFactory;
+        final AtomicInteger running = new AtomicInteger();
+        final Set<Baton> inFlight = ConcurrentHashMap.newKeySet();
+        final Queue<Throwable> failures = new ConcurrentLinkedQueue<>(); // for the dispatcher
+
+        Handlers(ThreadFactory threadFactory) {
+            this.threadFactory = threadFactory;
+        }
+    }
+
     /** Concurrent mode: an item's baton and the body of its thread. */
     private final class Baton implements Release, Runnable {
         private @Nullable T item; // dropped once handed to the handler
@@ -889,6 +907,7 @@ public final class Actor<T> {
 
         @Override
         public void run() {
+            Handlers hs = Objects.requireNonNull(handlers);
             T it = Objects.requireNonNull(item);
             ContextHandoff ctx = context;
             item = null;
@@ -913,12 +932,12 @@ public final class Actor<T> {
                 if (isContinuable(failure)) {
                     logContinued(failure);
                 } else {
-                    handlerFailures.add(failure); // before the count drops: finishIfIdle() relies on it
+                    hs.failures.add(failure); // before the count drops: finishIfIdle() relies on it
                 }
             }
-            inFlight.remove(this);
+            hs.inFlight.remove(this);
             released = true; // before the count drops and the dispatcher looks
-            running.decrementAndGet();
+            hs.running.decrementAndGet();
             signal();
         }
 

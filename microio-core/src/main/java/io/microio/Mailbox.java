@@ -110,7 +110,7 @@ public sealed class Mailbox<T> permits PriorityMailbox {
     volatile @Nullable CompletableFuture<Object> pending; // completed with the item as the channel held it
 
     /** Mailbox: the wake-up the actor's dispatcher arms in the channel when it finds it empty. */
-    private volatile MpscChannel.@Nullable Armed armed;
+    private volatile @Nullable ArmedWakeup armed;
 
     /** PriorityMailbox: how many futures the dispatcher has armed; for tests. */
     private volatile long futureArms;
@@ -330,9 +330,9 @@ public sealed class Mailbox<T> permits PriorityMailbox {
      */
     @Nullable Object nextForActor(Runnable wakeup) {
         MpscChannel<T> queue = (MpscChannel<T>) channel;
-        MpscChannel.Armed a = armed;
+        ArmedWakeup a = armed;
         if (a == null || a.wakeup != wakeup) {
-            armed = a = new MpscChannel.Armed(wakeup);
+            armed = a = new ArmedWakeup(wakeup);
         }
         for (;;) {
             if (queue.hasAvailable()) { // spares the consumer lock when an idle actor goes back to waiting
@@ -409,15 +409,15 @@ public sealed class Mailbox<T> permits PriorityMailbox {
 
     /** Tests: whether the actor's dispatcher waits for the next item, armed in the channel. */
     final boolean dispatcherWaits() {
-        MpscChannel.Armed a = armed;
+        ArmedWakeup a = armed;
         CompletableFuture<Object> p = pending;
         return (a != null && ((MpscChannel<T>) channel).isArmed(a)) || (p != null && !p.isDone());
     }
 
     /** Tests: how many times the actor's dispatcher has armed a wait; it re-arms only after a wake-up. */
     final long dispatcherArms() {
-        MpscChannel.Armed a = armed;
-        return (a == null ? 0 : MpscChannel.arms(a)) + futureArms;
+        ArmedWakeup a = armed;
+        return (a == null ? 0 : ArmedWakeup.arms(a)) + futureArms;
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.microio;
 
-import io.microio.MpscChannelFields.Chunk;
 import io.microio.MpscChannelFields.End;
 import io.microio.MpscChannelFields.EndKind;
 import io.microio.internal.Loggers;
@@ -12,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
@@ -23,17 +21,36 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The one {@link Channel} implementation: a multi-producer, single-consumer queue in linked chunks.
+ * The one {@link Channel} implementation: a multi-producer, single-consumer queue in linked chunks
+ * ({@link ChannelQueue}), made when the channel is first used.
  */
-final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> {
+final class MpscChannel<T> implements Channel<T> {
     /*
      * Design.
+     *
+     * Where the state lives. The channel object holds the configuration, `waiter`, `cancelled` and a
+     * reference to its ChannelQueue, which holds everything below that senders and the receiver write
+     * (the indexes, the chunks, the end, the consumer lock, the drop counters), the senders' fields and
+     * the receiver's on cache lines of their own (MpscChannelFields). The algorithms below run on the
+     * queue's fields; ChannelQueue has them.
+     *
+     * Idle. A channel that was never used holds no queue: `queue` is null, and the channel object (56 bytes
+     * with compressed class pointers; 112 with a generated name) is all it costs, where the queue would add
+     * about 770 (a channel per connection, 100,000 connections: 11 MB, not 86). The first call that changes
+     * the queue (a send, close, fail or cancel) makes it and publishes it by CAS on `queue` (volatile), and
+     * only then claims, so every claim and every end is made on the one published queue. A call that only
+     * looks (receive, poll, drain, receiveAsync, arming, bind's task, hasAvailable, isClosed, stats) and
+     * finds no queue treats the channel as empty and open, without making one: that is what it would find
+     * in a fresh queue, since nothing can be sent before the queue is published. The handshakes below keep
+     * their order: a receiver that publishes itself in `waiter` and then reads `queue` as null is ordered
+     * before the CAS that publishes it, and so before the sender's claim and its read of `waiter`, which
+     * then sees the receiver. The chunk, too, is made with the queue, and a BLOCK channel's queue of
+     * blocked senders (`sendWaiters`) when a sender first has to wait.
      *
      * The queue. An unbounded array cut into chunks of CHUNK_SIZE slots, linked in order. Every item
      * has an index: the n-th item ever queued has index n (from 0), and lives in slot n & CHUNK_MASK of
@@ -52,10 +69,10 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      *
      *     queued = (producerIndex >>> 1) - consumerIndex              exactly, at any instant.
      *
-     * Per message: no allocation (a chunk per CHUNK_SIZE items); the sender does one CAS and one release
-     * store and reads `waiter`; the receiver takes the consumer lock (below), reads and clears the slot,
-     * stores consumerIndex (release), and unlocks. A receiver that finds an item reads no sender field.
-     * No counter is touched on the way (see "Counters").
+     * Per message: no allocation (a chunk per CHUNK_SIZE items); the sender reads `queue`, does one CAS and
+     * one release store and reads `waiter`; the receiver reads `queue`, takes the consumer lock (below),
+     * reads and clears the slot, stores consumerIndex (release), and unlocks. A receiver that finds an item
+     * reads no sender field. No counter is touched on the way (see "Counters").
      *
      * Chunks. A sender finds the chunk of its index by walking `next` links from `producerChunk`, a hint
      * it reads before the CAS: the hint is only ever set to the chunk of an index claimed earlier, so it
@@ -91,11 +108,12 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * evicts; see enqueueEvicting.) `producerLimit` caches a known bound so that senders rarely read the
      * consumer's cache line.
      *
-     * The consumer lock. Taking items is serialized by a tiny spin lock (`consumerLock`), held only for
-     * the few instructions of a take, never while parked and never while user code runs. The normal
-     * receiver pays one uncontended CAS per take. It lets the other consumers act safely: a DROP_OLDEST
-     * sender claiming its index and evicting the oldest item, a sender handing an item to a pending receiveAsync future, the
-     * receiver's cancel discarding the queue, receives from a second thread, and the fallback of stats().
+     * The consumer lock. Taking items is serialized by a tiny spin lock (`consumerLock`), held only for the
+     * few instructions of a take, never while parked and never while user code runs. The normal receiver
+     * pays one uncontended CAS per take. It lets the other consumers act safely: a DROP_OLDEST sender
+     * claiming its index and evicting the oldest item, a sender handing an item to a pending receiveAsync
+     * future, the receiver's cancel discarding the queue, receives from a second thread, and the fallback
+     * of stats().
      *
      * Waking the receiver without a wasted unpark (Dekker). The receiver, finding nothing, publishes
      * itself in `waiter` (volatile CAS) and then re-reads producerIndex; a sender CASes producerIndex and
@@ -112,12 +130,13 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      * (once, by the sender whose CAS clears it) in place of the unpark. It takes no item, so arming costs
      * one CAS and no allocation, and a dispatcher that finds an item after arming withdraws it by CAS.
      *
-     * Waking blocked senders (BLOCK). A sender that finds the channel full adds its thread to
-     * `sendWaiters` (a CAS, so a full fence) and then re-checks the bound; the consumer, after advancing
-     * consumerIndex, issues a full fence and then looks at `sendWaiters`: again one of them sees the
-     * other. The consumer wakes one waiter per slot it frees by polling it off the queue; a woken sender
-     * that leaves without retrying (cancelled, interrupted) passes the wake-up on. close and cancel wake
-     * all.
+     * Waking blocked senders (BLOCK). A sender that finds the channel full adds its thread to `sendWaiters`
+     * (made and published by CAS by the first sender that waits; the add is a CAS, so a full fence) and
+     * then re-checks the bound; the consumer, after advancing consumerIndex, issues a full fence and then
+     * looks at `sendWaiters` (null: nobody has waited yet, and a sender that is about to wait re-checks
+     * the bound after this fence): again one of them sees the other. The consumer wakes one waiter per slot it frees by polling
+     * it off the queue; a woken sender that leaves without retrying (cancelled, interrupted) passes the
+     * wake-up on. close and cancel wake all.
      *
      * Context. A send on a channel built with propagateContext (the default) reads the installed
      * ContextPropagator (one volatile read, and none until a propagator was ever installed: see
@@ -132,70 +151,38 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      *
      * Counters and the snapshot. With q = producerIndex >>> 1: sent = q + droppedAtEntry; dropped =
      * droppedAtEntry + droppedFromQueue; received = consumerIndex - droppedFromQueue; queued = q -
-     * consumerIndex; closed = CLOSED_BIT. So there are no per-message counters at all: the indexes are
-     * the counters. `droppedFromQueue` changes only together with consumerIndex, under the consumer lock,
+     * consumerIndex; closed = CLOSED_BIT. So there are no per-message counters at all: the indexes are the
+     * counters. `droppedFromQueue` changes only together with consumerIndex, under the consumer lock,
      * bracketed by `dropVersion` (odd while changing, a seqlock); the bracket of a DROP_OLDEST eviction
-     * also holds the evicting sender's claim on producerIndex. A plain take changes only consumerIndex. stats() reads dropVersion, consumerIndex, droppedFromQueue, droppedAtEntry, then
-     * producerIndex, then re-reads consumerIndex, droppedAtEntry and dropVersion: when nothing moved, the
-     * values all held at the instant producerIndex was read. If the receiver keeps moving, stats() takes
-     * the consumer lock (freezing consumerIndex and droppedFromQueue) and reads droppedAtEntry before
-     * producerIndex: a drop counted by then but not reflected in the producerIndex read would need room
-     * to be made in between, which the held lock excludes.
+     * also holds the evicting sender's claim on producerIndex. A plain take changes only consumerIndex.
+     * stats() reads dropVersion, consumerIndex, droppedFromQueue, droppedAtEntry, then producerIndex, then
+     * re-reads consumerIndex, droppedAtEntry and dropVersion: when nothing moved, the values all held at
+     * the instant producerIndex was read. If the receiver keeps moving, stats() takes the consumer lock
+     * (freezing consumerIndex and droppedFromQueue) and reads droppedAtEntry before producerIndex: a drop
+     * counted by then but not reflected in the producerIndex read would need room to be made in between,
+     * which the held lock excludes.
      */
 
-    private static final System.Logger LOG = Loggers.get(Channel.class.getName());
+    static final System.Logger LOG = Loggers.get(Channel.class.getName());
 
-    private static final VarHandle PRODUCER_INDEX;
-    private static final VarHandle CONSUMER_INDEX;
-    private static final VarHandle CHUNK_NEXT;
-    private static final VarHandle SLOT;
-    private static final VarHandle END;
-    private static final VarHandle PRODUCER_LIMIT;
-    private static final VarHandle DROPPED_AT_ENTRY;
-    private static final VarHandle DROPPED_FROM_QUEUE;
-    private static final VarHandle DROP_VERSION;
-    private static final VarHandle CONSUMER_LOCK;
+    private static final VarHandle QUEUE;
+    private static final VarHandle SEND_WAITERS;
     private static final VarHandle WAITER;
     private static final VarHandle CANCELLED;
-    private static final VarHandle ASYNC_STATE;
-    private static final VarHandle BINDING_STATE;
-    private static final VarHandle RUNNER;
-    private static final VarHandle ARMS;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            PRODUCER_INDEX = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "producerIndex", long.class);
-            END = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "end", End.class);
-            PRODUCER_LIMIT = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "producerLimit", long.class);
-            DROPPED_AT_ENTRY = lookup.findVarHandle(MpscChannelFields.ProducerFields.class, "droppedAtEntry", long.class);
-            CONSUMER_INDEX = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "consumerIndex", long.class);
-            CONSUMER_LOCK = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "consumerLock", int.class);
-            DROP_VERSION = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "dropVersion", int.class);
-            DROPPED_FROM_QUEUE = lookup.findVarHandle(MpscChannelFields.ConsumerFields.class, "droppedFromQueue", long.class);
-            CHUNK_NEXT = lookup.findVarHandle(Chunk.class, "next", Chunk.class);
-            SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+            QUEUE = lookup.findVarHandle(MpscChannel.class, "queue", ChannelQueue.class);
+            SEND_WAITERS = lookup.findVarHandle(MpscChannel.class, "sendWaiters", ConcurrentLinkedQueue.class);
             WAITER = lookup.findVarHandle(MpscChannel.class, "waiter", Object.class);
             CANCELLED = lookup.findVarHandle(MpscChannel.class, "cancelled", boolean.class);
-            ASYNC_STATE = lookup.findVarHandle(MpscChannel.AsyncReceive.class, "state", int.class);
-            BINDING_STATE = lookup.findVarHandle(MpscChannel.Binding.class, "state", int.class);
-            RUNNER = lookup.findVarHandle(MpscChannel.Binding.class, "runner", Thread.class);
-            ARMS = lookup.findVarHandle(Armed.class, "arms", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** pollLocked: nothing is queued. */
-    private static final Object EMPTY = new Object();
-
-    /** The low bit of producerIndex: the channel has ended; no send succeeds. */
-    private static final long CLOSED_BIT = 1L;
-
-    // tryEnqueue outcomes
-    private static final int QUEUED = 0;
-    private static final int FULL = 1;
-    private static final int CLOSED = 2;
+    private static final Object EMPTY = ChannelQueue.EMPTY;
 
     // offer outcomes
     private static final int SENT = 0;
@@ -217,37 +204,48 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      */
     private static final int VIRTUAL_YIELDS_BEFORE_PARK = 2;
 
-    /** Items a bound handler takes before its task gives the executor back. */
-    private static final int BATCH = 64;
-
     private final String name;
-    private final boolean bounded;
     private final long capacity; // Long.MAX_VALUE when unbounded
+    private final boolean blocks; // bounded and BLOCK: senders may wait for room
+    private final boolean propagateContext;
     private final OverflowPolicy overflow;
     private final LateSend lateSend;
     private final @Nullable Consumer<? super T> onUndelivered;
-    private final @Nullable ConcurrentLinkedQueue<Thread> sendWaiters; // bounded BLOCK channels only
-    private final boolean propagateContext;
     /** What an item's wait is reported for (Telemetry.itemWaited): this channel, or the mailbox it feeds. */
     private Object handedOutBy = this; // set before the channel is shared: see reportWaitsAs
 
-    /** The parked receiver Thread, a pending AsyncReceive, a Binding, an Armed wake-up, or null. Read by every send. */
+    /** The queue; null until the first send, close, fail or cancel makes it (see "Idle"). Set once by CAS. */
+    private volatile @Nullable ChannelQueue queue;
+
+    /** Senders blocked for room (BLOCK); made by the first one. Set once by CAS. */
+    private volatile @Nullable ConcurrentLinkedQueue<Thread> sendWaiters;
+
+    /** The parked receiver Thread, a pending AsyncReceive, a ChannelBinding, an ArmedWakeup, or null. Read by every send. */
     private volatile @Nullable Object waiter;
 
     private volatile boolean cancelled; // the receiver's cancel ran; set once by CAS
 
     MpscChannel(String name, int capacity, OverflowPolicy overflow, LateSend lateSend,
             @Nullable Consumer<? super T> onUndelivered, boolean propagateContext) {
-        super(new Chunk(0));
         this.propagateContext = propagateContext;
         this.name = name;
-        this.bounded = capacity > 0;
-        this.capacity = bounded ? capacity : Long.MAX_VALUE;
+        this.capacity = capacity > 0 ? capacity : Long.MAX_VALUE;
+        this.blocks = capacity > 0 && overflow == OverflowPolicy.BLOCK;
         this.overflow = overflow;
         this.lateSend = lateSend;
         this.onUndelivered = onUndelivered;
-        this.sendWaiters = bounded && overflow == OverflowPolicy.BLOCK ? new ConcurrentLinkedQueue<>() : null;
-        this.producerLimit = this.capacity;
+    }
+
+    /** The queue, made and published if this is the channel's first change (see "Idle"). */
+    private ChannelQueue queue() {
+        ChannelQueue q = queue;
+        return q != null ? q : makeQueue();
+    }
+
+    private ChannelQueue makeQueue() {
+        ChannelQueue fresh = new ChannelQueue(capacity);
+        ChannelQueue won = (ChannelQueue) QUEUE.compareAndExchange(this, (ChannelQueue) null, fresh);
+        return won != null ? won : fresh;
     }
 
     // ------------------------------------------------------------------------------------------ sending
@@ -255,7 +253,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     @Override
     public boolean send(T item) throws InterruptedException {
         Objects.requireNonNull(item, "item");
-        if (sendWaiters != null) {
+        if (blocks) {
             CancelScope.checkpoint(); // a blocking call on a BLOCK channel: level-triggered
         }
         Object stored = stored(item);
@@ -297,27 +295,41 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         handedOutBy = mailbox;
     }
 
+    /** What the items this channel hands out are reported for: see {@link #reportWaitsAs}. */
+    Object handedOutBy() {
+        return handedOutBy;
+    }
+
     /** Queues the item (or its carrier), or applies the overflow or late-send policy. */
     private int offer(Object item) {
-        int r = tryEnqueue(item);
-        if (r == FULL) {
+        ChannelQueue q = queue();
+        int r = q.tryEnqueue(item);
+        if (r == ChannelQueue.FULL) {
             switch (overflow) {
                 case BLOCK:
                     return MUST_WAIT;
                 case DROP_NEWEST:
-                    DROPPED_AT_ENTRY.getAndAdd(this, 1L);
+                    q.countDroppedAtEntry();
                     undelivered(item, Jfr.DROPPED_NEWEST);
                     return DROPPED;
                 case DROP_OLDEST:
-                    r = enqueueEvicting(item);
+                    Object evicted = q.enqueueEvicting(item);
+                    if (evicted == EMPTY) {
+                        r = ChannelQueue.CLOSED;
+                        break;
+                    }
+                    r = ChannelQueue.QUEUED;
+                    if (evicted != null) {
+                        undelivered(evicted, Jfr.DROPPED_OLDEST);
+                    }
                     break;
                 case FAIL:
                 default:
                     throw full();
             }
         }
-        if (r == CLOSED) {
-            return lateSend(item);
+        if (r == ChannelQueue.CLOSED) {
+            return lateSend(q, item);
         }
         Object w = waiter; // after the index CAS: the sender's half of the handshake
         if (w != null) {
@@ -326,50 +338,13 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         return SENT;
     }
 
-    private int tryEnqueue(Object item) {
-        for (;;) {
-            Chunk hint = producerChunk; // before the index: see "Chunks"
-            long p = producerIndex;
-            if ((p & CLOSED_BIT) != 0) {
-                return CLOSED;
-            }
-            long index = p >>> 1;
-            if (index >= producerLimit && index >= refreshProducerLimit()) {
-                return FULL;
-            }
-            if (PRODUCER_INDEX.compareAndSet(this, p, p + 2)) {
-                SLOT.setRelease(chunkOf(hint, index).slots, (int) (index & MpscChannelFields.CHUNK_MASK), item);
-                return QUEUED;
-            }
-        }
-    }
-
-    /** Sender: the chunk of {@code index}, which it has claimed, walking on from {@code c}; links new chunks. */
-    private Chunk chunkOf(Chunk c, long index) {
-        long base = index & ~MpscChannelFields.CHUNK_MASK;
-        while (c.base != base) {
-            Chunk n = nextChunk(c);
-            c = n == MpscChannelFields.RETIRED ? consumerChunk : n; // left by the consumer: it is not past us
-        }
-        if (producerChunk != c) {
-            producerChunk = c; // once per chunk; a racing older value only makes a later walk longer
-        }
-        return c;
-    }
-
-    private long refreshProducerLimit() {
-        long limit = consumerIndex + capacity; // read after the producer index: see "Bounds"
-        PRODUCER_LIMIT.setOpaque(this, limit); // a racing stale write only costs another refresh
-        return limit;
-    }
-
-    private int lateSend(Object item) {
+    private int lateSend(ChannelQueue q, Object item) {
         if (lateSend == LateSend.DROP) {
-            DROPPED_AT_ENTRY.getAndAdd(this, 1L);
+            q.countDroppedAtEntry();
             undelivered(item, Jfr.SENT_AFTER_CLOSE);
             return DROPPED;
         }
-        End end = Objects.requireNonNull(this.end); // written before CLOSED_BIT was set
+        End end = q.endSeen();
         String message = "channel " + name
                 + switch (end.kind) {
                     case CLOSED -> " is closed";
@@ -388,13 +363,14 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     /** BLOCK: waits until the channel may have room, or is closed. The caller retries. */
     private void awaitRoom() throws InterruptedException {
-        ConcurrentLinkedQueue<Thread> waiters = Objects.requireNonNull(sendWaiters);
+        ConcurrentLinkedQueue<Thread> waiters = sendWaiters();
+        ChannelQueue q = queue(); // made by the offer that found the channel full
         CancelScope.checkpoint();
         Thread me = Thread.currentThread();
         waiters.add(me); // a CAS: a full fence before the re-check
         boolean wokenByConsumer;
         try {
-            if (!roomOrEnd()) {
+            if (!q.roomOrEnd()) {
                 LockSupport.park(this);
             }
         } finally {
@@ -412,18 +388,28 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         }
     }
 
-    private boolean roomOrEnd() {
-        long p = producerIndex;
-        return (p & CLOSED_BIT) != 0 || (p >>> 1) < consumerIndex + capacity;
+    private ConcurrentLinkedQueue<Thread> sendWaiters() {
+        ConcurrentLinkedQueue<Thread> w = sendWaiters;
+        if (w != null) {
+            return w;
+        }
+        ConcurrentLinkedQueue<Thread> fresh = new ConcurrentLinkedQueue<>();
+        @SuppressWarnings("unchecked")
+        ConcurrentLinkedQueue<Thread> won = (ConcurrentLinkedQueue<Thread>) SEND_WAITERS.compareAndExchange(
+                this, (ConcurrentLinkedQueue<Thread>) null, fresh);
+        return won != null ? won : fresh;
     }
 
     /** After consumerIndex moved `slots` times on a BLOCK channel: wake that many waiting senders. */
     private void roomMade(int slots) {
-        ConcurrentLinkedQueue<Thread> waiters = sendWaiters;
-        if (waiters == null) {
+        if (!blocks) {
             return;
         }
-        VarHandle.fullFence(); // the consumerIndex store before the read of `waiters`: the consumer's half
+        VarHandle.fullFence(); // the consumerIndex store before the read of `sendWaiters`: the consumer's half
+        ConcurrentLinkedQueue<Thread> waiters = sendWaiters;
+        if (waiters == null) {
+            return; // nobody has waited yet; a sender about to wait re-checks the bound after this fence
+        }
         for (int i = 0; i < slots && !waiters.isEmpty(); i++) {
             wakeOneSender();
         }
@@ -447,62 +433,6 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         }
     }
 
-    /**
-     * DROP_OLDEST, after tryEnqueue found the channel full: queues the item, dropping the oldest one if
-     * the channel is still full, or finds the channel closed and changes nothing. QUEUED or CLOSED.
-     *
-     * The claim and the eviction are one step under the consumer lock, which freezes consumerIndex: the
-     * item is claimed by the same CAS as any send, so the send is ordered before the close or is late
-     * (see "The end"), and only a send ordered before the close evicts. (Evicting first and then
-     * claiming would let a close come in between: the send would be late, and the item it evicted, sent
-     * before the close and owed to the receiver, lost.) For the instant between the claim and the take
-     * the queue holds capacity + 1 items, seen by nobody: a receiver and the stats() fallback need the
-     * lock, a sender finds the channel full, and the lock-free stats() read is inside the drop bracket,
-     * so it retries.
-     */
-    private int enqueueEvicting(Object item) {
-        Object evicted = null;
-        int r;
-        lockConsumer();
-        try {
-            for (;;) {
-                Chunk hint = producerChunk; // before the index: see "Chunks"
-                long p = producerIndex;
-                if ((p & CLOSED_BIT) != 0) {
-                    r = CLOSED; // late: no eviction
-                    break;
-                }
-                long index = p >>> 1;
-                if (index < consumerIndex + capacity) { // the receiver made room meanwhile
-                    if (PRODUCER_INDEX.compareAndSet(this, p, p + 2)) {
-                        SLOT.setRelease(chunkOf(hint, index).slots, (int) (index & MpscChannelFields.CHUNK_MASK), item);
-                        r = QUEUED;
-                        break;
-                    }
-                    continue;
-                }
-                beginDropWrite(); // before the claim: the stats() read must not see capacity + 1 queued
-                if (!PRODUCER_INDEX.compareAndSet(this, p, p + 2)) {
-                    endDropWrite();
-                    continue; // another claim, or the close: look again
-                }
-                SLOT.setRelease(chunkOf(hint, index).slots, (int) (index & MpscChannelFields.CHUNK_MASK), item);
-                evicted = Objects.requireNonNull(peekLocked()); // full: an item at consumerIndex, not the End
-                DROPPED_FROM_QUEUE.setVolatile(this, droppedFromQueue + 1);
-                takeLocked();
-                endDropWrite();
-                r = QUEUED;
-                break;
-            }
-        } finally {
-            unlockConsumer();
-        }
-        if (evicted != null) {
-            undelivered(evicted, Jfr.DROPPED_OLDEST);
-        }
-        return r;
-    }
-
     @Override
     public boolean close() {
         return end(new End(EndKind.CLOSED, null));
@@ -515,14 +445,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     private boolean end(End end) {
-        boolean won = END.compareAndSet(this, null, end); // the first end wins; the others help set the bit
-        for (;;) {
-            long p = producerIndex;
-            if ((p & CLOSED_BIT) != 0 || PRODUCER_INDEX.compareAndSet(this, p, p | CLOSED_BIT)) {
-                break; // the same CAS as a send: no send slips past
-            }
-        }
-        if (!won) {
+        if (!queue().end(end)) {
             return false;
         }
         Object w = waiter;
@@ -535,7 +458,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     @Override
     public boolean isClosed() {
-        return (producerIndex & CLOSED_BIT) != 0;
+        ChannelQueue q = queue;
+        return q != null && q.isClosed();
     }
 
     // ---------------------------------------------------------------------------------------- receiving
@@ -595,11 +519,15 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         }
         requireNotBound();
         List<E> out = new ArrayList<>(Math.min(max, 16));
+        ChannelQueue q = queue;
+        if (q == null) {
+            return out; // idle: nothing was ever sent, and the channel is open
+        }
         End end = null;
-        lockConsumer();
+        q.lockConsumer();
         try {
             while (out.size() < max) {
-                Object x = pollLocked();
+                Object x = q.pollLocked();
                 if (x == EMPTY) {
                     break;
                 }
@@ -610,7 +538,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                 out.add((E) x); // unwrapped below, after the lock: the telemetry is not called under it
             }
         } finally {
-            unlockConsumer();
+            q.unlockConsumer();
         }
         if (!carried && ContextHandoff.everInstalled()) { // no carrier exists before a first install
             for (int i = 0; i < out.size(); i++) {
@@ -629,40 +557,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     @Override
     public Iterator<T> iterator() {
         requireNotBound();
-        return new Iterator<>() {
-            private @Nullable T next;
-            private boolean ended;
-
-            @Override
-            public boolean hasNext() {
-                if (next != null) {
-                    return true;
-                }
-                if (ended) {
-                    return false;
-                }
-                try {
-                    next = receive();
-                    return true;
-                } catch (EndOfStreamException e) {
-                    ended = true;
-                    return false;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CancelledException("interrupted while iterating over channel " + name);
-                }
-            }
-
-            @Override
-            public T next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException("channel " + name + " is closed and drained");
-                }
-                T item = Objects.requireNonNull(next);
-                next = null;
-                return item;
-            }
-        };
+        return new ChannelIterator<>(this);
     }
 
     @Override
@@ -697,7 +592,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         if (x != EMPTY) {
             return CompletableFuture.completedFuture(carried ? carried(x) : ContextHandoff.unwrap(x));
         }
-        AsyncReceive future = new AsyncReceive(carried);
+        AsyncReceive<T> future = new AsyncReceive<>(this, carried);
         if (!WAITER.compareAndSet(this, null, future)) {
             throw busy(Objects.requireNonNullElse(waiter, "?"));
         }
@@ -709,7 +604,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     public CompletionStage<Void> bind(Executor executor, Consumer<? super T> handler) {
         Objects.requireNonNull(executor, "executor");
         Objects.requireNonNull(handler, "handler");
-        Binding binding = new Binding(executor, handler);
+        ChannelBinding<T> binding = new ChannelBinding<>(this, executor, handler);
         if (!WAITER.compareAndSet(this, null, binding)) {
             throw busy(Objects.requireNonNullElse(waiter, "?"));
         }
@@ -724,23 +619,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         }
         end(new End(EndKind.CANCELLED, null)); // no-op if already closed or failed
         List<Object> discarded = new ArrayList<>();
-        lockConsumer();
-        try {
-            long last = producerIndex >>> 1; // CLOSED_BIT is set: no more claims
-            for (long index = consumerIndex; index < last; index++) {
-                Chunk c = consumerChunkOf(index);
-                int slot = (int) (index & MpscChannelFields.CHUNK_MASK);
-                discarded.add(awaitSlot(c, slot));
-                SLOT.set(c.slots, slot, null);
-            }
-            beginDropWrite();
-            DROPPED_FROM_QUEUE.setVolatile(this, droppedFromQueue + discarded.size());
-            CONSUMER_INDEX.setVolatile(this, last);
-            cancelledEnd = new End(EndKind.CANCELLED, null);
-            endDropWrite();
-        } finally {
-            unlockConsumer();
-        }
+        queue().discardAll(discarded, new End(EndKind.CANCELLED, null));
         for (Object item : discarded) {
             undelivered(item, Jfr.LEFT_AT_CANCEL);
         }
@@ -798,11 +677,12 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     /**
      * Whether a take would not find the channel empty (an item, possibly still being stored, or the end).
      * Lock-free; also the hint by which an actor's dispatcher spares the consumer lock when it goes back
-     * to waiting: a wrong "empty" is settled by the re-check in {@link #armWakeup}.
+     * to waiting: a wrong "empty" is settled by the re-check in {@link #armWakeup}. Without a queue,
+     * false: nothing was sent and the channel has not ended (see "Idle").
      */
     boolean hasAvailable() {
-        long p = producerIndex;
-        return (p & CLOSED_BIT) != 0 || consumerIndex != (p >>> 1) || cancelledEnd != null;
+        ChannelQueue q = queue; // after publishing a waiter: the receiver's half, see "Idle"
+        return q != null && q.hasAvailable();
     }
 
     /**
@@ -814,42 +694,32 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
      *     if an item or the end is available after all and nothing is armed: take it
      * @throws IllegalStateException if another receiver is waiting
      */
-    boolean armWakeup(Armed armed) {
+    boolean armWakeup(ArmedWakeup armed) {
         if (waiter == armed) {
             return true; // still armed from the last wait: no send has run it since
         }
         if (!WAITER.compareAndSet(this, null, armed)) {
             throw busy(Objects.requireNonNullElse(waiter, "?"));
         }
-        ARMS.setOpaque(armed, armed.arms + 1); // the dispatcher is the only writer; no fence for a test counter
+        armed.countArming();
         if (!hasAvailable()) { // re-read the producer index after publishing ourselves
             return true;
         }
         return !WAITER.compareAndSet(this, armed, null); // withdrawn, unless a sender claimed it first
     }
 
-    /** How many times {@code armed} was armed; for tests. */
-    static int arms(Armed armed) {
-        return (int) ARMS.getOpaque(armed);
-    }
-
     /** Whether {@code armed} is armed now: no send, close, fail or cancel has run it since. */
-    boolean isArmed(Armed armed) {
+    boolean isArmed(ArmedWakeup armed) {
         return waiter == armed;
     }
 
-    /** A wake-up armed with {@link #armWakeup}; one per dispatcher, re-armed each time it waits. */
-    static final class Armed {
-        final Runnable wakeup;
-        int arms; // how many times it was armed, for tests: written and read opaque (ARMS)
-
-        Armed(Runnable wakeup) {
-            this.wakeup = Objects.requireNonNull(wakeup, "wakeup");
-        }
+    /** A receiveAsync future completed by its user, or a binding that ended: no longer the waiter. */
+    void withdraw(Object w) {
+        WAITER.compareAndSet(this, w, null);
     }
 
     private void requireNotBound() {
-        if (waiter instanceof MpscChannel<?>.Binding) {
+        if (waiter instanceof ChannelBinding<?>) {
             throw new IllegalStateException("channel " + name + " is bound to an executor; only its handler receives");
         }
     }
@@ -858,9 +728,9 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
         String who;
         if (w instanceof Thread t) {
             who = "thread " + t.getName() + " is waiting to receive";
-        } else if (w instanceof MpscChannel<?>.AsyncReceive) {
+        } else if (w instanceof AsyncReceive<?>) {
             who = "a receiveAsync future is pending";
-        } else if (w instanceof Armed) {
+        } else if (w instanceof ArmedWakeup) {
             who = "an actor is waiting to receive";
         } else {
             who = "it is bound to an executor";
@@ -869,135 +739,24 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
                 + "; a channel has one receiver at a time");
     }
 
-    // ----------------------------------------------------------------------------- taking, under the lock
-
-    private void lockConsumer() {
-        if (!CONSUMER_LOCK.compareAndSet(this, 0, 1)) {
-            lockConsumerContended();
-        }
-    }
-
-    private void lockConsumerContended() {
-        for (int spins = 0; ; spins++) {
-            if (consumerLock == 0 && CONSUMER_LOCK.compareAndSet(this, 0, 1)) {
-                return;
-            }
-            if (spins < 64) {
-                Thread.onSpinWait(); // held for a few instructions only
-            } else {
-                Thread.yield(); // the holder was descheduled
-            }
-        }
-    }
-
-    private void unlockConsumer() {
-        CONSUMER_LOCK.setRelease(this, 0);
-    }
-
-    private void beginDropWrite() {
-        DROP_VERSION.setVolatile(this, dropVersion + 1); // odd
-    }
-
-    private void endDropWrite() {
-        DROP_VERSION.setVolatile(this, dropVersion + 1); // even
-    }
-
-    /** Takes one item: the item, EMPTY, or the End. Wakes a blocked sender if it made room. */
-    private Object pollOnce() {
-        Object x;
-        lockConsumer();
-        try {
-            x = pollLocked();
-        } finally {
-            unlockConsumer();
-        }
-        if (sendWaiters != null && x != EMPTY && !(x instanceof End)) {
-            roomMade(1);
-        }
-        return x;
-    }
-
-    private Object pollLocked() {
-        Object x = peekLocked();
-        if (x == null) {
+    /**
+     * Takes one item: the item, EMPTY, or the End. Wakes a blocked sender if it made room. Without a
+     * queue, EMPTY, and makes none (see "Idle").
+     */
+    Object pollOnce() {
+        ChannelQueue q = queue;
+        if (q == null) {
             return EMPTY;
         }
-        return x instanceof End ? x : takeLocked();
-    }
-
-    /**
-     * The next item, the End (sticky: it is never taken), or null if nothing is queued. Waits out a sender
-     * between its claim of an index and its store into the slot.
-     */
-    private @Nullable Object peekLocked() {
-        End cancelled = cancelledEnd;
-        if (cancelled != null) {
-            return cancelled;
+        Object x;
+        q.lockConsumer();
+        try {
+            x = q.pollLocked();
+        } finally {
+            q.unlockConsumer();
         }
-        long index = consumerIndex;
-        Chunk c = consumerChunkOf(index);
-        int slot = (int) (index & MpscChannelFields.CHUNK_MASK);
-        Object x = SLOT.getAcquire(c.slots, slot);
-        if (x != null) {
-            return x; // the common case reads no sender's field
-        }
-        long p = producerIndex;
-        if (index == (p >>> 1)) {
-            return (p & CLOSED_BIT) != 0 ? Objects.requireNonNull(end) : null; // end, written before the bit
-        }
-        return awaitSlot(c, slot); // claimed, not yet stored
-    }
-
-    /**
-     * Removes the item a {@link #peekLocked()} just returned (not the End) and returns it; that peek left
-     * {@code consumerChunk} at the chunk of the consumer index.
-     */
-    private Object takeLocked() {
-        long index = consumerIndex;
-        Chunk c = consumerChunk;
-        int slot = (int) (index & MpscChannelFields.CHUNK_MASK);
-        Object item = Objects.requireNonNull(c.slots[slot]);
-        SLOT.set(c.slots, slot, null);
-        CONSUMER_INDEX.setRelease(this, index + 1); // publishes the room to senders and stats
-        return item;
-    }
-
-    /**
-     * Consumer lock held: the chunk of {@code index}, which is the consumer index or (cancel) beyond it
-     * and not beyond any claimed index. Moving into the next chunk retires the one left.
-     */
-    private Chunk consumerChunkOf(long index) {
-        Chunk c = consumerChunk;
-        long base = index & ~MpscChannelFields.CHUNK_MASK;
-        while (c.base != base) {
-            Chunk n = nextChunk(c); // the sender that claimed its first index may not have linked it yet
-            consumerChunk = n; // before retiring c: a sender that meets RETIRED restarts from here
-            CHUNK_NEXT.setVolatile(c, MpscChannelFields.RETIRED);
-            c = n;
-        }
-        return c;
-    }
-
-    /** The chunk after {@code c} (or RETIRED), made and linked by CAS if nobody has yet. */
-    private static Chunk nextChunk(Chunk c) {
-        Chunk n = c.next;
-        if (n != null) {
-            return n;
-        }
-        Chunk fresh = new Chunk(c.base + MpscChannelFields.CHUNK_SIZE);
-        return CHUNK_NEXT.compareAndSet(c, null, fresh) ? fresh : Objects.requireNonNull(c.next);
-    }
-
-    /** The item in {@code slot} of {@code c}, waiting out a sender between its claim and its store. */
-    private static Object awaitSlot(Chunk c, int slot) {
-        Object x = SLOT.getAcquire(c.slots, slot);
-        for (int spins = 0; x == null; spins++) {
-            if (spins < 64) {
-                Thread.onSpinWait(); // a few instructions, unless the sender was descheduled
-            } else {
-                Thread.yield();
-            }
-            x = SLOT.getAcquire(c.slots, slot);
+        if (blocks && x != EMPTY && !(x instanceof End)) {
+            roomMade(1);
         }
         return x;
     }
@@ -1029,7 +788,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     /** What a receive throws at the end {@code e}. */
-    private RuntimeException endOfStream(End e) {
+    RuntimeException endOfStream(End e) {
         return switch (e.kind) {
             case CLOSED -> new EndOfStreamException("channel " + name + " is closed");
             case FAILED -> new BrokenResourceException("channel " + name + " failed: " + SafeText.of(e.cause), e.cause);
@@ -1039,37 +798,42 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     // ------------------------------------------------------------------------------- waking the receiver
 
+    @SuppressWarnings("unchecked")
     private void wake(Object w) {
         if (w instanceof Thread t) {
             if (WAITER.compareAndSet(this, t, null)) { // one sender unparks; the rest see null
                 LockSupport.unpark(t);
             }
-        } else if (w instanceof Armed a) {
+        } else if (w instanceof ArmedWakeup a) {
             if (WAITER.compareAndSet(this, a, null)) { // one sender runs it; the rest see null
                 a.wakeup.run();
             }
-        } else if (w instanceof MpscChannel<?>.AsyncReceive) {
-            deliverAsync((AsyncReceive) w);
+        } else if (w instanceof AsyncReceive<?>) {
+            deliverAsync((AsyncReceive<T>) w);
         } else {
-            ((Binding) w).signal();
+            ((ChannelBinding<?>) w).signal();
         }
     }
 
     /** Hands the next item (or the end) to a pending future, if there is one and it is still pending. */
-    private void deliverAsync(AsyncReceive future) {
+    private void deliverAsync(AsyncReceive<T> future) {
         if (future.state != AsyncReceive.PENDING) {
             return;
         }
+        ChannelQueue q = queue;
+        if (q == null) {
+            return; // idle: the first send makes the queue and then calls again
+        }
         Object x;
-        lockConsumer();
+        q.lockConsumer();
         try {
-            Object n = peekLocked();
+            Object n = q.peekLocked();
             if (n == null || !future.claim()) {
                 return; // nothing yet (the next send will call again), or the future's user completed it
             }
-            x = n instanceof End ? n : takeLocked(); // only after the claim: an unclaimed item stays in the channel
+            x = n instanceof End ? n : q.takeLocked(); // only after the claim: an unclaimed item stays in the channel
         } finally {
-            unlockConsumer();
+            q.unlockConsumer();
         }
         WAITER.compareAndSet(this, future, null); // before completing: dependents may receive again
         if (x instanceof End e) {
@@ -1081,7 +845,7 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> T carried(Object x) {
+    static <T> T carried(Object x) {
         return (T) x; // a carrier where an item is expected: only for the *Carried callers, which unwrap
     }
 
@@ -1107,40 +871,8 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     @Override
     public ChannelStats stats() {
-        for (int attempt = 0; attempt < 4; attempt++) {
-            int version = dropVersion;
-            if ((version & 1) != 0) {
-                Thread.onSpinWait();
-                continue;
-            }
-            long taken = consumerIndex;
-            long fromQueue = droppedFromQueue;
-            long atEntry = droppedAtEntry;
-            long p = producerIndex;
-            if (consumerIndex == taken && droppedAtEntry == atEntry && dropVersion == version) {
-                return snapshot(taken, fromQueue, atEntry, p);
-            }
-        }
-        lockConsumer(); // the receiver keeps moving: freeze it for four reads
-        try {
-            long taken = consumerIndex;
-            long fromQueue = droppedFromQueue;
-            long atEntry = droppedAtEntry; // before the producer index: see Design
-            long p = producerIndex;
-            return snapshot(taken, fromQueue, atEntry, p);
-        } finally {
-            unlockConsumer();
-        }
-    }
-
-    private static ChannelStats snapshot(long taken, long droppedFromQueue, long droppedAtEntry, long producerIndex) {
-        long queuedEver = producerIndex >>> 1;
-        return new ChannelStats(
-                queuedEver + droppedAtEntry,
-                taken - droppedFromQueue,
-                droppedAtEntry + droppedFromQueue,
-                queuedEver - taken,
-                (producerIndex & CLOSED_BIT) != 0);
+        ChannelQueue q = queue;
+        return q == null ? ChannelQueue.IDLE_STATS : q.stats(); // idle: nothing sent, open
     }
 
     // -------------------------------------------------------------------------------------------- misc
@@ -1152,355 +884,17 @@ final class MpscChannel<T> extends MpscChannelFields.Pad2 implements Channel<T> 
 
     @Override
     public SendChannel<T> sender() {
-        return new SenderView<>(this);
+        return new ChannelViews.Sender<>(this);
     }
 
     @Override
     public ReceiveChannel<T> receiver() {
-        return new ReceiverView<>(this);
+        return new ChannelViews.Receiver<>(this);
     }
 
     @Override
     public String toString() {
-        return "Channel[" + name + (bounded ? ", capacity " + capacity + " " + overflow : ", unbounded")
+        return "Channel[" + name + (capacity != Long.MAX_VALUE ? ", capacity " + capacity + " " + overflow : ", unbounded")
                 + (isClosed() ? ", closed" : ", open") + "]";
-    }
-
-    // ------------------------------------------------------------------------------------ receiveAsync
-
-    /**
-     * The future of {@link #receiveAsync()}. Its {@code state} decides, by one CAS, whether the channel
-     * hands it an item (CLAIMED, done under the consumer lock before the item is taken) or its user
-     * completes it first (RELEASED, by cancel or any other completion): never both, so an item is never
-     * taken for a future that cannot hold it. Every public way to complete it goes through the state;
-     * the JDK's own completion paths call these overridden methods.
-     */
-    private final class AsyncReceive extends CompletableFuture<T> {
-        static final int PENDING = 0;
-        static final int CLAIMED = 1;
-        static final int RELEASED = 2;
-
-        volatile int state;
-        final boolean carried; // hands over the carrier, not the item: receiveAsyncCarried
-
-        AsyncReceive(boolean carried) {
-            this.carried = carried;
-        }
-
-        boolean claim() {
-            return ASYNC_STATE.compareAndSet(this, PENDING, CLAIMED);
-        }
-
-        void handOver(Object item) {
-            super.complete(carried ? carried(item) : ContextHandoff.unwrap(item));
-        }
-
-        void handOverFailure(Throwable failure) {
-            super.completeExceptionally(failure);
-        }
-
-        /** The user completes the future: withdraw it from the channel. */
-        private boolean release() {
-            if (ASYNC_STATE.compareAndSet(this, PENDING, RELEASED)) {
-                WAITER.compareAndSet(MpscChannel.this, this, null);
-                return true;
-            }
-            return false;
-        }
-
-        @Override
-        public boolean complete(T value) {
-            return release() && super.complete(value);
-        }
-
-        @Override
-        public boolean completeExceptionally(Throwable ex) {
-            Objects.requireNonNull(ex, "ex");
-            return release() && super.completeExceptionally(ex);
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            if (release()) {
-                return super.cancel(mayInterruptIfRunning);
-            }
-            return isCancelled(); // CLAIMED: an item is being handed over
-        }
-
-        @Override
-        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier, Executor executor) {
-            Objects.requireNonNull(supplier, "supplier");
-            Objects.requireNonNull(executor, "executor");
-            executor.execute(() -> {
-                try {
-                    complete(supplier.get());
-                } catch (Throwable t) {
-                    completeExceptionally(t);
-                }
-            });
-            return this;
-        }
-
-        @Override
-        public CompletableFuture<T> completeAsync(Supplier<? extends T> supplier) {
-            return completeAsync(supplier, defaultExecutor());
-        }
-
-        @Override
-        public void obtrudeValue(T value) {
-            throw new UnsupportedOperationException("a receiveAsync future cannot be obtruded");
-        }
-
-        @Override
-        public void obtrudeException(Throwable ex) {
-            throw new UnsupportedOperationException("a receiveAsync future cannot be obtruded");
-        }
-
-        @Override
-        public <U> CompletableFuture<U> newIncompleteFuture() {
-            return new CompletableFuture<>(); // dependents are plain futures
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------- bind
-
-    /**
-     * A receiver bound to an executor. {@code state}: IDLE (no task; a send schedules one by CAS),
-     * SCHEDULED (one task submitted or running), ENDED. The task, finding the channel empty, sets IDLE
-     * and then re-reads the producer index; a sender CASes it and then tries IDLE -> SCHEDULED: one of them
-     * sees the other, so an item never waits without a task, and there is never more than one task.
-     */
-    private final class Binding implements ContextHandoff.Dispatch {
-        static final int IDLE = 0;
-        static final int SCHEDULED = 1;
-        static final int ENDED = 2;
-        static final String HANDLER = "an item to the bound handler of channel";
-
-        final Executor executor;
-        final Consumer<? super T> handler;
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        volatile int state = SCHEDULED;
-        // Executors that run tasks inline (Runnable::run, CallerRunsPolicy) would recurse at every batch:
-        // run() called from inside run() on the same thread only asks the outer call to go on.
-        private volatile @Nullable Thread runner; // the thread in run()
-        private volatile @Nullable Thread rerunFor; // the runner whose submit() ran the next task inline
-
-        Binding(Executor executor, Consumer<? super T> handler) {
-            this.executor = executor;
-            this.handler = handler;
-        }
-
-        void signal() {
-            if (state == IDLE && BINDING_STATE.compareAndSet(this, IDLE, SCHEDULED)) {
-                submit();
-            }
-        }
-
-        /** Submits the task; if the executor refuses, the binding ends. */
-        void submit() {
-            try {
-                executor.execute(this);
-            } catch (RuntimeException | Error e) {
-                fail(e instanceof Error ? "its executor threw an Error when given the handler task"
-                        : "its executor rejected the handler task", e);
-                if (e instanceof VirtualMachineError vme) {
-                    throw vme; // after the binding has ended (else it stayed scheduled for ever): the caller sees it too
-                }
-            }
-        }
-
-        @Override
-        public void run() {
-            Thread me = Thread.currentThread();
-            if (runner == me) {
-                rerunFor = me; // inline: let the outer run() go on instead of recursing
-                return;
-            }
-            runner = me;
-            try {
-                drain(me);
-            } finally {
-                RUNNER.compareAndSet(this, me, null); // a task on another thread may have started already
-            }
-        }
-
-        @SuppressWarnings("unchecked")
-        private void drain(Thread me) {
-            int budget = BATCH;
-            for (;;) {
-                Object x = pollOnce();
-                if (x == EMPTY) {
-                    state = IDLE;
-                    if (!hasAvailable() || !BINDING_STATE.compareAndSet(this, IDLE, SCHEDULED)) {
-                        return; // a sender that saw IDLE submits the next task
-                    }
-                    continue;
-                }
-                if (x instanceof End e) {
-                    state = ENDED;
-                    WAITER.compareAndSet(MpscChannel.this, this, null);
-                    if (e.kind == EndKind.CLOSED) {
-                        done.complete(null);
-                    } else {
-                        done.completeExceptionally(endOfStream(e));
-                    }
-                    return;
-                }
-                try {
-                    accept(x);
-                } catch (Throwable t) {
-                    fail("its handler threw", t);
-                    if (t instanceof VirtualMachineError vme) {
-                        throw vme;
-                    }
-                    return;
-                }
-                if (--budget == 0) {
-                    rerunFor = null;
-                    submit(); // give the executor back; continue in a fresh task
-                    if (rerunFor != me) {
-                        return; // the fresh task runs elsewhere (or the binding ended)
-                    }
-                    budget = BATCH;
-                }
-            }
-        }
-
-        /** Calls the handler with the item, the sender's context restored around the call if it carries one. */
-        private void accept(Object x) {
-            ContextHandoff.handedOut(x, handedOutBy);
-            ContextHandoff h = ContextHandoff.of(x);
-            if (h == null) {
-                handler.accept(ContextHandoff.unwrap(x));
-                return;
-            }
-            ContextPropagator.Restored r = h.restore(HANDLER, name);
-            try {
-                handler.accept(ContextHandoff.unwrap(x));
-            } finally {
-                h.close(r, HANDLER, name);
-            }
-        }
-
-        private void fail(String what, Throwable t) {
-            state = ENDED;
-            WAITER.compareAndSet(MpscChannel.this, this, null);
-            LOG.log(System.Logger.Level.ERROR, "The binding of channel " + name + " ended: " + what
-                    + ". The channel is cancelled and its queued items go to onUndelivered."
-                    + " Catch exceptions in the handler to keep receiving.", t);
-            cancel();
-            done.completeExceptionally(t);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------ views
-
-    private record SenderView<T>(MpscChannel<T> channel) implements SendChannel<T> {
-        @Override
-        public boolean send(T item) throws InterruptedException {
-            return channel.send(item);
-        }
-
-        @Override
-        public boolean trySend(T item) {
-            return channel.trySend(item);
-        }
-
-        @Override
-        public boolean close() {
-            return channel.close();
-        }
-
-        @Override
-        public boolean fail(Throwable cause) {
-            return channel.fail(cause);
-        }
-
-        @Override
-        public boolean isClosed() {
-            return channel.isClosed();
-        }
-
-        @Override
-        public ChannelStats stats() {
-            return channel.stats();
-        }
-
-        @Override
-        public String name() {
-            return channel.name();
-        }
-
-        @Override
-        public String toString() {
-            return "SendChannel[" + channel.name() + "]";
-        }
-    }
-
-    private record ReceiverView<T>(MpscChannel<T> channel) implements ReceiveChannel<T> {
-        @Override
-        public T receive() throws InterruptedException {
-            return channel.receive();
-        }
-
-        @Override
-        public Optional<T> receive(Duration timeout) throws InterruptedException {
-            return channel.receive(timeout);
-        }
-
-        @Override
-        public Optional<T> poll() {
-            return channel.poll();
-        }
-
-        @Override
-        public List<T> drain(int max) {
-            return channel.drain(max);
-        }
-
-        @Override
-        public Iterator<T> iterator() {
-            return channel.iterator();
-        }
-
-        @Override
-        public Stream<T> stream() {
-            return channel.stream();
-        }
-
-        @Override
-        public CompletableFuture<T> receiveAsync() {
-            return channel.receiveAsync();
-        }
-
-        @Override
-        public CompletionStage<Void> bind(Executor executor, Consumer<? super T> handler) {
-            return channel.bind(executor, handler);
-        }
-
-        @Override
-        public boolean cancel() {
-            return channel.cancel();
-        }
-
-        @Override
-        public boolean isClosed() {
-            return channel.isClosed();
-        }
-
-        @Override
-        public ChannelStats stats() {
-            return channel.stats();
-        }
-
-        @Override
-        public String name() {
-            return channel.name();
-        }
-
-        @Override
-        public String toString() {
-            return "ReceiveChannel[" + channel.name() + "]";
-        }
     }
 }

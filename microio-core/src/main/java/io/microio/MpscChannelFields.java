@@ -3,10 +3,11 @@ package io.microio;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The storage of {@link MpscChannel}: its chunks, its end marker, and the padded class hierarchy that
- * keeps the senders' fields and the receiver's fields on different cache lines. HotSpot lays out a
- * superclass's fields before its subclass's, so each group of fields sits between two blocks of 128
- * bytes of padding.
+ * The storage of a channel's {@link ChannelQueue}: its chunks, its end marker, and the padded class
+ * hierarchy that keeps the senders' fields and the receiver's fields on different cache lines. HotSpot
+ * lays out a superclass's fields before its subclass's, so each group of fields sits between two blocks
+ * of 128 bytes of padding. A channel makes its queue when it is first used: an idle one pays for none
+ * of this.
  */
 final class MpscChannelFields {
     private MpscChannelFields() {}

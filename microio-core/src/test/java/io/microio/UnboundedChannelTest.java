@@ -67,11 +67,11 @@ class UnboundedChannelTest extends ChannelConformanceTest {
     void armedWakeupRunsOnceOnTheFirstSendOrClose() throws Exception {
         MpscChannel<String> ch = (MpscChannel<String>) Channel.builder().name("mbox").<String>build();
         List<Thread> wokenOn = new CopyOnWriteArrayList<>();
-        MpscChannel.Armed armed = new MpscChannel.Armed(() -> wokenOn.add(Thread.currentThread()));
+        ArmedWakeup armed = new ArmedWakeup(() -> wokenOn.add(Thread.currentThread()));
         assertThat(ch.armWakeup(armed)).isTrue();
         assertThat(ch.isArmed(armed)).isTrue();
         assertThat(ch.armWakeup(armed)).as("still armed").isTrue();
-        assertThat(MpscChannel.arms(armed)).isEqualTo(1);
+        assertThat(ArmedWakeup.arms(armed)).isEqualTo(1);
         assertThatThrownBy(ch::receiveAsync).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("an actor is waiting to receive");
         assertThat(wokenOn).isEmpty();
@@ -83,11 +83,11 @@ class UnboundedChannelTest extends ChannelConformanceTest {
 
         assertThat(ch.armWakeup(armed)).as("items available: withdrawn").isFalse();
         assertThat(ch.isArmed(armed)).isFalse();
-        assertThat(MpscChannel.arms(armed)).isEqualTo(2);
+        assertThat(ArmedWakeup.arms(armed)).isEqualTo(2);
         assertThat(ch.drain(10)).containsExactly("a", "b");
 
         assertThat(ch.armWakeup(armed)).isTrue();
-        assertThat(MpscChannel.arms(armed)).isEqualTo(3);
+        assertThat(ArmedWakeup.arms(armed)).isEqualTo(3);
         ch.close();
         assertThat(wokenOn).hasSize(2);
         assertThat(ch.isArmed(armed)).isFalse();
