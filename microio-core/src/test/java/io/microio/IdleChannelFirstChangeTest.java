@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -406,5 +407,62 @@ class IdleChannelFirstChangeTest {
         assertThat(violations).as("outcomes %s", outcomes).isEmpty();
         assertThat(outcomes.keySet()).as("both orders happened").anyMatch(k -> k.endsWith("true"))
                 .anyMatch(k -> k.endsWith("false"));
+    }
+
+    /**
+     * An actor run on its own thread (serialized or concurrent) arms its wake-up in its idle mailbox as
+     * that thread starts, racing the first submit (which makes the queue): the item is handled without
+     * waiting for anything else (no close comes until it is handled), and the actor then closes normally.
+     */
+    @ParameterizedTest
+    @EnumSource(ThreadKind.class)
+    void firstSubmitRacingTheRunThreadArmingItsIdleMailboxIsHandled(ThreadKind kind) throws Exception {
+        Map<String, Long> violations = new TreeMap<>();
+        int rounds = ROUNDS / 4;
+        int lost = 0;
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < rounds && lost < MAX_VIOLATIONS; i++) {
+            AtomicInteger handled = new AtomicInteger();
+            List<Thread> handlerThreads = new CopyOnWriteArrayList<>();
+            Actor<String> actor = i % 2 == 0
+                    ? Actor.<String>builder(x -> handled.incrementAndGet()).build()
+                    : Actor.<String>concurrentBuilder((x, release) -> handled.incrementAndGet()).threadFactory(task -> {
+                        Thread t = Thread.ofVirtual().unstarted(task);
+                        handlerThreads.add(t);
+                        return t;
+                    }).build();
+            AtomicReference<Object> ran = new AtomicReference<>();
+            Runnable body = () -> {
+                try {
+                    actor.run();
+                    ran.set("returned");
+                } catch (Exception e) {
+                    ran.set(e);
+                }
+            };
+            Thread runner = kind == ThreadKind.VIRTUAL ? Thread.ofVirtual().unstarted(body) : Thread.ofPlatform().unstarted(body);
+            runner.start();
+            for (int s = random.nextInt(4 * MAX_JITTER); s > 0; s--) {
+                Thread.onSpinWait();
+            }
+            boolean submitted = actor.submit(ITEM);
+            long deadline = System.nanoTime() + LOST.toNanos();
+            while (handled.get() == 0 && System.nanoTime() - deadline < 0) {
+                Thread.yield();
+            }
+            int handledBeforeClose = handled.get();
+            actor.close();
+            runner.join(Delays.LONG_DELAY);
+            for (Thread t : handlerThreads) {
+                t.join(Delays.LONG_DELAY);
+            }
+            if (!submitted || handledBeforeClose != 1 || runner.isAlive() || !"returned".equals(ran.get())) {
+                lost += handledBeforeClose == 0 ? 1 : 0;
+                violations.merge((i % 2 == 0 ? "serialized" : "concurrent") + ": submit " + submitted
+                        + ", handled before close " + handledBeforeClose + ", after " + handled.get() + ", run "
+                        + ran.get() + ", runner alive " + runner.isAlive(), 1L, Long::sum);
+            }
+        }
+        assertThat(violations).isEmpty();
     }
 }
