@@ -252,6 +252,8 @@ class IdleChannelFirstChangeTest {
             }
         }
         assertThat(violations).as("outcomes %s", outcomes).isEmpty();
+        assertThat(outcomes).as("both orders happened, for cancel and for fail")
+                .containsKeys("cancel, send true", "cancel, send false", "fail, send true", "fail, send false");
     }
 
     /**
