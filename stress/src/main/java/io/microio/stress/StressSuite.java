@@ -28,6 +28,9 @@ final class StressSuite {
             new Lane(ChannelSendVsClose.class, ChannelSendVsCloseCanary.class),
             new Lane(ChannelFullSendVsClose.class, ChannelFullSendVsCloseCanary.class),
             new Lane(ChannelCarriedSendVsClose.class, ChannelCarriedSendVsCloseCanary.class),
+            new Lane(ChannelIdleSendVsClose.class, ChannelIdleSendVsCloseCanary.class),
+            new Lane(ChannelIdleSendVsReceiveAsync.class, ChannelIdleSendVsReceiveAsyncCanary.class),
+            new Lane(ChannelIdleSendVsWaitingReceive.class, ChannelIdleSendVsWaitingReceiveCanary.class),
             new Lane(MicroioMetersRegisterSameName.class, MicroioMetersRegisterSameNameCanary.class));
 
     /** {@return how many jcstress tests a run must report: each lane's test and canary} */
