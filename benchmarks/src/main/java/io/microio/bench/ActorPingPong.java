@@ -33,9 +33,13 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code pairs=1} measures the hand-over between two actors; {@code pairs=4} puts eight actors on
  * a machine with two cores, so it measures scheduling under load. Ours: {@code Actor}s on one
- * two-thread {@code ForkJoinPool}, default batch size. Peer: Pekko typed, default dispatcher capped at
- * two threads (the same pool). Score: nanoseconds per round trip of one pair (with four pairs, four
- * round trips happen in that time).
+ * {@code ForkJoinPool} of {@code workers} threads, default batch size. Peer: Pekko typed, default
+ * dispatcher capped at {@code workers} threads (the same pool). Score: nanoseconds per round trip of
+ * one pair (with four pairs, four round trips happen in that time).
+ *
+ * <p>{@code workers} is 2 (the machine's cores) unless a run asks for {@code -p workers=1}: with one
+ * worker every hand-over stays on one thread, nobody parks and nobody is woken, and what is left is
+ * each library's own work per message.
  */
 @Fork(2)
 @Warmup(iterations = 5, time = 1)
@@ -93,6 +97,9 @@ public class ActorPingPong {
         @Param({"1", "4"})
         public int pairs;
 
+        @Param({"2"})
+        public int workers;
+
         final AtomicInteger finished = new AtomicInteger();
         final List<Actor<Object>> pingers = new ArrayList<>();
         final List<Actor<Object>> actors = new ArrayList<>();
@@ -103,7 +110,7 @@ public class ActorPingPong {
         @Setup(Level.Trial)
         public void start() {
             start = new Start(ROUND_TRIPS);
-            pool = Pools.twoThreads();
+            pool = Pools.threads(workers);
             for (int i = 0; i < pairs; i++) {
                 Actor<Object> ponger = Actor.<Object>builder(message -> {
                             if (message instanceof OursPing ping) {
@@ -144,6 +151,9 @@ public class ActorPingPong {
         @Param({"1", "4"})
         public int pairs;
 
+        @Param({"2"})
+        public int workers;
+
         final AtomicInteger finished = new AtomicInteger();
         final List<ActorRef<Message>> pingers = new ArrayList<>();
         ActorSystem<Void> system;
@@ -162,7 +172,7 @@ public class ActorPingPong {
                 spawned.countDown();
                 return Behaviors.empty();
             });
-            system = ActorSystem.create(guardian, "actor-ping-pong", Pekko.CONFIG);
+            system = ActorSystem.create(guardian, "actor-ping-pong", Pekko.withThreads(workers));
             if (!spawned.await(10, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("actors were not spawned");
             }

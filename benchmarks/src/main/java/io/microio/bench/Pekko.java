@@ -26,6 +26,13 @@ final class Pekko {
                     """)
             .withFallback(ConfigFactory.load());
 
+    /** {@link #CONFIG} with the default dispatcher capped at {@code threads} threads. */
+    static Config withThreads(int threads) {
+        return ConfigFactory.parseString(
+                        "pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = " + threads)
+                .withFallback(CONFIG);
+    }
+
     private Pekko() {}
 
     static void terminate(ActorSystem<?> system) {

@@ -15,7 +15,12 @@ final class Pools {
      * parallelism is capped at two, so microio actors and Pekko actors run on the same kind of pool.
      */
     static ExecutorService twoThreads() {
-        return new ForkJoinPool(2, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
+        return threads(2);
+    }
+
+    /** A FIFO {@code ForkJoinPool} of {@code n} threads: what Pekko builds with its parallelism capped at {@code n}. */
+    static ExecutorService threads(int n) {
+        return new ForkJoinPool(n, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, true);
     }
 
     static void shutdown(ExecutorService executor) throws InterruptedException {
