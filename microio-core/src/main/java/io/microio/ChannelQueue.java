@@ -190,6 +190,25 @@ final class ChannelQueue extends MpscChannelFields.Pad2 {
         return (producerIndex & CLOSED_BIT) != 0;
     }
 
+    /**
+     * The spinning receiver's look: whether the slot of the consumer index holds an item, or the receiver
+     * cancelled. Reads the receiver's own fields and that slot, never the producer index (see
+     * {@code MpscChannel.awaitItem}). Lock-free and only a hint: without the consumer lock another receiver
+     * may move on meanwhile; {@code true} when the receiver's chunk has not caught up with its index (a
+     * take under the lock then looks). It does not see the end of the stream.
+     */
+    boolean nextSlotFilled() {
+        if (cancelledEnd != null) {
+            return true;
+        }
+        long index = consumerIndex;
+        Chunk c = consumerChunk;
+        if (c.base != (index & ~MpscChannelFields.CHUNK_MASK)) {
+            return true;
+        }
+        return SLOT.getAcquire(c.slots, (int) (index & MpscChannelFields.CHUNK_MASK)) != null;
+    }
+
     /** Whether a take would not find the queue empty (an item, possibly still being stored, or the end). */
     boolean hasAvailable() {
         long p = producerIndex;
