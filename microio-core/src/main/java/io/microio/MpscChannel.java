@@ -637,10 +637,10 @@ final class MpscChannel<T> implements Channel<T> {
      * <p>The spin looks at the next slot only ({@link ChannelQueue#nextSlotFilled}), not at the producer
      * index: a receiver that read the index while a sender was sending pulled the index's cache line away
      * from each sender's claim, and sender and receiver then went in lockstep, one line transfer per
-     * claim. Measured on a 2-core machine, a burst of 100 items to a receiver that had just finished the
-     * previous one: 17.0 and 16.8 us per burst on average with the index read, 9.0 and 8.9 us with the
-     * slot read. A close that comes during the spin is seen after it, by the handshake, which reads the
-     * index.
+     * claim. Measured on a 2-core machine (ChannelBurstCost, a burst of 100 items to a receiver that has
+     * just taken the previous one; JMH forks of one jar, the two ways alternating): 16.9, 14.9 and 13.5 us
+     * per burst with the index read, 11.2, 10.8 and 7.8 us with the slot read. A close that comes during
+     * the spin is seen after it, by the handshake, which reads the index.
      */
     private boolean awaitItem(boolean timed, long start, long nanos) throws InterruptedException {
         Thread me = Thread.currentThread();
