@@ -239,13 +239,7 @@ class ReceiverSpinTest {
                 }
             }
         });
-        List<Integer> wrong = new ArrayList<>();
-        for (int i = 0; i < items; i++) {
-            if (seen.get(i) != 1) {
-                wrong.add(i);
-            }
-        }
-        assertThat(wrong).isEmpty();
+        assertThat(notSeenOnce(seen, items)).isEmpty();
     }
 
     /**
@@ -288,13 +282,7 @@ class ReceiverSpinTest {
                 }
             }
         });
-        List<Integer> wrong = new ArrayList<>();
-        for (int i = 0; i < items; i++) {
-            if (seen.get(i) != 1) {
-                wrong.add(i);
-            }
-        }
-        assertThat(wrong).isEmpty();
+        assertThat(notSeenOnce(seen, items)).isEmpty();
         assertThat(outOfOrder.get()).isZero();
     }
 
@@ -396,5 +384,16 @@ class ReceiverSpinTest {
         Awaits.await(w.thread().getName() + " " + state)
                 .atMost(LONG_DELAY)
                 .until(() -> w.thread().getState() == state);
+    }
+
+    /** The items of {@code 0..items-1} that {@code seen} did not count exactly once. */
+    private static List<Integer> notSeenOnce(AtomicLongArray seen, int items) {
+        List<Integer> wrong = new ArrayList<>();
+        for (int i = 0; i < items; i++) {
+            if (seen.get(i) != 1) {
+                wrong.add(i);
+            }
+        }
+        return wrong;
     }
 }

@@ -2,6 +2,7 @@ package io.microio.bench;
 
 import io.microio.Channel;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.jctools.queues.MpscBlockingConsumerArrayQueue;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -98,15 +99,7 @@ public class ChannelOneThread {
 
     @Benchmark
     public int jctools(Jctools s) throws InterruptedException {
-        MpscBlockingConsumerArrayQueue<Object> q = s.queue;
-        for (int i = 0; i < BATCH; i++) {
-            q.offer(ITEM);
-        }
-        int taken = 0;
-        for (int i = 0; i < BATCH; i++) {
-            taken += q.take() == ITEM ? 1 : 0;
-        }
-        return taken;
+        return offerThenTake(s.queue);
     }
 
     @Benchmark
@@ -124,7 +117,11 @@ public class ChannelOneThread {
 
     @Benchmark
     public int arrayBlockingQueue(Abq s) throws InterruptedException {
-        ArrayBlockingQueue<Object> q = s.queue;
+        return offerThenTake(s.queue);
+    }
+
+    /** A blocking queue's side: {@value #BATCH} offers, then as many takes. */
+    private static int offerThenTake(BlockingQueue<Object> q) throws InterruptedException {
         for (int i = 0; i < BATCH; i++) {
             q.offer(ITEM);
         }
