@@ -117,7 +117,7 @@ public class Interleave {
     boolean dryRun;
     final List<String> families = new ArrayList<>();
     final List<String> jmhExtra = new ArrayList<>();
-    final Map<String, Set<String>> paramFilter = new LinkedHashMap<>();
+    final Map<String, Set<String>> paramValues = new LinkedHashMap<>();
 
     final List<Process> noiseLoops = new ArrayList<>();
     volatile Process running;
@@ -149,7 +149,8 @@ public class Interleave {
                   --rounds N    rounds, each one fork of every side (default 8)
                   --warmup N --iterations N --time T
                                 per fork: N warm-up and N measurement iterations of T (default 1, 3, 1s)
-                  --param K=V[,V]  only parameter sets where K is one of these values
+                  --param K=V[,V]  parameter K takes these values (in place of the benchmark's own
+                                list, so also a value outside it: --param workers=1)
                   --seed N      seed of the shuffles and the bootstrap (default: printed)
                   --noise[=K]   K CPU-bound loops for the whole run (default K=1)
                   --noise-cpus LIST  run the loops under taskset -c LIST
@@ -207,7 +208,7 @@ public class Interleave {
                             if (e <= 0) {
                                 usage("--param must be K=V[,V] but was " + value);
                             }
-                            paramFilter.put(value.substring(0, e), new LinkedHashSet<>(Arrays.asList(value.substring(e + 1).split(","))));
+                            paramValues.put(value.substring(0, e), new LinkedHashSet<>(Arrays.asList(value.substring(e + 1).split(","))));
                         }
                         default -> usage("unknown option " + a);
                     }
@@ -345,6 +346,9 @@ public class Interleave {
                 continue;
             }
             if (name != null) {
+                for (var e : paramValues.entrySet()) { // --param: the benchmark's own values give way to these
+                    params.computeIfPresent(e.getKey(), (k, own) -> List.copyOf(e.getValue()));
+                }
                 for (Map<String, String> combo : combinations(params)) {
                     all.add(bench(name, combo));
                 }
@@ -404,7 +408,7 @@ public class Interleave {
         Map<String, List<Bench>> byGroup = new LinkedHashMap<>();
         for (Bench b : all) {
             List<String> peers = wanted.get(b.family());
-            if (peers == null || (excluded != null && excluded.matcher(b.name()).find()) || !paramsWanted(b)) {
+            if (peers == null || (excluded != null && excluded.matcher(b.name()).find())) {
                 continue;
             }
             if (!b.side().equals("ours") && !peers.isEmpty() && !peers.contains(b.sideName()) && !peers.contains(b.side())) {
@@ -434,16 +438,6 @@ public class Interleave {
             }
         }
         return groups;
-    }
-
-    boolean paramsWanted(Bench b) {
-        for (var e : paramFilter.entrySet()) {
-            String v = b.params().get(e.getKey());
-            if (v != null && !e.getValue().contains(v)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     List<String> command(Bench b, Path json) {
